@@ -1,0 +1,7 @@
+//! mas-link: pair a Synapse homeserver with the Matrix Authentication Service.
+//!
+//! The data flows load → plan → show → apply: [`yaml`] loads and edits files without
+//! disturbing them, [`synapse`] and [`mas`] know each program's rules, [`plan`] holds the
+//! changes with their reasons, [`write`] replaces files safely, [`cli`] is the command line.
+
+pub mod yaml;

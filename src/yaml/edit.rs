@@ -1,0 +1,812 @@
+//! Edits as data, turned into byte-range replacements on the source text.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+use super::error::{ErrorKind, Warning, YamlError};
+use super::text::{
+    line_after, line_start, newline_of, next_comment_indent, skip_deeper_comments, starts_line,
+};
+use super::tree::{Kind, Node, Style};
+use super::value::{Map, Schema, Value, resolve_scalar};
+use super::{Document, Duplicates};
+
+/// A scalar to write: its YAML text and the meaning that text must have once read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewScalar {
+    pub text: String,
+    pub value: Value,
+}
+
+impl NewScalar {
+    pub fn bool(b: bool) -> NewScalar {
+        NewScalar {
+            text: if b { "true" } else { "false" }.into(),
+            value: Value::Bool(b),
+        }
+    }
+
+    /// A string, always double-quoted: YAML 1.1 would read `0123`, `yes` or `12:30` unquoted
+    /// as something else.
+    pub fn string(s: &str) -> NewScalar {
+        NewScalar {
+            text: double_quote(s),
+            value: Value::Str(s.into()),
+        }
+    }
+}
+
+fn double_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            // Line and paragraph separators and the BOM would be read as breaks or dropped.
+            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One change to a document, addressed by a path of mapping keys.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Set a scalar, creating missing parent mappings (and filling null parents).
+    Set { path: Vec<String>, value: NewScalar },
+    /// Remove a key (every duplicate of it) with its whole subtree.
+    Remove { path: Vec<String> },
+}
+
+impl Edit {
+    pub fn set(path: &[&str], value: NewScalar) -> Edit {
+        Edit::Set {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            value,
+        }
+    }
+
+    pub fn remove(path: &[&str]) -> Edit {
+        Edit::Remove {
+            path: path.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    pub fn path(&self) -> &[String] {
+        match self {
+            Edit::Set { path, .. } | Edit::Remove { path } => path,
+        }
+    }
+
+    /// Applies the edit to a meaning, as the text edit must apply it to the text.
+    pub fn apply_to(&self, root: &mut Value) {
+        match self {
+            Edit::Set { path, value } => {
+                let mut cur = root;
+                for seg in &path[..path.len() - 1] {
+                    if !matches!(cur, Value::Map(_)) {
+                        *cur = Value::Map(Map::default());
+                    }
+                    let Value::Map(m) = cur else { unreachable!() };
+                    if m.get(seg).is_none() {
+                        m.insert(Value::Str(seg.clone()), Value::Null);
+                    }
+                    cur = m.get_mut(seg).expect("just inserted");
+                }
+                if !matches!(cur, Value::Map(_)) {
+                    *cur = Value::Map(Map::default());
+                }
+                let Value::Map(m) = cur else { unreachable!() };
+                m.insert(
+                    Value::Str(path[path.len() - 1].clone()),
+                    value.value.clone(),
+                );
+            }
+            Edit::Remove { path } => {
+                let (last, parents) = path.split_last().expect("non-empty path");
+                let mut cur = Some(root);
+                for seg in parents {
+                    cur = match cur {
+                        Some(Value::Map(m)) => m.get_mut(seg),
+                        _ => None,
+                    };
+                }
+                if let Some(Value::Map(m)) = cur {
+                    m.remove(last);
+                }
+            }
+        }
+    }
+}
+
+/// The edited text, its parsed form and what the engine wants said about it.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    pub document: Document,
+    pub warnings: Vec<Warning>,
+}
+
+impl Edited {
+    pub fn text(&self) -> &str {
+        self.document.text()
+    }
+}
+
+/// New keys to write under one existing node, in the order the edits named them.
+#[derive(Default, Debug)]
+struct NewTree(Vec<(String, NewItem)>);
+
+#[derive(Debug)]
+enum NewItem {
+    Leaf(String),
+    Branch(NewTree),
+}
+
+impl NewTree {
+    fn add(&mut self, path: &[String], text: &str) {
+        let (first, rest) = path.split_first().expect("non-empty path");
+        let pos = self.0.iter().position(|(k, _)| k == first);
+        if rest.is_empty() {
+            match pos {
+                Some(i) => self.0[i].1 = NewItem::Leaf(text.into()),
+                None => self.0.push((first.clone(), NewItem::Leaf(text.into()))),
+            }
+            return;
+        }
+        let i = match pos {
+            Some(i) if matches!(self.0[i].1, NewItem::Branch(_)) => i,
+            Some(i) => {
+                self.0[i].1 = NewItem::Branch(NewTree::default());
+                i
+            }
+            None => {
+                self.0.push((first.clone(), NewItem::Branch(NewTree::default())));
+                self.0.len() - 1
+            }
+        };
+        if let NewItem::Branch(t) = &mut self.0[i].1 {
+            t.add(rest, text);
+        }
+    }
+
+    fn block(&self, indent: usize, unit: usize, nl: &str, out: &mut String) {
+        for (k, item) in &self.0 {
+            out.extend(std::iter::repeat_n(' ', indent));
+            out.push_str(&key_text(k));
+            match item {
+                NewItem::Leaf(t) => {
+                    out.push_str(": ");
+                    out.push_str(t);
+                    out.push_str(nl);
+                }
+                NewItem::Branch(sub) => {
+                    out.push(':');
+                    out.push_str(nl);
+                    sub.block(indent + unit, unit, nl, out);
+                }
+            }
+        }
+    }
+
+    fn flow(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(k, item)| match item {
+                NewItem::Leaf(t) => format!("{}: {t}", key_text(k)),
+                NewItem::Branch(sub) => format!("{}: {{{}}}", key_text(k), sub.flow()),
+            })
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// A key as written: plain when it reads back as the same string in both schemas.
+fn key_text(k: &str) -> String {
+    let plain_ok = k
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && [Schema::Yaml11, Schema::Yaml12]
+            .iter()
+            .all(|s| resolve_scalar(k, Style::Plain, None, *s) == Value::Str(k.into()));
+    if plain_ok { k.into() } else { double_quote(k) }
+}
+
+enum Target<'a> {
+    /// The document has no content: new keys go at its end.
+    Empty,
+    Into(&'a Node),
+    FillNull {
+        parent: &'a Node,
+        key: &'a Node,
+        null: &'a Node,
+    },
+}
+
+struct Group<'a> {
+    target: Target<'a>,
+    depth: usize,
+    tree: NewTree,
+}
+
+struct Op {
+    start: usize,
+    end: usize,
+    text: String,
+    depth: usize,
+}
+
+impl Document {
+    /// Applies the edits together, then proves the result: it must parse and mean exactly the
+    /// original plus the edits. Nothing outside the edited spans changes.
+    pub fn apply(&self, edits: &[Edit]) -> Result<Edited, YamlError> {
+        let mut warnings = Vec::new();
+        let mut ops: Vec<Op> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_of: HashMap<usize, usize> = HashMap::new();
+        // Entries removed from each block mapping, to refuse emptying one.
+        let mut removed: HashMap<usize, usize> = HashMap::new();
+
+        for edit in edits {
+            match edit {
+                Edit::Set { path, value } => {
+                    let Some(root) = &self.root else {
+                        let i = *group_of.entry(usize::MAX).or_insert_with(|| {
+                            groups.push(Group {
+                                target: Target::Empty,
+                                depth: 0,
+                                tree: NewTree::default(),
+                            });
+                            groups.len() - 1
+                        });
+                        groups[i].tree.add(path, &value.text);
+                        continue;
+                    };
+                    self.plan_set(root, path, value, &mut ops, &mut groups, &mut group_of, &mut warnings)?;
+                }
+                Edit::Remove { path } => {
+                    self.plan_remove(path, &mut ops, &mut removed, &mut warnings)?;
+                }
+            }
+        }
+
+        for (map_id, n) in &removed {
+            let map = self.find(*map_id).expect("node of this document");
+            if let Kind::Mapping { entries, flow: false } = &map.kind
+                && *n == entries.len()
+                && !group_of.contains_key(map_id)
+            {
+                let (k, _) = &entries[0];
+                return Err(YamlError::new(
+                    ErrorKind::WouldEmptyMapping {
+                        path: k.scalar().map(|s| s.0).unwrap_or("?").into(),
+                    },
+                    k.start,
+                ));
+            }
+        }
+
+        let unit = self.indent_unit();
+        let nl = newline_of(&self.text);
+        for g in &groups {
+            self.render_group(g, unit, nl, &mut ops);
+        }
+
+        let text = self.splice(ops)?;
+        let document = Document::parse(text, self.options).map_err(|e| {
+            YamlError::new(
+                ErrorKind::Verification {
+                    detail: format!("the edited text does not parse: {e}"),
+                },
+                Default::default(),
+            )
+        })?;
+        let mut expected = self.value();
+        for e in edits {
+            e.apply_to(&mut expected);
+        }
+        let got = document.value();
+        if got != expected {
+            return Err(YamlError::new(
+                ErrorKind::Verification {
+                    detail: describe_difference(&expected, &got),
+                },
+                Default::default(),
+            ));
+        }
+        Ok(Edited { document, warnings })
+    }
+
+    fn find(&self, id: usize) -> Option<&Node> {
+        fn walk(n: &Node, id: usize) -> Option<&Node> {
+            if n.id == id {
+                return Some(n);
+            }
+            match &n.kind {
+                Kind::Mapping { entries, .. } => entries
+                    .iter()
+                    .find_map(|(k, v)| walk(k, id).or_else(|| walk(v, id))),
+                Kind::Sequence { items, .. } => items.iter().find_map(|i| walk(i, id)),
+                _ => None,
+            }
+        }
+        self.root.as_ref().and_then(|r| walk(r, id))
+    }
+
+    /// Refuses nodes whose edit would reach further than the path.
+    fn check_on_path(&self, node: &Node, path: &[String]) -> Result<(), YamlError> {
+        let p = || display_path(path);
+        if matches!(node.kind, Kind::Alias { .. })
+            || (node.anchor != 0 && self.aliased.contains(&node.anchor))
+        {
+            return Err(YamlError::new(ErrorKind::Alias { path: p() }, node.start));
+        }
+        if let Some(tag) = &node.tag {
+            return Err(YamlError::new(
+                ErrorKind::Tag {
+                    path: p(),
+                    tag: tag.clone(),
+                },
+                node.start,
+            ));
+        }
+        if let Kind::Mapping { entries, .. } = &node.kind {
+            for (k, _) in entries {
+                match k.scalar() {
+                    None => return Err(YamlError::new(ErrorKind::ComplexKey { path: p() }, k.start)),
+                    Some(("<<", Style::Plain)) if self.options.schema == Schema::Yaml11 => {
+                        return Err(YamlError::new(ErrorKind::MergeKey { path: p() }, k.start));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries of `map` whose key is `seg`; the last one is the one the consumer reads.
+    fn lookup<'a>(
+        &self,
+        map: &'a Node,
+        seg: &str,
+        path: &[String],
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Vec<&'a (Node, Node)>, YamlError> {
+        let Kind::Mapping { entries, .. } = &map.kind else {
+            unreachable!("lookup on a mapping")
+        };
+        let found: Vec<_> = entries
+            .iter()
+            .filter(|(k, _)| k.scalar().is_some_and(|(s, _)| s == seg))
+            .collect();
+        if found.len() > 1 {
+            let first = found[0].0.start;
+            let last = found[found.len() - 1].0.start;
+            match self.options.duplicates {
+                Duplicates::Error => {
+                    return Err(YamlError::new(
+                        ErrorKind::DuplicateKey {
+                            path: display_path(path),
+                            first_line: first.line,
+                        },
+                        last,
+                    ));
+                }
+                Duplicates::LastWins => warnings.push(Warning {
+                    line: last.line,
+                    col: last.col,
+                    message: format!(
+                        "`{}` is defined {} times (first at line {}); the last one is what \
+                         Synapse reads, so that is the one edited",
+                        display_path(path),
+                        found.len(),
+                        first.line
+                    ),
+                }),
+            }
+        }
+        Ok(found)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan_set<'a>(
+        &'a self,
+        root: &'a Node,
+        path: &[String],
+        value: &NewScalar,
+        ops: &mut Vec<Op>,
+        groups: &mut Vec<Group<'a>>,
+        group_of: &mut HashMap<usize, usize>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), YamlError> {
+        let mut cur = root;
+        let mut parent: Option<(&Node, &Node)> = None;
+        for (i, seg) in path.iter().enumerate() {
+            self.check_on_path(cur, &path[..i])?;
+            let (target, rest) = match &cur.kind {
+                Kind::Mapping { .. } => {
+                    match self.lookup(cur, seg, &path[..=i], warnings)?.last() {
+                        Some((k, v)) => {
+                            parent = Some((cur, k));
+                            cur = v;
+                            continue;
+                        }
+                        None => (Target::Into(cur), &path[i..]),
+                    }
+                }
+                Kind::Scalar { value: v, style } if is_null(v, *style, self.options.schema) => {
+                    let Some((pmap, key)) = parent else {
+                        return Err(YamlError::new(
+                            ErrorKind::NotAMapping {
+                                path: "(document)".into(),
+                                found: "null",
+                            },
+                            cur.start,
+                        ));
+                    };
+                    (
+                        Target::FillNull {
+                            parent: pmap,
+                            key,
+                            null: cur,
+                        },
+                        &path[i..],
+                    )
+                }
+                _ => {
+                    return Err(YamlError::new(
+                        ErrorKind::NotAMapping {
+                            path: display_path(&path[..i]),
+                            found: cur.kind_name(),
+                        },
+                        parent.map_or(cur.start, |(_, k)| k.start),
+                    ));
+                }
+            };
+            let gi = *group_of.entry(cur.id).or_insert_with(|| {
+                groups.push(Group {
+                    target,
+                    depth: i,
+                    tree: NewTree::default(),
+                });
+                groups.len() - 1
+            });
+            groups[gi].tree.add(rest, &value.text);
+            return Ok(());
+        }
+        self.check_on_path(cur, path)?;
+        let key = parent.expect("non-empty path").1;
+        match &cur.kind {
+            Kind::Scalar {
+                style: Style::Literal | Style::Folded,
+                ..
+            } => Err(YamlError::new(
+                ErrorKind::BlockScalar {
+                    path: display_path(path),
+                },
+                key.start,
+            )),
+            Kind::Scalar { .. } if cur.is_absent() => {
+                let at = self.after_colon(key);
+                ops.push(Op {
+                    start: at,
+                    end: at,
+                    text: format!(" {}", value.text),
+                    depth: path.len(),
+                });
+                Ok(())
+            }
+            Kind::Scalar { .. } => {
+                ops.push(Op {
+                    start: cur.start.offset,
+                    end: cur.end,
+                    text: value.text.clone(),
+                    depth: path.len(),
+                });
+                Ok(())
+            }
+            _ => Err(YamlError::new(
+                ErrorKind::NotAScalar {
+                    path: display_path(path),
+                    found: cur.kind_name(),
+                },
+                key.start,
+            )),
+        }
+    }
+
+    fn plan_remove(
+        &self,
+        path: &[String],
+        ops: &mut Vec<Op>,
+        removed: &mut HashMap<usize, usize>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), YamlError> {
+        let not_found = || {
+            YamlError::new(
+                ErrorKind::NotFound {
+                    path: display_path(path),
+                },
+                Default::default(),
+            )
+        };
+        let (last, parents) = path.split_last().expect("non-empty path");
+        let mut map = self.root.as_ref().ok_or_else(not_found)?;
+        for (i, seg) in parents.iter().enumerate() {
+            self.check_on_path(map, &path[..i])?;
+            if !matches!(map.kind, Kind::Mapping { .. }) {
+                return Err(not_found());
+            }
+            map = &self
+                .lookup(map, seg, &path[..=i], warnings)?
+                .last()
+                .ok_or_else(not_found)?
+                .1;
+        }
+        self.check_on_path(map, parents)?;
+        let Kind::Mapping { entries, flow } = &map.kind else {
+            return Err(not_found());
+        };
+        let found: Vec<usize> = (0..entries.len())
+            .filter(|&i| entries[i].0.scalar().is_some_and(|(s, _)| s == last))
+            .collect();
+        if found.is_empty() {
+            return Err(not_found());
+        }
+        for &i in &found {
+            let (k, v) = &entries[i];
+            let (start, end) = if *flow {
+                if let Some((next, _)) = entries.get(i + 1) {
+                    (k.start.offset, next.start.offset)
+                } else if i > 0 {
+                    (content_end(&self.text, &entries[i - 1].1), content_end(&self.text, v))
+                } else {
+                    (k.start.offset, content_end(&self.text, v))
+                }
+            } else {
+                if !starts_line(&self.text, k.start.offset) {
+                    return Err(YamlError::new(
+                        ErrorKind::NotOnOwnLine {
+                            path: display_path(path),
+                        },
+                        k.start,
+                    ));
+                }
+                let after = line_after(&self.text, content_end(&self.text, v).max(k.end));
+                (
+                    line_start(&self.text, k.start.offset),
+                    skip_deeper_comments(&self.text, after, k.start.col - 1),
+                )
+            };
+            ops.push(Op {
+                start,
+                end,
+                text: String::new(),
+                depth: path.len(),
+            });
+        }
+        *removed.entry(map.id).or_default() += found.len();
+        Ok(())
+    }
+
+    /// The offset just past the `:` that follows a key.
+    fn after_colon(&self, key: &Node) -> usize {
+        let rest = &self.text[key.end..];
+        let skipped = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let at = key.end + skipped;
+        if self.text[at..].starts_with(':') {
+            at + 1
+        } else {
+            key.end
+        }
+    }
+
+    fn render_group(&self, g: &Group, unit: usize, nl: &str, ops: &mut Vec<Op>) {
+        let mut push = |start: usize, end: usize, text: String| {
+            ops.push(Op {
+                start,
+                end,
+                text,
+                depth: g.depth + 1,
+            })
+        };
+        match g.target {
+            Target::Empty => {
+                let mut text = String::new();
+                g.tree.block(0, unit, nl, &mut text);
+                let at = self.text.len();
+                push(at, at, self.fix_eof(at, text, nl));
+            }
+            Target::Into(map) => {
+                let Kind::Mapping { flow, entries } = &map.kind else {
+                    unreachable!()
+                };
+                if *flow {
+                    match entries.last() {
+                        None => push(map.start.offset + 1, map.start.offset + 1, g.tree.flow()),
+                        Some((_, v)) => {
+                            let at = content_end(&self.text, v);
+                            push(at, at, format!(", {}", g.tree.flow()));
+                        }
+                    }
+                } else {
+                    let indent = map.start.col - 1;
+                    let after = line_after(&self.text, content_end(&self.text, map));
+                    let at = skip_deeper_comments(&self.text, after, indent);
+                    let mut text = String::new();
+                    g.tree.block(indent, unit, nl, &mut text);
+                    push(at, at, self.fix_eof(at, text, nl));
+                }
+            }
+            Target::FillNull { parent, key, null } => {
+                if let Kind::Mapping { flow: true, .. } = parent.kind {
+                    let text = format!("{{{}}}", g.tree.flow());
+                    if null.is_absent() {
+                        let at = self.after_colon(key);
+                        push(at, at, format!(" {text}"));
+                    } else {
+                        push(null.start.offset, null.end, text);
+                    }
+                    return;
+                }
+                let colon = self.after_colon(key);
+                if !null.is_absent() {
+                    // `key: ~` becomes `key:` with children below.
+                    let before = &self.text[colon..null.start.offset];
+                    let start = colon + before.len() - before.trim_start_matches([' ', '\t']).len();
+                    let start = if start == null.start.offset { colon } else { start };
+                    push(start, null.end, String::new());
+                }
+                let at = line_after(&self.text, null.end.max(colon));
+                let key_indent = key.start.col - 1;
+                let indent = next_comment_indent(&self.text, at)
+                    .filter(|&i| i > key_indent)
+                    .unwrap_or(key_indent + unit);
+                let mut text = String::new();
+                g.tree.block(indent, unit, nl, &mut text);
+                push(at, at, self.fix_eof(at, text, nl));
+            }
+        }
+    }
+
+    /// At the end of a file with no final newline, new lines go after a line break of their
+    /// own and the file still ends without one.
+    fn fix_eof(&self, at: usize, text: String, nl: &str) -> String {
+        if at == self.text.len() && !self.text.is_empty() && !self.text.ends_with('\n') {
+            format!("{nl}{}", text.strip_suffix(nl).unwrap_or(&text))
+        } else {
+            text
+        }
+    }
+
+    /// The file's indentation unit: the most common step from a key to its nested keys.
+    fn indent_unit(&self) -> usize {
+        fn walk(n: &Node, counts: &mut HashMap<usize, usize>) {
+            match &n.kind {
+                Kind::Mapping { entries, flow } => {
+                    for (k, v) in entries {
+                        if !flow
+                            && let Kind::Mapping { flow: false, .. } = v.kind
+                            && v.start.col > k.start.col
+                        {
+                            *counts.entry(v.start.col - k.start.col).or_default() += 1;
+                        }
+                        walk(v, counts);
+                    }
+                }
+                Kind::Sequence { items, .. } => items.iter().for_each(|i| walk(i, counts)),
+                _ => {}
+            }
+        }
+        let mut counts = HashMap::new();
+        if let Some(r) = &self.root {
+            walk(r, &mut counts);
+        }
+        counts
+            .into_iter()
+            .max_by_key(|&(unit, n)| (n, Reverse(unit)))
+            .map_or(2, |(unit, _)| unit)
+    }
+
+    fn splice(&self, mut ops: Vec<Op>) -> Result<String, YamlError> {
+        // Same place: the narrower edit first, then the deeper node's insertion.
+        ops.sort_by_key(|o| (o.start, o.end, Reverse(o.depth)));
+        let mut out = String::with_capacity(self.text.len() + 256);
+        let mut at = 0;
+        for op in ops {
+            if op.start < at {
+                return Err(YamlError::new(
+                    ErrorKind::Verification {
+                        detail: format!("two edits overlap at byte {}", op.start),
+                    },
+                    Default::default(),
+                ));
+            }
+            out.push_str(&self.text[at..op.start]);
+            out.push_str(&op.text);
+            at = op.end;
+        }
+        out.push_str(&self.text[at..]);
+        Ok(out)
+    }
+}
+
+fn is_null(v: &str, style: Style, schema: Schema) -> bool {
+    resolve_scalar(v, style, None, schema) == Value::Null
+}
+
+/// Where a node's own text ends: block scalars without their trailing blank lines, block
+/// collections at their last child's content.
+fn content_end(text: &str, n: &Node) -> usize {
+    match &n.kind {
+        Kind::Scalar {
+            style: Style::Literal | Style::Folded,
+            ..
+        } => {
+            let s = &text[n.start.offset..n.end];
+            n.start.offset + s.trim_end_matches([' ', '\t', '\r', '\n']).len()
+        }
+        Kind::Mapping {
+            flow: false,
+            entries,
+        } => entries
+            .last()
+            .map_or(n.end, |(k, v)| content_end(text, v).max(k.end)),
+        Kind::Sequence { flow: false, items } => {
+            items.last().map_or(n.end, |v| content_end(text, v))
+        }
+        _ => n.end,
+    }
+}
+
+pub(crate) fn display_path(path: &[String]) -> String {
+    if path.is_empty() {
+        "(document)".into()
+    } else {
+        path.join(".")
+    }
+}
+
+/// Names the first place where two meanings differ, for the verification error.
+fn describe_difference(expected: &Value, got: &Value) -> String {
+    fn walk(e: &Value, g: &Value, path: &mut Vec<String>) -> Option<String> {
+        if let (Value::Map(em), Value::Map(gm)) = (e, g) {
+            for (k, ev) in &em.0 {
+                let key = match k {
+                    Value::Str(s) => s.clone(),
+                    other => format!("{other:?}"),
+                };
+                let gv = gm.0.iter().find(|(gk, _)| gk == k).map(|(_, v)| v);
+                match gv {
+                    None => return Some(format!("`{}` is missing", [path.join("."), key].join("."))),
+                    Some(gv) if gv != ev => {
+                        path.push(key);
+                        return walk(ev, gv, path);
+                    }
+                    _ => {}
+                }
+            }
+            if em.0.len() != gm.0.len() || em != gm {
+                return Some(format!("the mapping at `{}` has other keys or order", path.join(".")));
+            }
+            return None;
+        }
+        Some(format!(
+            "`{}` should be {e:?} but reads as {g:?}",
+            path.join(".")
+        ))
+    }
+    walk(expected, got, &mut Vec::new()).unwrap_or_else(|| "meanings differ".into())
+}

@@ -1,0 +1,210 @@
+//! A format-preserving YAML editor for the few edits mas-link makes.
+//!
+//! A [`Document`] keeps the source text and a tree of nodes with exact byte spans. Edits
+//! ([`Edit`]) become byte-range replacements; every byte outside them is kept. After editing,
+//! the result is parsed again and its meaning compared with the original plus the edits.
+//! This module knows YAML, not Synapse or MAS.
+
+mod edit;
+mod error;
+mod text;
+mod tree;
+mod value;
+
+pub use edit::{Edit, Edited, NewScalar};
+pub use error::{ErrorKind, Warning, YamlError};
+pub use tree::{Kind, Node, Pos, Style};
+pub use value::{Map, Schema, Value, resolve_scalar};
+
+/// Files larger than this are refused before parsing.
+pub const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// How to treat a key that appears twice in one mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duplicates {
+    /// PyYAML's rule (Synapse): the last one wins; edits act on it, with a warning.
+    LastWins,
+    /// serde_yaml's rule (MAS): a duplicate on an edited path is an error.
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub schema: Schema,
+    pub duplicates: Duplicates,
+}
+
+impl Options {
+    /// How Synapse reads `homeserver.yaml`.
+    pub const PYYAML: Options = Options {
+        schema: Schema::Yaml11,
+        duplicates: Duplicates::LastWins,
+    };
+    /// How MAS reads `config.yaml`.
+    pub const SERDE_YAML: Options = Options {
+        schema: Schema::Yaml12,
+        duplicates: Duplicates::Error,
+    };
+}
+
+/// A parsed YAML file that can be edited without disturbing what is not edited.
+#[derive(Debug, Clone)]
+pub struct Document {
+    text: String,
+    root: Option<Node>,
+    aliased: Vec<usize>,
+    options: Options,
+}
+
+impl Document {
+    /// Parses UTF-8 bytes (a leading byte-order mark is kept as part of the text).
+    pub fn from_bytes(bytes: &[u8], options: Options) -> Result<Document, YamlError> {
+        if bytes.len() > MAX_BYTES {
+            return Err(YamlError::new(
+                ErrorKind::TooLarge {
+                    bytes: bytes.len(),
+                    limit: MAX_BYTES,
+                },
+                Pos::default(),
+            ));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let offset = e.valid_up_to();
+            let before = &bytes[..offset];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            YamlError::new(ErrorKind::NotUtf8 { offset }, Pos { offset, line, col })
+        })?;
+        Document::parse(text.to_owned(), options)
+    }
+
+    pub fn parse(text: String, options: Options) -> Result<Document, YamlError> {
+        let parsed = tree::parse(&text)?;
+        Ok(Document {
+            text,
+            root: parsed.root,
+            aliased: parsed.aliased,
+            options,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    pub fn root(&self) -> Option<&Node> {
+        self.root.as_ref()
+    }
+
+    /// The document's meaning to its consumer.
+    pub fn value(&self) -> Value {
+        value::to_value(self.root.as_ref(), self.options.schema)
+    }
+
+    /// The key and value nodes at a path, following the last of duplicate keys.
+    pub fn entry(&self, path: &[&str]) -> Option<(&Node, &Node)> {
+        let mut cur = self.root.as_ref()?;
+        let mut found = None;
+        for seg in path {
+            let Kind::Mapping { entries, .. } = &cur.kind else {
+                return None;
+            };
+            let (k, v) = entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.scalar().is_some_and(|(s, _)| s == *seg))?;
+            found = Some((k, v));
+            cur = v;
+        }
+        found
+    }
+
+    /// Where a path's key is written, or the nearest ancestor's when it is not written.
+    pub fn locate(&self, path: &[&str]) -> Pos {
+        (0..=path.len())
+            .rev()
+            .find_map(|n| self.entry(&path[..n]).map(|(k, _)| k.start))
+            .unwrap_or(Pos {
+                offset: 0,
+                line: 1,
+                col: 1,
+            })
+    }
+
+    /// Every occurrence of a key in the mapping at `parent`, in document order.
+    pub fn occurrences(&self, parent: &[&str], key: &str) -> Vec<Pos> {
+        let node = if parent.is_empty() {
+            self.root.as_ref()
+        } else {
+            self.entry(parent).map(|(_, v)| v)
+        };
+        match node.map(|n| &n.kind) {
+            Some(Kind::Mapping { entries, .. }) => entries
+                .iter()
+                .filter(|(k, _)| k.scalar().is_some_and(|(s, _)| s == key))
+                .map(|(k, _)| k.start)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The text with the values of the given scalars replaced by a mask, for display.
+    pub fn masked(&self, is_secret: &dyn Fn(&[&str]) -> bool) -> String {
+        let mut spans = Vec::new();
+        if let Some(root) = &self.root {
+            let mut path = Vec::new();
+            collect_secret_spans(root, &mut path, is_secret, &mut spans);
+        }
+        spans.sort();
+        let mut out = String::with_capacity(self.text.len());
+        let mut at = 0;
+        for (s, e) in spans {
+            if s < at {
+                continue;
+            }
+            out.push_str(&self.text[at..s]);
+            out.push_str(MASK);
+            at = e;
+        }
+        out.push_str(&self.text[at..]);
+        out
+    }
+}
+
+/// What a secret looks like in a diff or a report.
+pub const MASK: &str = "\"********\"";
+
+fn collect_secret_spans<'a>(
+    node: &'a Node,
+    path: &mut Vec<&'a str>,
+    is_secret: &dyn Fn(&[&str]) -> bool,
+    out: &mut Vec<(usize, usize)>,
+) {
+    match &node.kind {
+        Kind::Mapping { entries, .. } => {
+            for (k, v) in entries {
+                let Some((key, _)) = k.scalar() else { continue };
+                path.push(key);
+                if is_secret(path) && matches!(v.kind, Kind::Scalar { .. }) && !v.is_absent() {
+                    out.push((v.start.offset, v.end));
+                } else {
+                    collect_secret_spans(v, path, is_secret, out);
+                }
+                path.pop();
+            }
+        }
+        Kind::Sequence { items, .. } => {
+            for item in items {
+                collect_secret_spans(item, path, is_secret, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

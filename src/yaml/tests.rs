@@ -1,0 +1,158 @@
+//! Engine tests: each edit shape on small documents, checked to the byte.
+
+use super::*;
+
+fn edit(src: &str, edits: &[Edit]) -> String {
+    let doc = Document::parse(src.into(), Options::PYYAML).unwrap();
+    doc.apply(edits).unwrap_or_else(|e| panic!("{e}")).text().to_owned()
+}
+
+fn err(src: &str, edits: &[Edit]) -> YamlError {
+    let doc = Document::parse(src.into(), Options::PYYAML).unwrap();
+    doc.apply(edits).unwrap_err()
+}
+
+fn t() -> NewScalar {
+    NewScalar::bool(true)
+}
+
+#[test]
+fn replaces_a_scalar_in_place() {
+    assert_eq!(
+        edit("a: 1 # keep\nb: yes\n", &[Edit::set(&["b"], NewScalar::bool(false))]),
+        "a: 1 # keep\nb: false\n"
+    );
+}
+
+#[test]
+fn fills_a_missing_value() {
+    assert_eq!(edit("a:\nb: 1\n", &[Edit::set(&["a"], t())]), "a: true\nb: 1\n");
+    assert_eq!(edit("a:   # c\nb: 1\n", &[Edit::set(&["a"], t())]), "a: true   # c\nb: 1\n");
+}
+
+#[test]
+fn inserts_after_the_last_entry_before_what_follows() {
+    // A comment at the entries' own level introduces what follows (often a commented-out
+    // option); deeper ones belong to the entry above.
+    let src = "a:\n  x:\n    # about x\n  # next option\n\n# about b\nb: 2\n";
+    assert_eq!(
+        edit(src, &[Edit::set(&["a", "y"], t())]),
+        "a:\n  x:\n    # about x\n  y: true\n  # next option\n\n# about b\nb: 2\n"
+    );
+}
+
+#[test]
+fn creates_parents_with_the_files_indentation() {
+    let src = "a:\n    x: 1\nb:\n    y: 2\n";
+    assert_eq!(
+        edit(src, &[Edit::set(&["c", "d"], t()), Edit::set(&["c", "e"], NewScalar::string("s"))]),
+        "a:\n    x: 1\nb:\n    y: 2\nc:\n    d: true\n    e: \"s\"\n"
+    );
+}
+
+#[test]
+fn flow_mappings_stay_flow() {
+    assert_eq!(edit("f: {}\n", &[Edit::set(&["f", "k"], t())]), "f: {k: true}\n");
+    assert_eq!(edit("f: {a: 1 }\n", &[Edit::set(&["f", "k"], t())]), "f: {a: 1, k: true }\n");
+    assert_eq!(
+        edit("f: {a: 1}\n", &[Edit::set(&["f", "g", "h"], t())]),
+        "f: {a: 1, g: {h: true}}\n"
+    );
+}
+
+#[test]
+fn null_parents_become_mappings() {
+    assert_eq!(
+        edit("e:\n# next\nb: 1\n", &[Edit::set(&["e", "k"], t())]),
+        "e:\n  k: true\n# next\nb: 1\n"
+    );
+    // Commented-out children show the indentation the section uses.
+    assert_eq!(
+        edit("p:\n   # enabled: true\nb: 1\n", &[Edit::set(&["p", "enabled"], NewScalar::bool(false))]),
+        "p:\n   enabled: false\n   # enabled: true\nb: 1\n"
+    );
+    assert_eq!(edit("e: ~ # c\n", &[Edit::set(&["e", "k"], t())]), "e: # c\n  k: true\n");
+}
+
+#[test]
+fn removes_a_subtree_with_its_comments() {
+    let src = "x:\n  m:\n    a: 1\n    # inner\n  n: 2\ny: 3\n";
+    assert_eq!(edit(src, &[Edit::remove(&["x", "m"])]), "x:\n  n: 2\ny: 3\n");
+    assert_eq!(edit("f: {a: 1, b: 2}\n", &[Edit::remove(&["f", "a"])]), "f: {b: 2}\n");
+    assert_eq!(edit("f: {a: 1, b: 2}\n", &[Edit::remove(&["f", "b"])]), "f: {a: 1}\n");
+}
+
+#[test]
+fn remove_and_insert_in_one_mapping() {
+    let src = "e:\n  msc3861:\n    enabled: true\n";
+    assert_eq!(
+        edit(src, &[Edit::set(&["e", "msc4108_enabled"], t()), Edit::remove(&["e", "msc3861"])]),
+        "e:\n  msc4108_enabled: true\n"
+    );
+    let e = err(src, &[Edit::remove(&["e", "msc3861"])]);
+    assert!(matches!(e.kind, ErrorKind::WouldEmptyMapping { .. }), "{e}");
+}
+
+#[test]
+fn keeps_crlf_bom_and_missing_final_newline() {
+    assert_eq!(
+        edit("\u{feff}a: 1\r\nb:\r\n  c: 2\r\n", &[Edit::set(&["b", "d"], t())]),
+        "\u{feff}a: 1\r\nb:\r\n  c: 2\r\n  d: true\r\n"
+    );
+    assert_eq!(edit("a: 1", &[Edit::set(&["b"], t())]), "a: 1\nb: true");
+    assert_eq!(edit("a: 1\n\n# end", &[Edit::set(&["b"], t())]), "a: 1\nb: true\n\n# end");
+    assert_eq!(edit("", &[Edit::set(&["b"], t())]), "b: true\n");
+    assert_eq!(edit("# only\n", &[Edit::set(&["b"], t())]), "# only\nb: true\n");
+}
+
+#[test]
+fn duplicates_edit_the_last_and_warn() {
+    let doc = Document::parse("a: 1\nb: 1\na: 2\n".into(), Options::PYYAML).unwrap();
+    let out = doc.apply(&[Edit::set(&["a"], t())]).unwrap();
+    assert_eq!(out.text(), "a: 1\nb: 1\na: true\n");
+    assert_eq!(out.warnings.len(), 1);
+    assert_eq!(out.warnings[0].line, 3);
+    let doc = Document::parse("a: 1\na: 2\n".into(), Options::SERDE_YAML).unwrap();
+    let e = doc.apply(&[Edit::set(&["a"], t())]).unwrap_err();
+    assert_eq!((e.line, e.col), (2, 1));
+}
+
+#[test]
+fn refuses_what_it_cannot_edit_safely() {
+    let cases: &[(&str, &[&str], fn(&ErrorKind) -> bool)] = &[
+        ("a: &x {b: 1}\nc: *x\n", &["a", "b"], |k| matches!(k, ErrorKind::Alias { .. })),
+        ("a: *x\n", &["a", "b"], |k| matches!(k, ErrorKind::Syntax(_))),
+        ("a: !!map {b: 1}\n", &["a", "b"], |k| matches!(k, ErrorKind::Tag { .. })),
+        ("a: {[1]: 2}\n", &["a", "b"], |k| matches!(k, ErrorKind::ComplexKey { .. })),
+        ("a: |\n  text\n", &["a"], |k| matches!(k, ErrorKind::BlockScalar { .. })),
+        ("a: [1]\n", &["a", "b"], |k| matches!(k, ErrorKind::NotAMapping { .. })),
+        ("a: {b: 1}\n", &["a"], |k| matches!(k, ErrorKind::NotAScalar { .. })),
+        ("a: 1\n---\nb: 2\n", &["a"], |k| matches!(k, ErrorKind::MultipleDocuments)),
+    ];
+    for (src, path, is) in cases {
+        let r = Document::parse((*src).into(), Options::PYYAML)
+            .and_then(|d| d.apply(&[Edit::set(path, t())]).map(|_| ()));
+        let e = r.expect_err(src);
+        assert!(is(&e.kind), "{src}: {e}");
+    }
+}
+
+#[test]
+fn errors_carry_line_and_column() {
+    let e = err("x: 1\nlit: |\n  a\n", &[Edit::set(&["lit"], t())]);
+    assert_eq!((e.line, e.col), (2, 1));
+}
+
+#[test]
+fn masks_secret_values() {
+    let doc = Document::parse("a:\n  secret: 'abc' # c\nb: abc\n".into(), Options::PYYAML).unwrap();
+    let masked = doc.masked(&|p| p.last() == Some(&"secret"));
+    assert_eq!(masked, format!("a:\n  secret: {MASK} # c\nb: abc\n"));
+}
+
+#[test]
+fn non_utf8_is_refused_with_its_offset() {
+    let e = Document::from_bytes(b"a: 1\nb: \xff\n", Options::PYYAML).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotUtf8 { offset: 8 });
+    assert_eq!((e.line, e.col), (2, 4));
+}

@@ -1,0 +1,273 @@
+//! The syntax tree: nodes with exact byte spans, built from granit-parser's events.
+//!
+//! Comments are not nodes: the editor reads them from the source text when it needs to
+//! know where an entry's trailing lines end.
+
+use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
+
+use super::error::{ErrorKind, YamlError};
+
+/// A place in the source: byte offset, 1-based line, 1-based column (in characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub offset: usize,
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Unique within one parse, in document order.
+    pub id: usize,
+    pub kind: Kind,
+    pub start: Pos,
+    /// Byte offset just past the node's own text: a scalar's closing quote, a flow
+    /// collection's closing bracket, a block collection's last child.
+    pub end: usize,
+    /// Anchor id defined on this node (0: none).
+    pub anchor: usize,
+    pub tag: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Kind {
+    Scalar {
+        value: String,
+        style: Style,
+    },
+    Mapping {
+        flow: bool,
+        entries: Vec<(Node, Node)>,
+    },
+    Sequence {
+        flow: bool,
+        items: Vec<Node>,
+    },
+    Alias {
+        target: usize,
+    },
+}
+
+impl Node {
+    /// An empty plain scalar: a key with no value written after it.
+    pub fn is_absent(&self) -> bool {
+        matches!(self.kind, Kind::Scalar { style: Style::Plain, .. }) && self.end == self.start.offset
+    }
+
+    pub fn scalar(&self) -> Option<(&str, Style)> {
+        match &self.kind {
+            Kind::Scalar { value, style } => Some((value, *style)),
+            _ => None,
+        }
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Scalar { style: Style::Literal | Style::Folded, .. } => "block scalar",
+            Kind::Scalar { .. } => "scalar",
+            Kind::Mapping { .. } => "mapping",
+            Kind::Sequence { .. } => "sequence",
+            Kind::Alias { .. } => "alias",
+        }
+    }
+}
+
+pub(crate) struct Parsed {
+    pub root: Option<Node>,
+    /// Anchor ids that some alias refers to.
+    pub aliased: Vec<usize>,
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    events: Parser<'a, granit_parser::StrInput<'a>>,
+    next_id: usize,
+    aliased: Vec<usize>,
+}
+
+fn pos_of(src: &str, span: &Span) -> Pos {
+    let offset = span.start.byte_offset().unwrap_or(0).min(src.len());
+    Pos {
+        offset,
+        line: span.start.line(),
+        col: span.start.col() + 1,
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
+        loop {
+            match self.events.next() {
+                None => {
+                    return Err(YamlError::new(
+                        ErrorKind::Syntax("unexpected end of input".into()),
+                        Pos::default(),
+                    ));
+                }
+                Some(Err(e)) => {
+                    let m = e.marker();
+                    return Err(YamlError::new(
+                        ErrorKind::Syntax(e.info()),
+                        Pos {
+                            offset: m.byte_offset().unwrap_or(0),
+                            line: m.line(),
+                            col: m.col() + 1,
+                        },
+                    ));
+                }
+                Some(Ok((Event::Comment(..), _))) => continue,
+                Some(Ok(ev)) => return Ok(ev),
+            }
+        }
+    }
+
+    fn end_of(&self, span: &Span) -> usize {
+        span.end.byte_offset().unwrap_or(0).min(self.src.len())
+    }
+
+    fn node(&mut self, ev: Event<'a>, span: Span) -> Result<Node, YamlError> {
+        let start = pos_of(self.src, &span);
+        let id = self.next_id;
+        self.next_id += 1;
+        let tag_text = |t: &Option<std::borrow::Cow<'_, granit_parser::Tag>>| {
+            t.as_ref().map(|t| format!("{}", t.as_ref()))
+        };
+        match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                };
+                let empty = span.start.byte_offset() == span.end.byte_offset();
+                Ok(Node {
+                    id,
+                    tag: tag_text(&tag),
+                    kind: Kind::Scalar {
+                        // The parser reports a missing value as "~"; keep it empty so that
+                        // both schemas read it as null without a special case.
+                        value: if empty && style == Style::Plain {
+                            String::new()
+                        } else {
+                            value.into_owned()
+                        },
+                        style,
+                    },
+                    start,
+                    end: self.end_of(&span),
+                    anchor,
+                })
+            }
+            Event::Alias(target) => {
+                self.aliased.push(target);
+                Ok(Node {
+                    id,
+                    kind: Kind::Alias { target },
+                    start,
+                    end: self.end_of(&span),
+                    anchor: 0,
+                    tag: None,
+                })
+            }
+            Event::MappingStart(style, anchor, tag) => {
+                let flow = style == StructureStyle::Flow;
+                let mut entries = Vec::new();
+                let end = loop {
+                    let (ev, sp) = self.next()?;
+                    if let Event::MappingEnd = ev {
+                        break if flow {
+                            self.end_of(&sp)
+                        } else {
+                            entries.last().map_or(start.offset, |(_, v): &(Node, Node)| v.end)
+                        };
+                    }
+                    let key = self.node(ev, sp)?;
+                    let (ev, sp) = self.next()?;
+                    let value = self.node(ev, sp)?;
+                    entries.push((key, value));
+                };
+                Ok(Node {
+                    id,
+                    tag: tag_text(&tag),
+                    kind: Kind::Mapping { flow, entries },
+                    start,
+                    end,
+                    anchor,
+                })
+            }
+            Event::SequenceStart(style, anchor, tag) => {
+                let flow = style == StructureStyle::Flow;
+                let mut items: Vec<Node> = Vec::new();
+                let end = loop {
+                    let (ev, sp) = self.next()?;
+                    if let Event::SequenceEnd = ev {
+                        break if flow {
+                            self.end_of(&sp)
+                        } else {
+                            items.last().map_or(start.offset, |v| v.end)
+                        };
+                    }
+                    items.push(self.node(ev, sp)?);
+                };
+                Ok(Node {
+                    id,
+                    tag: tag_text(&tag),
+                    kind: Kind::Sequence { flow, items },
+                    start,
+                    end,
+                    anchor,
+                })
+            }
+            other => Err(YamlError::new(
+                ErrorKind::Syntax(format!("unexpected event {other:?}")),
+                start,
+            )),
+        }
+    }
+}
+
+/// Parses one YAML document. More than one document is refused, as Synapse refuses it.
+pub(crate) fn parse(src: &str) -> Result<Parsed, YamlError> {
+    let options = granit_parser::options! { emit_comments: false };
+    let mut b = Builder {
+        src,
+        events: Parser::new_from_str_with_options(src, options),
+        next_id: 0,
+        aliased: Vec::new(),
+    };
+    let mut root = None;
+    let mut documents = 0;
+    loop {
+        let (ev, span) = b.next()?;
+        match ev {
+            Event::StreamStart | Event::DocumentEnd => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(YamlError::new(ErrorKind::MultipleDocuments, pos_of(src, &span)));
+                }
+            }
+            ev => {
+                let node = b.node(ev, span)?;
+                // A document that is only a missing value is an empty file.
+                root = (!node.is_absent()).then_some(node);
+            }
+        }
+    }
+    Ok(Parsed {
+        root,
+        aliased: b.aliased,
+    })
+}
