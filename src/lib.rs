@@ -5,3 +5,8 @@
 //! changes with their reasons, [`write`] replaces files safely, [`cli`] is the command line.
 
 pub mod yaml;
+pub mod plan;
+pub mod synapse;
+pub mod mas;
+pub mod write;
+pub mod cli;

@@ -1,0 +1,434 @@
+//! Synapse's rules for running next to MAS, read the way Synapse reads its YAML (PyYAML).
+//! This module knows `homeserver.yaml`'s meaning, not files or terminals.
+
+use crate::plan::Plan;
+use crate::yaml::{Document, Edit, NewScalar, Pos, Value};
+
+pub const DEFAULT_CONFIG: &str = "/app/data/configs/homeserver.yaml";
+pub const MAS: &str = "matrix_authentication_service";
+
+/// How Synapse gets the shared secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSetting {
+    /// `secret:` written inline (always quoted).
+    Inline(String),
+    /// `secret_path:` naming a file that holds it.
+    Path(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkOptions {
+    /// Where Synapse reaches MAS.
+    pub endpoint: String,
+    pub secret: SecretSetting,
+}
+
+/// A setting that must change by hand before Synapse can run with MAS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub key: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Settings Synapse refuses next to MAS that hold no data: turned off in the same plan.
+enum AutoFix {
+    SetFalse,
+    SetTrue,
+    Remove,
+}
+
+struct Conflict {
+    path: &'static [&'static str],
+    applies: fn(&Value) -> bool,
+    fix: Option<AutoFix>,
+    why: &'static str,
+}
+
+fn truthy_at(root: &Value, path: &[&str]) -> bool {
+    root.at(path).is_some_and(Value::truthy)
+}
+
+/// Python's `distutils.util.strtobool(str(v))`, which Synapse uses for registration flags.
+pub fn strtobool(v: &Value) -> Option<bool> {
+    match v.python_str().to_ascii_lowercase().as_str() {
+        "y" | "yes" | "t" | "true" | "on" | "1" => Some(true),
+        "n" | "no" | "f" | "false" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// A mapping's `enabled` flag, with the default Synapse gives it.
+fn section_enabled(root: &Value, key: &str, default: bool) -> bool {
+    let Some(section) = root.get(key).filter(|v| v.truthy()) else {
+        return false;
+    };
+    section.get("enabled").map_or(default, Value::truthy)
+}
+
+const CONFLICTS: &[Conflict] = &[
+    Conflict {
+        path: &["enable_3pid_changes"],
+        applies: |r| truthy_at(r, &["enable_3pid_changes"]),
+        fix: Some(AutoFix::SetFalse),
+        why: "Synapse refuses it next to MAS; email and phone changes move to MAS",
+    },
+    Conflict {
+        path: &["login_via_existing_session", "enabled"],
+        applies: |r| truthy_at(r, &["login_via_existing_session", "enabled"]),
+        fix: Some(AutoFix::SetFalse),
+        why: "Synapse refuses it next to MAS; MAS links new devices (QR code) instead",
+    },
+    Conflict {
+        path: &["enable_registration_captcha"],
+        applies: |r| truthy_at(r, &["enable_registration_captcha"]),
+        fix: Some(AutoFix::SetFalse),
+        why: "Synapse refuses it next to MAS; registration and its CAPTCHA move to MAS",
+    },
+    Conflict {
+        path: &["refresh_token_lifetime"],
+        applies: |r| truthy_at(r, &["refresh_token_lifetime"]),
+        fix: Some(AutoFix::Remove),
+        why: "Synapse refuses it next to MAS; MAS issues and expires the tokens",
+    },
+    Conflict {
+        path: &["nonrefreshable_access_token_lifetime"],
+        applies: |r| truthy_at(r, &["nonrefreshable_access_token_lifetime"]),
+        fix: Some(AutoFix::Remove),
+        why: "Synapse refuses it next to MAS; MAS issues and expires the tokens",
+    },
+    Conflict {
+        path: &["session_lifetime"],
+        applies: |r| truthy_at(r, &["session_lifetime"]),
+        fix: Some(AutoFix::Remove),
+        why: "Synapse refuses it next to MAS; MAS manages sessions",
+    },
+    Conflict {
+        path: &["disable_registration"],
+        applies: |r| r.get("disable_registration").is_some_and(|v| strtobool(v) != Some(true)),
+        fix: Some(AutoFix::SetTrue),
+        why: "this legacy key overrides enable_registration; registration moves to MAS",
+    },
+    Conflict {
+        path: &["oidc_providers"],
+        applies: |r| truthy_at(r, &["oidc_providers"]),
+        fix: None,
+        why: "SSO cannot stay in Synapse next to MAS: move each provider to MAS's \
+              `upstream_oauth2.providers` (MAS docs: \"Migrating an existing homeserver\"), \
+              then delete `oidc_providers`",
+    },
+    Conflict {
+        path: &["oidc_config"],
+        applies: |r| section_enabled(r, "oidc_config", false),
+        fix: None,
+        why: "SSO cannot stay in Synapse next to MAS: move the provider to MAS's \
+              `upstream_oauth2.providers`, then delete `oidc_config`",
+    },
+    Conflict {
+        path: &["saml2_config"],
+        applies: |r| {
+            section_enabled(r, "saml2_config", true)
+                && (truthy_at(r, &["saml2_config", "sp_config"])
+                    || truthy_at(r, &["saml2_config", "config_path"]))
+        },
+        fix: None,
+        why: "SAML cannot stay in Synapse next to MAS, and MAS speaks only OIDC upstream: \
+              put an OIDC bridge in front of the SAML IdP for MAS's `upstream_oauth2`, \
+              then delete `saml2_config`",
+    },
+    Conflict {
+        path: &["cas_config"],
+        applies: |r| section_enabled(r, "cas_config", true),
+        fix: None,
+        why: "CAS cannot stay in Synapse next to MAS: move login to MAS's `upstream_oauth2`, \
+              then delete `cas_config`",
+    },
+    Conflict {
+        path: &["jwt_config"],
+        applies: |r| section_enabled(r, "jwt_config", false),
+        fix: None,
+        why: "JWT login cannot stay in Synapse next to MAS: move login to MAS's \
+              `upstream_oauth2`, then delete `jwt_config`",
+    },
+    Conflict {
+        path: &["user_consent"],
+        applies: |r| r.get("user_consent").is_some_and(|v| *v != Value::Null),
+        fix: None,
+        why: "Synapse refuses user consent next to MAS: set MAS's `branding.tos_uri` for \
+              terms of service, then delete `user_consent`",
+    },
+    Conflict {
+        path: &["password_providers"],
+        applies: |r| truthy_at(r, &["password_providers"]),
+        fix: None,
+        why: "password providers cannot stay in Synapse next to MAS: configure the \
+              directory in MAS (e.g. an upstream OIDC provider), then delete \
+              `password_providers`",
+    },
+    Conflict {
+        path: &["ldap_config"],
+        applies: |r| section_enabled(r, "ldap_config", false),
+        fix: None,
+        why: "LDAP login cannot stay in Synapse next to MAS: configure it in MAS, then \
+              delete `ldap_config`",
+    },
+];
+
+/// The settings that would stop the command: each key, where it is and what to do.
+pub fn refusals(doc: &Document, root: &Value) -> Vec<Refusal> {
+    CONFLICTS
+        .iter()
+        .filter(|c| c.fix.is_none() && (c.applies)(root))
+        .map(|c| Refusal {
+            key: c.path.join("."),
+            pos: doc.locate(c.path),
+            message: c.why.into(),
+        })
+        .collect()
+}
+
+/// The keys whose values are secrets, masked in every diff and report.
+pub fn is_secret_key(path: &[&str]) -> bool {
+    let Some(k) = path.last() else { return false };
+    let k = k.to_ascii_lowercase();
+    let secretish = ["secret", "password", "token", "pepper", "smtp_pass", "private_key"]
+        .iter()
+        .any(|s| k.contains(s));
+    let harmless = ["_path", "_file", "lifetime", "timeout", "_enabled", "_dir", "_config"]
+        .iter()
+        .any(|s| k.ends_with(s));
+    secretish && !harmless
+}
+
+/// The admin token of a legacy `experimental_features.msc3861` block, which MAS may still
+/// hold as its `matrix.secret`.
+pub fn legacy_admin_token(root: &Value) -> Option<String> {
+    root.at(&["experimental_features", "msc3861", "admin_token"])
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Checks an endpoint URL as Synapse will use it: http(s), a host, no query or fragment.
+pub fn validate_endpoint(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_only = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    if host_only.is_empty() || host_only.starts_with(':') {
+        return Err(format!("`{url}` has no host name"));
+    }
+    if url.contains('?') || url.contains('#') {
+        return Err(format!(
+            "`{url}` has a query or fragment (`?`/`#`), which would break the URLs built from it"
+        ));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{url}` contains white space"));
+    }
+    Ok(())
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// Plans the link: MAS on, password login and registration off, QR login on, the legacy
+/// MSC3861 block gone, and the settings Synapse refuses next to MAS turned off. Settings that
+/// hold integrations or data are refused, all at once, with what to do instead.
+pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal>> {
+    let root = doc.value();
+    let refused = refusals(doc, &root);
+    if !refused.is_empty() {
+        return Err(refused);
+    }
+    let mut plan = Plan::default();
+    let mas = |k: &str| root.at(&[MAS, k]);
+
+    if mas("enabled") != Some(&Value::Bool(true)) {
+        plan.push(
+            Edit::set(&[MAS, "enabled"], NewScalar::bool(true)),
+            "Synapse delegates login and registration to MAS",
+        );
+    }
+    if !mas("endpoint")
+        .and_then(Value::as_str)
+        .is_some_and(|e| same_url(e, &opts.endpoint))
+    {
+        plan.push(
+            Edit::set(&[MAS, "endpoint"], NewScalar::string(&opts.endpoint)),
+            "where Synapse reaches MAS",
+        );
+    }
+    let present = |k: &str| mas(k).is_some();
+    match &opts.secret {
+        SecretSetting::Inline(secret) => {
+            if mas("secret").and_then(Value::as_str) != Some(secret) {
+                plan.push(
+                    Edit::set(&[MAS, "secret"], NewScalar::string(secret)),
+                    "the secret shared with MAS (its matrix.secret)",
+                );
+            }
+            if present("secret_path") {
+                plan.push(
+                    Edit::remove(&[MAS, "secret_path"]),
+                    "Synapse refuses `secret` and `secret_path` together",
+                );
+            }
+        }
+        SecretSetting::Path(path) => {
+            if mas("secret_path").and_then(Value::as_str) != Some(path) {
+                plan.push(
+                    Edit::set(&[MAS, "secret_path"], NewScalar::string(path)),
+                    "the file holding the secret shared with MAS",
+                );
+            }
+            if present("secret") {
+                plan.push(
+                    Edit::remove(&[MAS, "secret"]),
+                    "Synapse refuses `secret` and `secret_path` together",
+                );
+            }
+        }
+    }
+
+    if root.at(&["password_config", "enabled"]) != Some(&Value::Bool(false)) {
+        plan.push(
+            Edit::set(&["password_config", "enabled"], NewScalar::bool(false)),
+            "passwords are checked by MAS; Synapse refuses password login next to it",
+        );
+    }
+    if root.get("enable_registration").and_then(strtobool) != Some(false) {
+        plan.push(
+            Edit::set(&["enable_registration"], NewScalar::bool(false)),
+            "registration moves to MAS; Synapse refuses it next to MAS",
+        );
+    }
+    let exp = |k: &str| root.at(&["experimental_features", k]);
+    if exp("msc4108_delegation_endpoint").is_some_and(|v| *v != Value::Null) {
+        plan.notes.push(
+            "experimental_features.msc4108_delegation_endpoint is set, so QR-code login is \
+             delegated there; msc4108_enabled is left off (Synapse refuses both)"
+                .into(),
+        );
+    } else if exp("msc4108_enabled") != Some(&Value::Bool(true)) {
+        plan.push(
+            Edit::set(&["experimental_features", "msc4108_enabled"], NewScalar::bool(true)),
+            "QR-code login and new-device linking (MSC4108), needed by Element X",
+        );
+    }
+    if exp("msc3861").is_some() {
+        plan.push(
+            Edit::remove(&["experimental_features", "msc3861"]),
+            "the legacy MSC3861 block; Synapse 1.157+ refuses to start with it",
+        );
+    }
+
+    for c in CONFLICTS {
+        let Some(fix) = &c.fix else { continue };
+        if !(c.applies)(&root) {
+            continue;
+        }
+        let edit = match fix {
+            AutoFix::SetFalse => Edit::set(c.path, NewScalar::bool(false)),
+            AutoFix::SetTrue => Edit::set(c.path, NewScalar::bool(true)),
+            AutoFix::Remove => Edit::remove(c.path),
+        };
+        plan.push(edit, c.why);
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::Options;
+
+    fn doc(s: &str) -> Document {
+        Document::parse(s.into(), Options::PYYAML).unwrap()
+    }
+
+    fn opts() -> LinkOptions {
+        LinkOptions {
+            endpoint: "http://mas:8080/".into(),
+            secret: SecretSetting::Inline("s3cret".into()),
+        }
+    }
+
+    #[test]
+    fn plans_every_part_of_the_link() {
+        let d = doc("server_name: x\n");
+        let plan = plan_link(&d, &opts()).unwrap();
+        let paths: Vec<String> = plan.changes.iter().map(|c| c.edit.path().join(".")).collect();
+        assert_eq!(
+            paths,
+            [
+                "matrix_authentication_service.enabled",
+                "matrix_authentication_service.endpoint",
+                "matrix_authentication_service.secret",
+                "password_config.enabled",
+                "enable_registration",
+                "experimental_features.msc4108_enabled",
+            ]
+        );
+        let after = plan.apply(&d).unwrap();
+        assert!(plan_link(&after.document, &opts()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn registration_reads_like_strtobool_and_password_like_python() {
+        let d = doc("enable_registration: \"false\"\npassword_config: {enabled: \"false\"}\n");
+        let plan = plan_link(&d, &opts()).unwrap();
+        let paths: Vec<String> = plan.changes.iter().map(|c| c.edit.path().join(".")).collect();
+        assert!(!paths.contains(&"enable_registration".to_string()));
+        assert!(paths.contains(&"password_config.enabled".to_string()));
+    }
+
+    #[test]
+    fn data_holding_settings_are_refused_with_their_place() {
+        let d = doc("a: 1\noidc_providers:\n  - idp_id: x\nuser_consent:\n  version: 1\n");
+        let r = plan_link(&d, &opts()).unwrap_err();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].key.as_str(), r[0].pos.line, r[0].pos.col), ("oidc_providers", 2, 1));
+        assert!(r[0].message.contains("upstream_oauth2"));
+        assert_eq!(r[1].key, "user_consent");
+    }
+
+    #[test]
+    fn inactive_sections_are_left_alone() {
+        let d = doc("saml2_config:\n  sp_config:\noidc_providers:\ncas_config:\n  enabled: false\n");
+        assert!(plan_link(&d, &opts()).is_ok());
+    }
+
+    #[test]
+    fn turns_off_what_holds_no_data() {
+        let d = doc("enable_3pid_changes: yes\nsession_lifetime: 24h\ndisable_registration: false\n");
+        let plan = plan_link(&d, &opts()).unwrap();
+        let after = plan.apply(&d).unwrap();
+        let v = after.document.value();
+        assert_eq!(v.get("enable_3pid_changes"), Some(&Value::Bool(false)));
+        assert_eq!(v.get("session_lifetime"), None);
+        assert_eq!(v.get("disable_registration"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn endpoints() {
+        assert!(validate_endpoint("https://mas.example.com").is_ok());
+        assert!(validate_endpoint("http://[::1]:8080/").is_ok());
+        for bad in ["mas.example.com", "ftp://x", "https://", "https://x/?a", "https://x/#f", "https://x y"] {
+            assert!(validate_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secret_keys() {
+        for k in ["secret", "macaroon_secret_key", "admin_token", "password", "smtp_pass", "client_secret"] {
+            assert!(is_secret_key(&[k]), "{k}");
+        }
+        for k in ["secret_path", "refresh_token_lifetime", "password_config", "enabled", "signing_key_path"] {
+            assert!(!is_secret_key(&[k]), "{k}");
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Replacing a file safely: through a symlink to its target, a backup beside it, a temporary
+//! file in the same directory, fsync, rename, owner and mode kept, and a refusal when the file
+//! changed since it was read.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path} changed since it was read; nothing was written. Run the command again")]
+    Changed { path: PathBuf },
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> WriteError + 'a {
+    move |source| WriteError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A file as read: the path given, the file it resolves to, and its bytes.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub target: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+impl Loaded {
+    pub fn read(path: &Path) -> Result<Loaded, WriteError> {
+        let target = fs::canonicalize(path).map_err(io("reading", path))?;
+        let bytes = fs::read(&target).map_err(io("reading", path))?;
+        Ok(Loaded {
+            path: path.to_owned(),
+            target,
+            bytes,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub backup: Option<PathBuf>,
+}
+
+/// UTC time as `YYYYMMDDTHHMMSSZ`, for backup names.
+fn stamp(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Creates `path` with exactly `mode` and the given owner, holding `bytes`, synced to disk.
+fn create_with(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Result<(), WriteError> {
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io("creating", path))?;
+        f.write_all(bytes).map_err(io("writing", path))?;
+        let current = f.metadata().map_err(io("reading", path))?;
+        if (current.uid(), current.gid()) != owner {
+            std::os::unix::fs::fchown(&f, Some(owner.0), Some(owner.1))
+                .map_err(io("keeping the owner of", path))?;
+        }
+        f.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(io("keeping the mode of", path))?;
+        f.sync_all().map_err(io("syncing", path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    result
+}
+
+fn sibling(target: &Path, suffix: &str) -> PathBuf {
+    let name = target.file_name().map_or_else(Default::default, |n| n.to_os_string());
+    let mut s = name;
+    s.push(suffix);
+    target.with_file_name(s)
+}
+
+/// Replaces the loaded file's target with `new`, keeping its owner and mode, after writing a
+/// timestamped backup of the old bytes beside it (unless `backup` is false).
+pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, WriteError> {
+    let target = &loaded.target;
+    let unchanged = || -> Result<(), WriteError> {
+        let now = fs::read(target).map_err(io("reading", target))?;
+        if now != loaded.bytes {
+            return Err(WriteError::Changed {
+                path: loaded.path.clone(),
+            });
+        }
+        Ok(())
+    };
+    unchanged()?;
+    let meta = fs::metadata(target).map_err(io("reading", target))?;
+    let mode = meta.mode() & 0o7777;
+    let owner = (meta.uid(), meta.gid());
+
+    let backup_path = if backup {
+        let base = format!(".{}.bak", stamp(SystemTime::now()));
+        let mut path = sibling(target, &base);
+        let mut n = 1;
+        while path.exists() {
+            path = sibling(target, &format!(".{}-{n}.bak", stamp(SystemTime::now())));
+            n += 1;
+        }
+        create_with(&path, &loaded.bytes, mode, owner)?;
+        Some(path)
+    } else {
+        None
+    };
+
+    let tmp = sibling(target, &format!(".mas-link-{}.tmp", std::process::id()));
+    let tmp = tmp.with_file_name(format!(".{}", tmp.file_name().unwrap_or_default().to_string_lossy()));
+    let _ = fs::remove_file(&tmp);
+    create_with(&tmp, new, mode, owner)?;
+    if let Err(e) = unchanged() {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    fs::rename(&tmp, target).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io("replacing", target)(e)
+    })?;
+    if let Some(dir) = target.parent() {
+        // The rename is durable only once the directory is synced.
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io("syncing", dir))?;
+    }
+    Ok(Written {
+        backup: backup_path,
+    })
+}
+
+/// Writes a secret file with mode 0600 unless it already holds the secret (trimmed, as Synapse
+/// reads it). Returns whether it wrote.
+pub fn write_secret_file(path: &Path, secret: &str) -> Result<bool, WriteError> {
+    if let Ok(existing) = fs::read_to_string(path)
+        && existing.trim() == secret
+    {
+        return Ok(false);
+    }
+    let tmp = sibling(path, &format!(".mas-link-{}.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let owner = fs::metadata(path)
+        .map(|m| (m.uid(), m.gid()))
+        .or_else(|_| {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            fs::metadata(dir).map(|m| (m.uid(), m.gid()))
+        })
+        .map_err(io("reading", path))?;
+    create_with(&tmp, format!("{secret}\n").as_bytes(), 0o600, owner)?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io("writing", path)(e)
+    })?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_utc_calendar_dates() {
+        assert_eq!(stamp(UNIX_EPOCH), "19700101T000000Z");
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_749_132);
+        assert_eq!(stamp(t), "20261127T031212Z");
+    }
+
+    #[test]
+    fn replaces_keeping_mode_and_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hs.yaml");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&p, &link).unwrap();
+        let loaded = Loaded::read(&link).unwrap();
+        let w = replace(&loaded, b"new", true).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        let b = w.backup.unwrap();
+        assert_eq!(fs::read(&b).unwrap(), b"old");
+        assert_eq!(fs::metadata(&b).unwrap().mode() & 0o777, 0o640);
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn refuses_when_the_file_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hs.yaml");
+        fs::write(&p, "old").unwrap();
+        let loaded = Loaded::read(&p).unwrap();
+        fs::write(&p, "other").unwrap();
+        assert!(matches!(replace(&loaded, b"new", true), Err(WriteError::Changed { .. })));
+        assert_eq!(fs::read(&p).unwrap(), b"other");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
