@@ -17,7 +17,11 @@ use crate::write::{self, Loaded};
 use crate::yaml::{Document, Edited, Options};
 
 #[derive(Parser, Debug)]
-#[command(name = "mas-link", version, about = "Pair a Synapse homeserver with the Matrix Authentication Service (MAS)")]
+#[command(
+    name = "mas-link",
+    version,
+    about = "Pair a Synapse homeserver with the Matrix Authentication Service (MAS)"
+)]
 pub struct Cli {
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
@@ -153,7 +157,8 @@ fn run(cli: Cli, out: &mut Out) -> Result<u8> {
 
 /// Reads and parses MAS's config, with errors naming the file.
 fn load_mas(path: &Path) -> Result<(MasConfig, String)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let config = MasConfig::parse(&text).map_err(|e| anyhow!("{}:{e}", path.display()))?;
     Ok((config, text))
 }
@@ -176,7 +181,10 @@ fn read_trimmed(path: &Path) -> Result<String> {
     let s = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let s = s.trim().to_owned();
     if s.is_empty() {
-        bail!("{} is empty: it should hold the secret shared with MAS", path.display());
+        bail!(
+            "{} is empty: it should hold the secret shared with MAS",
+            path.display()
+        );
     }
     Ok(s)
 }
@@ -184,9 +192,16 @@ fn read_trimmed(path: &Path) -> Result<String> {
 /// The secret, from exactly one source; the legacy MSC3861 admin token only when none is given.
 fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<String> {
     let env = std::env::var("MAS_SECRET").ok().filter(|s| !s.is_empty());
-    let given = [a.mas_config.is_some(), a.secret_file.is_some(), a.secret_stdin, env.is_some()];
+    let given = [
+        a.mas_config.is_some(),
+        a.secret_file.is_some(),
+        a.secret_stdin,
+        env.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() > 1 {
-        bail!("give the secret one way only: --mas-config, --secret-file, --secret-stdin or MAS_SECRET");
+        bail!(
+            "give the secret one way only: --mas-config, --secret-file, --secret-stdin or MAS_SECRET"
+        );
     }
     if let Some(p) = &a.mas_config {
         return mas_secret(p);
@@ -196,7 +211,9 @@ fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<Strin
     }
     if a.secret_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading the secret from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the secret from standard input")?;
         let s = s.trim();
         if s.is_empty() {
             bail!("standard input held no secret");
@@ -263,7 +280,9 @@ fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
             lines.join("\n")
         )
     })?;
-    let edited = plan.apply(&doc).map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    let edited = plan
+        .apply(&doc)
+        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
     let secret_file = a
         .secret_path
         .as_ref()
@@ -293,29 +312,51 @@ fn show_and_write(
 ) -> Result<u8> {
     let path = &loaded.path;
     for warning in &edited.warnings {
-        writeln!(out.err, "warning: {}:{}:{}: {}", path.display(), warning.line, warning.col, warning.message)?;
+        writeln!(
+            out.err,
+            "warning: {}:{}:{}: {}",
+            path.display(),
+            warning.line,
+            warning.col,
+            warning.message
+        )?;
     }
     for note in &plan.notes {
         writeln!(out.err, "note: {note}")?;
     }
     if plan.is_empty() && secret_file.is_none() {
-        writeln!(out.out, "Nothing to do: {} already has every setting.", path.display())?;
+        writeln!(
+            out.out,
+            "Nothing to do: {} already has every setting.",
+            path.display()
+        )?;
         return Ok(0);
     }
     let secret_pred = |p: &[&str]| synapse::is_secret_key(p);
     let (before, after) = if w.show_secrets {
         (doc.text().to_owned(), edited.text().to_owned())
     } else {
-        (doc.masked(&secret_pred), edited.document.masked(&secret_pred))
+        (
+            doc.masked(&secret_pred),
+            edited.document.masked(&secret_pred),
+        )
     };
     let label = path.display().to_string();
     out.diff(&unified_diff(&before, &after, &label))?;
     writeln!(out.out)?;
-    for r in plan.reasons(if w.show_secrets { &|_: &[&str]| false } else { &secret_pred }) {
+    for r in plan.reasons(if w.show_secrets {
+        &|_: &[&str]| false
+    } else {
+        &secret_pred
+    }) {
         writeln!(out.out, "  * {r}")?;
     }
     if let Some((p, _)) = secret_file {
-        writeln!(out.out, "  * {}: written with the shared secret, mode 0600", p.display())?;
+        writeln!(
+            out.out,
+            "  * {}: written with the shared secret, mode 0600",
+            p.display()
+        )?;
     }
     if w.check {
         writeln!(out.out, "\n{} needs the changes above.", path.display())?;
@@ -327,9 +368,15 @@ fn show_and_write(
     }
     if !w.yes {
         if !std::io::stdin().is_terminal() {
-            bail!("not writing without confirmation: standard input is not a terminal. Pass --yes to write, or --dry-run to only show the diff");
+            bail!(
+                "not writing without confirmation: standard input is not a terminal. Pass --yes to write, or --dry-run to only show the diff"
+            );
         }
-        write!(out.err, "\nWrite these changes to {}? [y/N] ", path.display())?;
+        write!(
+            out.err,
+            "\nWrite these changes to {}? [y/N] ",
+            path.display()
+        )?;
         out.err.flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;

@@ -4,9 +4,9 @@
 //! disturbing them, [`synapse`] and [`mas`] know each program's rules, [`plan`] holds the
 //! changes with their reasons, [`write`] replaces files safely, [`cli`] is the command line.
 
-pub mod yaml;
+pub mod cli;
+pub mod mas;
 pub mod plan;
 pub mod synapse;
-pub mod mas;
 pub mod write;
-pub mod cli;
+pub mod yaml;

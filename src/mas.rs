@@ -40,9 +40,13 @@ pub enum MasError {
     },
     #[error("no `matrix` section: MAS needs `matrix.secret` (run `mas-link mas` to write one)")]
     NoMatrix,
-    #[error("{line}:{col}: `matrix` has both `secret` and `secret_file`; MAS refuses that (\"Cannot specify both\"): keep one")]
+    #[error(
+        "{line}:{col}: `matrix` has both `secret` and `secret_file`; MAS refuses that (\"Cannot specify both\"): keep one"
+    )]
     BothSecrets { line: usize, col: usize },
-    #[error("{line}:{col}: `matrix` has neither `secret` nor `secret_file` (MAS: \"Missing `secret` or `secret_file`\"); run `mas-link mas` to generate one")]
+    #[error(
+        "{line}:{col}: `matrix` has neither `secret` nor `secret_file` (MAS: \"Missing `secret` or `secret_file`\"); run `mas-link mas` to generate one"
+    )]
     NoSecret { line: usize, col: usize },
     #[error("{line}:{col}: `matrix.secret` is empty")]
     EmptySecret { line: usize, col: usize },
@@ -91,10 +95,11 @@ pub fn shared_secret(config: &MasConfig, text: &str, base: &Path) -> Result<Stri
         (Some(s), None) => Ok(s.clone()),
         (None, Some(file)) => {
             let path = base.join(file);
-            let contents = std::fs::read_to_string(&path).map_err(|source| MasError::SecretFile {
-                path: path.clone(),
-                source,
-            })?;
+            let contents =
+                std::fs::read_to_string(&path).map_err(|source| MasError::SecretFile {
+                    path: path.clone(),
+                    source,
+                })?;
             let s = contents.trim().to_owned();
             if s.is_empty() {
                 let (line, col) = at(&["matrix", "secret_file"]);
@@ -126,11 +131,23 @@ mod tests {
 
     #[test]
     fn refuses_like_mas() {
-        assert!(matches!(secret("matrix:\n  secret: a\n  secret_file: b\n"), Err(MasError::BothSecrets { line: 3, col: 3 })));
-        assert!(matches!(secret("matrix:\n  kind: synapse\n"), Err(MasError::NoSecret { line: 1, .. })));
+        assert!(matches!(
+            secret("matrix:\n  secret: a\n  secret_file: b\n"),
+            Err(MasError::BothSecrets { line: 3, col: 3 })
+        ));
+        assert!(matches!(
+            secret("matrix:\n  kind: synapse\n"),
+            Err(MasError::NoSecret { line: 1, .. })
+        ));
         assert!(matches!(secret("http: {}\n"), Err(MasError::NoMatrix)));
-        assert!(matches!(secret("matrix:\n  secret: a\nmatrix:\n  secret: b\n"), Err(MasError::Parse { .. })));
-        assert!(matches!(secret("matrix:\n  secret: 12345\n"), Err(MasError::Parse { .. }) | Ok(_)));
+        assert!(matches!(
+            secret("matrix:\n  secret: a\nmatrix:\n  secret: b\n"),
+            Err(MasError::Parse { .. })
+        ));
+        assert!(matches!(
+            secret("matrix:\n  secret: 12345\n"),
+            Err(MasError::Parse { .. }) | Ok(_)
+        ));
     }
 
     #[test]

@@ -105,7 +105,10 @@ const CONFLICTS: &[Conflict] = &[
     },
     Conflict {
         path: &["disable_registration"],
-        applies: |r| r.get("disable_registration").is_some_and(|v| strtobool(v) != Some(true)),
+        applies: |r| {
+            r.get("disable_registration")
+                .is_some_and(|v| strtobool(v) != Some(true))
+        },
         fix: Some(AutoFix::SetTrue),
         why: "this legacy key overrides enable_registration; registration moves to MAS",
     },
@@ -191,12 +194,23 @@ pub fn refusals(doc: &Document, root: &Value) -> Vec<Refusal> {
 pub fn is_secret_key(path: &[&str]) -> bool {
     let Some(k) = path.last() else { return false };
     let k = k.to_ascii_lowercase();
-    let secretish = ["secret", "password", "token", "pepper", "smtp_pass", "private_key"]
-        .iter()
-        .any(|s| k.contains(s));
-    let harmless = ["_path", "_file", "lifetime", "timeout", "_enabled", "_dir", "_config"]
-        .iter()
-        .any(|s| k.ends_with(s));
+    let secretish = [
+        "secret",
+        "password",
+        "token",
+        "pepper",
+        "smtp_pass",
+        "private_key",
+    ]
+    .iter()
+    .any(|s| k.contains(s));
+    let harmless = [
+        "_path", "_file", "lifetime", "timeout", "_enabled", "_dir", "_config",
+    ]
+    .iter()
+    .any(|s| k.ends_with(s))
+        || k.starts_with("enable")
+        || k.contains("require");
     secretish && !harmless
 }
 
@@ -315,7 +329,10 @@ pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal
         );
     } else if exp("msc4108_enabled") != Some(&Value::Bool(true)) {
         plan.push(
-            Edit::set(&["experimental_features", "msc4108_enabled"], NewScalar::bool(true)),
+            Edit::set(
+                &["experimental_features", "msc4108_enabled"],
+                NewScalar::bool(true),
+            ),
             "QR-code login and new-device linking (MSC4108), needed by Element X",
         );
     }
@@ -361,7 +378,11 @@ mod tests {
     fn plans_every_part_of_the_link() {
         let d = doc("server_name: x\n");
         let plan = plan_link(&d, &opts()).unwrap();
-        let paths: Vec<String> = plan.changes.iter().map(|c| c.edit.path().join(".")).collect();
+        let paths: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| c.edit.path().join("."))
+            .collect();
         assert_eq!(
             paths,
             [
@@ -381,7 +402,11 @@ mod tests {
     fn registration_reads_like_strtobool_and_password_like_python() {
         let d = doc("enable_registration: \"false\"\npassword_config: {enabled: \"false\"}\n");
         let plan = plan_link(&d, &opts()).unwrap();
-        let paths: Vec<String> = plan.changes.iter().map(|c| c.edit.path().join(".")).collect();
+        let paths: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| c.edit.path().join("."))
+            .collect();
         assert!(!paths.contains(&"enable_registration".to_string()));
         assert!(paths.contains(&"password_config.enabled".to_string()));
     }
@@ -391,20 +416,25 @@ mod tests {
         let d = doc("a: 1\noidc_providers:\n  - idp_id: x\nuser_consent:\n  version: 1\n");
         let r = plan_link(&d, &opts()).unwrap_err();
         assert_eq!(r.len(), 2);
-        assert_eq!((r[0].key.as_str(), r[0].pos.line, r[0].pos.col), ("oidc_providers", 2, 1));
+        assert_eq!(
+            (r[0].key.as_str(), r[0].pos.line, r[0].pos.col),
+            ("oidc_providers", 2, 1)
+        );
         assert!(r[0].message.contains("upstream_oauth2"));
         assert_eq!(r[1].key, "user_consent");
     }
 
     #[test]
     fn inactive_sections_are_left_alone() {
-        let d = doc("saml2_config:\n  sp_config:\noidc_providers:\ncas_config:\n  enabled: false\n");
+        let d =
+            doc("saml2_config:\n  sp_config:\noidc_providers:\ncas_config:\n  enabled: false\n");
         assert!(plan_link(&d, &opts()).is_ok());
     }
 
     #[test]
     fn turns_off_what_holds_no_data() {
-        let d = doc("enable_3pid_changes: yes\nsession_lifetime: 24h\ndisable_registration: false\n");
+        let d =
+            doc("enable_3pid_changes: yes\nsession_lifetime: 24h\ndisable_registration: false\n");
         let plan = plan_link(&d, &opts()).unwrap();
         let after = plan.apply(&d).unwrap();
         let v = after.document.value();
@@ -417,17 +447,38 @@ mod tests {
     fn endpoints() {
         assert!(validate_endpoint("https://mas.example.com").is_ok());
         assert!(validate_endpoint("http://[::1]:8080/").is_ok());
-        for bad in ["mas.example.com", "ftp://x", "https://", "https://x/?a", "https://x/#f", "https://x y"] {
+        for bad in [
+            "mas.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/?a",
+            "https://x/#f",
+            "https://x y",
+        ] {
             assert!(validate_endpoint(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn secret_keys() {
-        for k in ["secret", "macaroon_secret_key", "admin_token", "password", "smtp_pass", "client_secret"] {
+        for k in [
+            "secret",
+            "macaroon_secret_key",
+            "admin_token",
+            "password",
+            "smtp_pass",
+            "client_secret",
+        ] {
             assert!(is_secret_key(&[k]), "{k}");
         }
-        for k in ["secret_path", "refresh_token_lifetime", "password_config", "enabled", "signing_key_path"] {
+        for k in [
+            "secret_path",
+            "refresh_token_lifetime",
+            "password_config",
+            "enabled",
+            "signing_key_path",
+            "registration_requires_token",
+        ] {
             assert!(!is_secret_key(&[k]), "{k}");
         }
     }

@@ -101,7 +101,9 @@ fn create_with(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Resul
 }
 
 fn sibling(target: &Path, suffix: &str) -> PathBuf {
-    let name = target.file_name().map_or_else(Default::default, |n| n.to_os_string());
+    let name = target
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_os_string());
     let mut s = name;
     s.push(suffix);
     target.with_file_name(s)
@@ -140,7 +142,10 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
     };
 
     let tmp = sibling(target, &format!(".mas-link-{}.tmp", std::process::id()));
-    let tmp = tmp.with_file_name(format!(".{}", tmp.file_name().unwrap_or_default().to_string_lossy()));
+    let tmp = tmp.with_file_name(format!(
+        ".{}",
+        tmp.file_name().unwrap_or_default().to_string_lossy()
+    ));
     let _ = fs::remove_file(&tmp);
     create_with(&tmp, new, mode, owner)?;
     if let Err(e) = unchanged() {
@@ -153,7 +158,9 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
     })?;
     if let Some(dir) = target.parent() {
         // The rename is durable only once the directory is synced.
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io("syncing", dir))?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io("syncing", dir))?;
     }
     Ok(Written {
         backup: backup_path,
@@ -173,7 +180,10 @@ pub fn write_secret_file(path: &Path, secret: &str) -> Result<bool, WriteError> 
     let owner = fs::metadata(path)
         .map(|m| (m.uid(), m.gid()))
         .or_else(|_| {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             fs::metadata(dir).map(|m| (m.uid(), m.gid()))
         })
         .map_err(io("reading", path))?;
@@ -207,7 +217,12 @@ mod tests {
         let loaded = Loaded::read(&link).unwrap();
         let w = replace(&loaded, b"new", true).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         let b = w.backup.unwrap();
         assert_eq!(fs::read(&b).unwrap(), b"old");
         assert_eq!(fs::metadata(&b).unwrap().mode() & 0o777, 0o640);
@@ -222,7 +237,10 @@ mod tests {
         fs::write(&p, "old").unwrap();
         let loaded = Loaded::read(&p).unwrap();
         fs::write(&p, "other").unwrap();
-        assert!(matches!(replace(&loaded, b"new", true), Err(WriteError::Changed { .. })));
+        assert!(matches!(
+            replace(&loaded, b"new", true),
+            Err(WriteError::Changed { .. })
+        ));
         assert_eq!(fs::read(&p).unwrap(), b"other");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }

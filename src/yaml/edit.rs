@@ -171,7 +171,8 @@ impl NewTree {
                 i
             }
             None => {
-                self.0.push((first.clone(), NewItem::Branch(NewTree::default())));
+                self.0
+                    .push((first.clone(), NewItem::Branch(NewTree::default())));
                 self.0.len() - 1
             }
         };
@@ -274,7 +275,15 @@ impl Document {
                         groups[i].tree.add(path, &value.text);
                         continue;
                     };
-                    self.plan_set(root, path, value, &mut ops, &mut groups, &mut group_of, &mut warnings)?;
+                    self.plan_set(
+                        root,
+                        path,
+                        value,
+                        &mut ops,
+                        &mut groups,
+                        &mut group_of,
+                        &mut warnings,
+                    )?;
                 }
                 Edit::Remove { path } => {
                     self.plan_remove(path, &mut ops, &mut removed, &mut warnings)?;
@@ -284,7 +293,10 @@ impl Document {
 
         for (map_id, n) in &removed {
             let map = self.find(*map_id).expect("node of this document");
-            if let Kind::Mapping { entries, flow: false } = &map.kind
+            if let Kind::Mapping {
+                entries,
+                flow: false,
+            } = &map.kind
                 && *n == entries.len()
                 && !group_of.contains_key(map_id)
             {
@@ -365,7 +377,9 @@ impl Document {
         if let Kind::Mapping { entries, .. } = &node.kind {
             for (k, _) in entries {
                 match k.scalar() {
-                    None => return Err(YamlError::new(ErrorKind::ComplexKey { path: p() }, k.start)),
+                    None => {
+                        return Err(YamlError::new(ErrorKind::ComplexKey { path: p() }, k.start));
+                    }
                     Some(("<<", Style::Plain)) if self.options.schema == Schema::Yaml11 => {
                         return Err(YamlError::new(ErrorKind::MergeKey { path: p() }, k.start));
                     }
@@ -571,7 +585,10 @@ impl Document {
                 if let Some((next, _)) = entries.get(i + 1) {
                     (k.start.offset, next.start.offset)
                 } else if i > 0 {
-                    (content_end(&self.text, &entries[i - 1].1), content_end(&self.text, v))
+                    (
+                        content_end(&self.text, &entries[i - 1].1),
+                        content_end(&self.text, v),
+                    )
                 } else {
                     (k.start.offset, content_end(&self.text, v))
                 }
@@ -666,7 +683,11 @@ impl Document {
                     // `key: ~` becomes `key:` with children below.
                     let before = &self.text[colon..null.start.offset];
                     let start = colon + before.len() - before.trim_start_matches([' ', '\t']).len();
-                    let start = if start == null.start.offset { colon } else { start };
+                    let start = if start == null.start.offset {
+                        colon
+                    } else {
+                        start
+                    };
                     push(start, null.end, String::new());
                 }
                 let at = line_after(&self.text, null.end.max(colon));
@@ -790,7 +811,9 @@ fn describe_difference(expected: &Value, got: &Value) -> String {
                 };
                 let gv = gm.0.iter().find(|(gk, _)| gk == k).map(|(_, v)| v);
                 match gv {
-                    None => return Some(format!("`{}` is missing", [path.join("."), key].join("."))),
+                    None => {
+                        return Some(format!("`{}` is missing", [path.join("."), key].join(".")));
+                    }
                     Some(gv) if gv != ev => {
                         path.push(key);
                         return walk(ev, gv, path);
@@ -799,7 +822,10 @@ fn describe_difference(expected: &Value, got: &Value) -> String {
                 }
             }
             if em.0.len() != gm.0.len() || em != gm {
-                return Some(format!("the mapping at `{}` has other keys or order", path.join(".")));
+                return Some(format!(
+                    "the mapping at `{}` has other keys or order",
+                    path.join(".")
+                ));
             }
             return None;
         }

@@ -8,24 +8,57 @@ use super::tree::Pos;
 pub enum ErrorKind {
     Syntax(String),
     MultipleDocuments,
-    NotUtf8 { offset: usize },
-    TooLarge { bytes: usize, limit: usize },
+    NotUtf8 {
+        offset: usize,
+    },
+    TooLarge {
+        bytes: usize,
+        limit: usize,
+    },
     /// The path goes through an alias, or through a node whose anchor is aliased elsewhere:
     /// editing it would change the other users too.
-    Alias { path: String },
-    Tag { path: String, tag: String },
-    ComplexKey { path: String },
-    MergeKey { path: String },
-    DuplicateKey { path: String, first_line: usize },
-    NotAMapping { path: String, found: &'static str },
-    NotAScalar { path: String, found: &'static str },
-    BlockScalar { path: String },
-    NotFound { path: String },
+    Alias {
+        path: String,
+    },
+    Tag {
+        path: String,
+        tag: String,
+    },
+    ComplexKey {
+        path: String,
+    },
+    MergeKey {
+        path: String,
+    },
+    DuplicateKey {
+        path: String,
+        first_line: usize,
+    },
+    NotAMapping {
+        path: String,
+        found: &'static str,
+    },
+    NotAScalar {
+        path: String,
+        found: &'static str,
+    },
+    BlockScalar {
+        path: String,
+    },
+    NotFound {
+        path: String,
+    },
     /// The key is not at the start of its line (`- key: v`), so its line cannot be removed.
-    NotOnOwnLine { path: String },
-    WouldEmptyMapping { path: String },
+    NotOnOwnLine {
+        path: String,
+    },
+    WouldEmptyMapping {
+        path: String,
+    },
     /// The result did not mean the original plus the edits: a bug, and nothing is written.
-    Verification { detail: String },
+    Verification {
+        detail: String,
+    },
 }
 
 /// An error with its place in the source (line and column are 1-based).

@@ -72,7 +72,12 @@ impl Document {
             let offset = e.valid_up_to();
             let before = &bytes[..offset];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            let col = offset
+                - before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             YamlError::new(ErrorKind::NotUtf8 { offset }, Pos { offset, line, col })
         })?;
         Document::parse(text.to_owned(), options)
@@ -189,7 +194,15 @@ fn collect_secret_spans<'a>(
             for (k, v) in entries {
                 let Some((key, _)) = k.scalar() else { continue };
                 path.push(key);
-                if is_secret(path) && matches!(v.kind, Kind::Scalar { .. }) && !v.is_absent() {
+                // A boolean or null is never the secret itself.
+                let hides_something = match &v.kind {
+                    Kind::Scalar { value, style } => !matches!(
+                        resolve_scalar(value, *style, v.tag.as_deref(), Schema::Yaml11),
+                        Value::Null | Value::Bool(_)
+                    ),
+                    _ => false,
+                };
+                if is_secret(path) && hides_something {
                     out.push((v.start.offset, v.end));
                 } else {
                     collect_secret_spans(v, path, is_secret, out);

@@ -4,7 +4,10 @@ use super::*;
 
 fn edit(src: &str, edits: &[Edit]) -> String {
     let doc = Document::parse(src.into(), Options::PYYAML).unwrap();
-    doc.apply(edits).unwrap_or_else(|e| panic!("{e}")).text().to_owned()
+    doc.apply(edits)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .to_owned()
 }
 
 fn err(src: &str, edits: &[Edit]) -> YamlError {
@@ -19,15 +22,24 @@ fn t() -> NewScalar {
 #[test]
 fn replaces_a_scalar_in_place() {
     assert_eq!(
-        edit("a: 1 # keep\nb: yes\n", &[Edit::set(&["b"], NewScalar::bool(false))]),
+        edit(
+            "a: 1 # keep\nb: yes\n",
+            &[Edit::set(&["b"], NewScalar::bool(false))]
+        ),
         "a: 1 # keep\nb: false\n"
     );
 }
 
 #[test]
 fn fills_a_missing_value() {
-    assert_eq!(edit("a:\nb: 1\n", &[Edit::set(&["a"], t())]), "a: true\nb: 1\n");
-    assert_eq!(edit("a:   # c\nb: 1\n", &[Edit::set(&["a"], t())]), "a: true   # c\nb: 1\n");
+    assert_eq!(
+        edit("a:\nb: 1\n", &[Edit::set(&["a"], t())]),
+        "a: true\nb: 1\n"
+    );
+    assert_eq!(
+        edit("a:   # c\nb: 1\n", &[Edit::set(&["a"], t())]),
+        "a: true   # c\nb: 1\n"
+    );
 }
 
 #[test]
@@ -45,15 +57,27 @@ fn inserts_after_the_last_entry_before_what_follows() {
 fn creates_parents_with_the_files_indentation() {
     let src = "a:\n    x: 1\nb:\n    y: 2\n";
     assert_eq!(
-        edit(src, &[Edit::set(&["c", "d"], t()), Edit::set(&["c", "e"], NewScalar::string("s"))]),
+        edit(
+            src,
+            &[
+                Edit::set(&["c", "d"], t()),
+                Edit::set(&["c", "e"], NewScalar::string("s"))
+            ]
+        ),
         "a:\n    x: 1\nb:\n    y: 2\nc:\n    d: true\n    e: \"s\"\n"
     );
 }
 
 #[test]
 fn flow_mappings_stay_flow() {
-    assert_eq!(edit("f: {}\n", &[Edit::set(&["f", "k"], t())]), "f: {k: true}\n");
-    assert_eq!(edit("f: {a: 1 }\n", &[Edit::set(&["f", "k"], t())]), "f: {a: 1, k: true }\n");
+    assert_eq!(
+        edit("f: {}\n", &[Edit::set(&["f", "k"], t())]),
+        "f: {k: true}\n"
+    );
+    assert_eq!(
+        edit("f: {a: 1 }\n", &[Edit::set(&["f", "k"], t())]),
+        "f: {a: 1, k: true }\n"
+    );
     assert_eq!(
         edit("f: {a: 1}\n", &[Edit::set(&["f", "g", "h"], t())]),
         "f: {a: 1, g: {h: true}}\n"
@@ -68,25 +92,46 @@ fn null_parents_become_mappings() {
     );
     // Commented-out children show the indentation the section uses.
     assert_eq!(
-        edit("p:\n   # enabled: true\nb: 1\n", &[Edit::set(&["p", "enabled"], NewScalar::bool(false))]),
+        edit(
+            "p:\n   # enabled: true\nb: 1\n",
+            &[Edit::set(&["p", "enabled"], NewScalar::bool(false))]
+        ),
         "p:\n   enabled: false\n   # enabled: true\nb: 1\n"
     );
-    assert_eq!(edit("e: ~ # c\n", &[Edit::set(&["e", "k"], t())]), "e: # c\n  k: true\n");
+    assert_eq!(
+        edit("e: ~ # c\n", &[Edit::set(&["e", "k"], t())]),
+        "e: # c\n  k: true\n"
+    );
 }
 
 #[test]
 fn removes_a_subtree_with_its_comments() {
     let src = "x:\n  m:\n    a: 1\n    # inner\n  n: 2\ny: 3\n";
-    assert_eq!(edit(src, &[Edit::remove(&["x", "m"])]), "x:\n  n: 2\ny: 3\n");
-    assert_eq!(edit("f: {a: 1, b: 2}\n", &[Edit::remove(&["f", "a"])]), "f: {b: 2}\n");
-    assert_eq!(edit("f: {a: 1, b: 2}\n", &[Edit::remove(&["f", "b"])]), "f: {a: 1}\n");
+    assert_eq!(
+        edit(src, &[Edit::remove(&["x", "m"])]),
+        "x:\n  n: 2\ny: 3\n"
+    );
+    assert_eq!(
+        edit("f: {a: 1, b: 2}\n", &[Edit::remove(&["f", "a"])]),
+        "f: {b: 2}\n"
+    );
+    assert_eq!(
+        edit("f: {a: 1, b: 2}\n", &[Edit::remove(&["f", "b"])]),
+        "f: {a: 1}\n"
+    );
 }
 
 #[test]
 fn remove_and_insert_in_one_mapping() {
     let src = "e:\n  msc3861:\n    enabled: true\n";
     assert_eq!(
-        edit(src, &[Edit::set(&["e", "msc4108_enabled"], t()), Edit::remove(&["e", "msc3861"])]),
+        edit(
+            src,
+            &[
+                Edit::set(&["e", "msc4108_enabled"], t()),
+                Edit::remove(&["e", "msc3861"])
+            ]
+        ),
         "e:\n  msc4108_enabled: true\n"
     );
     let e = err(src, &[Edit::remove(&["e", "msc3861"])]);
@@ -96,13 +141,22 @@ fn remove_and_insert_in_one_mapping() {
 #[test]
 fn keeps_crlf_bom_and_missing_final_newline() {
     assert_eq!(
-        edit("\u{feff}a: 1\r\nb:\r\n  c: 2\r\n", &[Edit::set(&["b", "d"], t())]),
+        edit(
+            "\u{feff}a: 1\r\nb:\r\n  c: 2\r\n",
+            &[Edit::set(&["b", "d"], t())]
+        ),
         "\u{feff}a: 1\r\nb:\r\n  c: 2\r\n  d: true\r\n"
     );
     assert_eq!(edit("a: 1", &[Edit::set(&["b"], t())]), "a: 1\nb: true");
-    assert_eq!(edit("a: 1\n\n# end", &[Edit::set(&["b"], t())]), "a: 1\nb: true\n\n# end");
+    assert_eq!(
+        edit("a: 1\n\n# end", &[Edit::set(&["b"], t())]),
+        "a: 1\nb: true\n\n# end"
+    );
     assert_eq!(edit("", &[Edit::set(&["b"], t())]), "b: true\n");
-    assert_eq!(edit("# only\n", &[Edit::set(&["b"], t())]), "# only\nb: true\n");
+    assert_eq!(
+        edit("# only\n", &[Edit::set(&["b"], t())]),
+        "# only\nb: true\n"
+    );
 }
 
 #[test]
@@ -119,15 +173,32 @@ fn duplicates_edit_the_last_and_warn() {
 
 #[test]
 fn refuses_what_it_cannot_edit_safely() {
-    let cases: &[(&str, &[&str], fn(&ErrorKind) -> bool)] = &[
-        ("a: &x {b: 1}\nc: *x\n", &["a", "b"], |k| matches!(k, ErrorKind::Alias { .. })),
-        ("a: *x\n", &["a", "b"], |k| matches!(k, ErrorKind::Syntax(_))),
-        ("a: !!map {b: 1}\n", &["a", "b"], |k| matches!(k, ErrorKind::Tag { .. })),
-        ("a: {[1]: 2}\n", &["a", "b"], |k| matches!(k, ErrorKind::ComplexKey { .. })),
-        ("a: |\n  text\n", &["a"], |k| matches!(k, ErrorKind::BlockScalar { .. })),
-        ("a: [1]\n", &["a", "b"], |k| matches!(k, ErrorKind::NotAMapping { .. })),
-        ("a: {b: 1}\n", &["a"], |k| matches!(k, ErrorKind::NotAScalar { .. })),
-        ("a: 1\n---\nb: 2\n", &["a"], |k| matches!(k, ErrorKind::MultipleDocuments)),
+    type Case<'a> = (&'a str, &'a [&'a str], fn(&ErrorKind) -> bool);
+    let cases: &[Case] = &[
+        ("a: &x {b: 1}\nc: *x\n", &["a", "b"], |k| {
+            matches!(k, ErrorKind::Alias { .. })
+        }),
+        ("a: *x\n", &["a", "b"], |k| {
+            matches!(k, ErrorKind::Syntax(_))
+        }),
+        ("a: !!map {b: 1}\n", &["a", "b"], |k| {
+            matches!(k, ErrorKind::Tag { .. })
+        }),
+        ("a: {[1]: 2}\n", &["a", "b"], |k| {
+            matches!(k, ErrorKind::ComplexKey { .. })
+        }),
+        ("a: |\n  text\n", &["a"], |k| {
+            matches!(k, ErrorKind::BlockScalar { .. })
+        }),
+        ("a: [1]\n", &["a", "b"], |k| {
+            matches!(k, ErrorKind::NotAMapping { .. })
+        }),
+        ("a: {b: 1}\n", &["a"], |k| {
+            matches!(k, ErrorKind::NotAScalar { .. })
+        }),
+        ("a: 1\n---\nb: 2\n", &["a"], |k| {
+            matches!(k, ErrorKind::MultipleDocuments)
+        }),
     ];
     for (src, path, is) in cases {
         let r = Document::parse((*src).into(), Options::PYYAML)

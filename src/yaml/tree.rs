@@ -60,7 +60,13 @@ pub enum Kind {
 impl Node {
     /// An empty plain scalar: a key with no value written after it.
     pub fn is_absent(&self) -> bool {
-        matches!(self.kind, Kind::Scalar { style: Style::Plain, .. }) && self.end == self.start.offset
+        matches!(
+            self.kind,
+            Kind::Scalar {
+                style: Style::Plain,
+                ..
+            }
+        ) && self.end == self.start.offset
     }
 
     pub fn scalar(&self) -> Option<(&str, Style)> {
@@ -72,7 +78,10 @@ impl Node {
 
     pub fn kind_name(&self) -> &'static str {
         match &self.kind {
-            Kind::Scalar { style: Style::Literal | Style::Folded, .. } => "block scalar",
+            Kind::Scalar {
+                style: Style::Literal | Style::Folded,
+                ..
+            } => "block scalar",
             Kind::Scalar { .. } => "scalar",
             Kind::Mapping { .. } => "mapping",
             Kind::Sequence { .. } => "sequence",
@@ -189,7 +198,9 @@ impl<'a> Builder<'a> {
                         break if flow {
                             self.end_of(&sp)
                         } else {
-                            entries.last().map_or(start.offset, |(_, v): &(Node, Node)| v.end)
+                            entries
+                                .last()
+                                .map_or(start.offset, |(_, v): &(Node, Node)| v.end)
                         };
                     }
                     let key = self.node(ev, sp)?;
@@ -256,7 +267,10 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, YamlError> {
             Event::DocumentStart(..) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(YamlError::new(ErrorKind::MultipleDocuments, pos_of(src, &span)));
+                    return Err(YamlError::new(
+                        ErrorKind::MultipleDocuments,
+                        pos_of(src, &span),
+                    ));
                 }
             }
             ev => {

@@ -54,7 +54,8 @@ impl Map {
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.0.retain(|(k, _)| !matches!(k, Value::Str(s) if s == key));
+        self.0
+            .retain(|(k, _)| !matches!(k, Value::Str(s) if s == key));
     }
 }
 
@@ -65,7 +66,11 @@ impl Value {
             Value::Null => false,
             Value::Bool(b) => *b,
             Value::Int(s) => s.chars().any(|c| c.is_ascii_alphanumeric() && c != '0'),
-            Value::Float(s) => s.chars().any(|c| c.is_ascii_digit() && c != '0') || s.contains("inf") || s.contains("nan"),
+            Value::Float(s) => {
+                s.chars().any(|c| c.is_ascii_digit() && c != '0')
+                    || s.contains("inf")
+                    || s.contains("nan")
+            }
             Value::Str(s) | Value::Timestamp(s) => !s.is_empty(),
             Value::Seq(v) => !v.is_empty(),
             Value::Map(m) => !m.0.is_empty(),
@@ -127,9 +132,12 @@ fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<usize, Value>) 
     let v = match &node.kind {
         Kind::Scalar { value, style } => resolve_scalar(value, *style, node.tag.as_deref(), schema),
         Kind::Alias { target } => anchors.get(target).cloned().unwrap_or(Value::Null),
-        Kind::Sequence { items, .. } => {
-            Value::Seq(items.iter().map(|n| node_value(n, schema, anchors)).collect())
-        }
+        Kind::Sequence { items, .. } => Value::Seq(
+            items
+                .iter()
+                .map(|n| node_value(n, schema, anchors))
+                .collect(),
+        ),
         Kind::Mapping { entries, .. } => {
             let mut map = Map::default();
             let mut merged = Vec::new();
@@ -315,11 +323,12 @@ fn is_float_11(t: &str) -> bool {
         }
         // Base 60 with a fraction: `[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*`.
         let frac_only = all(rest, |c| c.is_ascii_digit() || c == '_') || rest.is_empty();
-        return frac_only && is_sexagesimal(int_part, |p| {
-            (1..=2).contains(&p.len())
-                && all(p, |c| c.is_ascii_digit())
-                && (p.len() == 1 || p.as_bytes()[0] <= b'5')
-        });
+        return frac_only
+            && is_sexagesimal(int_part, |p| {
+                (1..=2).contains(&p.len())
+                    && all(p, |c| c.is_ascii_digit())
+                    && (p.len() == 1 || p.as_bytes()[0] <= b'5')
+            });
     }
     false
 }
@@ -328,7 +337,11 @@ fn is_timestamp_11(t: &str) -> bool {
     let b = t.as_bytes();
     let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     if b.len() == 10 {
-        return digits(&b[0..4]) && b[4] == b'-' && digits(&b[5..7]) && b[7] == b'-' && digits(&b[8..10]);
+        return digits(&b[0..4])
+            && b[4] == b'-'
+            && digits(&b[5..7])
+            && b[7] == b'-'
+            && digits(&b[8..10]);
     }
     // The long form: date, then `T`/`t`/spaces and a time. Approximate but strict enough:
     // four digits, a dash, and a time part with two colons.
@@ -336,7 +349,9 @@ fn is_timestamp_11(t: &str) -> bool {
         && digits(&b[0..4])
         && b[4] == b'-'
         && t[10..].contains(':')
-        && t[..10].chars().all(|c| c.is_ascii_digit() || c == '-' || c == 'T' || c == 't' || c == ' ')
+        && t[..10]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == 'T' || c == 't' || c == ' ')
         && t.matches(':').count() >= 2
 }
 
@@ -395,17 +410,31 @@ mod tests {
         for t in ["y", "n", "abc", "1e3", "0x", "1.2.3", "08", "tRue"] {
             assert!(matches!(r11(t), Value::Str(_)), "{t} -> {:?}", r11(t));
         }
-        for t in ["0123", "0x1F", "12:30:00", "1_000", "-5", "0", "0b101", "190:20:30"] {
+        for t in [
+            "0123",
+            "0x1F",
+            "12:30:00",
+            "1_000",
+            "-5",
+            "0",
+            "0b101",
+            "190:20:30",
+        ] {
             assert!(matches!(r11(t), Value::Int(_)), "{t} -> {:?}", r11(t));
         }
-        for t in ["1.5e+3", "1.5", ".5", "-.inf", ".nan", "1.", "1_0.5", "20:30.15"] {
+        for t in [
+            "1.5e+3", "1.5", ".5", "-.inf", ".nan", "1.", "1_0.5", "20:30.15",
+        ] {
             assert!(matches!(r11(t), Value::Float(_)), "{t} -> {:?}", r11(t));
         }
         for t in ["~", "null", "", "NULL"] {
             assert_eq!(r11(t), Value::Null, "{t}");
         }
         assert!(matches!(r11("2002-12-14"), Value::Timestamp(_)));
-        assert!(matches!(r11("2001-12-14t21:59:43.10-05:00"), Value::Timestamp(_)));
+        assert!(matches!(
+            r11("2001-12-14t21:59:43.10-05:00"),
+            Value::Timestamp(_)
+        ));
     }
 
     #[test]

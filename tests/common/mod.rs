@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    repo().join("fixtures").join(rel)
+}
+
+/// The shared corpus beside the checkout (../shared/corpus), as CI lays it out.
+pub fn corpus() -> Vec<PathBuf> {
+    let dir = repo().join("../shared/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no corpus files in {}", dir.display());
+    files
+}
+
+/// The homeserver.yaml fixtures that mas-link can link.
+pub const LINKABLE: &[&str] = &[
+    "cloudron",
+    "generated-1.163",
+    "four-space",
+    "crlf",
+    "legacy-msc3861",
+];
+
+pub const MAS_SECRET: &str = "6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP";
+
+pub fn mas_link() -> Command {
+    let mut c = Command::cargo_bin("mas-link").unwrap();
+    c.env_remove("MAS_SECRET")
+        .env_remove("MAS_ENDPOINT")
+        .env_remove("CLOUDRON_APP_ORIGIN")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Copies a file into a fresh temporary folder as `homeserver.yaml`.
+pub fn scratch(src: &Path) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("homeserver.yaml");
+    std::fs::copy(src, &dst).unwrap();
+    (dir, dst)
+}

@@ -1,0 +1,61 @@
+"""Runs Synapse's own config loader on homeserver.yaml files; one JSON line per file.
+
+Usage: python validate.py FILE...
+
+Each file is copied into a scratch folder with `/app/data` and `/data` replaced by that
+folder (the fixtures' data roots), and the signing key and log config it names are created
+there, so that only the settings mas-link writes decide the verdict.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+import yaml
+from signedjson.key import generate_signing_key, write_signing_keys
+from synapse.config._base import ConfigError, format_config_error
+from synapse.config.homeserver import HomeServerConfig
+
+
+def validate(path: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+        text = text.replace("/app/data", tmp).replace("/data", tmp)
+        try:
+            parsed = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            return {"file": path, "ok": False, "error": f"YAML: {e}"}
+        if isinstance(parsed, dict):
+            key = parsed.get("signing_key_path")
+            if isinstance(key, str):
+                os.makedirs(os.path.dirname(key), exist_ok=True)
+                with open(key, "w") as f:
+                    write_signing_keys(f, [generate_signing_key("a_test")])
+            log = parsed.get("log_config")
+            if isinstance(log, str):
+                os.makedirs(os.path.dirname(log), exist_ok=True)
+                with open(log, "w") as f:
+                    f.write("version: 1\n")
+        config_path = os.path.join(tmp, "homeserver.yaml")
+        with open(config_path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        try:
+            HomeServerConfig.load_config("synapse", ["-c", config_path])
+        except ConfigError as e:
+            return {"file": path, "ok": False, "error": "\n".join(format_config_error(e))}
+        except SystemExit as e:
+            return {"file": path, "ok": False, "error": f"exit {e.code}"}
+        except Exception as e:  # noqa: BLE001 - any crash is a refusal
+            return {"file": path, "ok": False, "error": f"{type(e).__name__}: {e}"}
+        return {"file": path, "ok": True, "error": None}
+
+
+def main() -> None:
+    for path in sys.argv[1:]:
+        print(json.dumps(validate(path)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
