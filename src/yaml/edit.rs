@@ -242,6 +242,16 @@ struct Group<'a> {
     tree: NewTree,
 }
 
+impl Group<'_> {
+    fn target_id(&self) -> usize {
+        match self.target {
+            Target::Into(n) => n.id,
+            Target::FillNull { null, .. } => null.id,
+            Target::Empty => usize::MAX,
+        }
+    }
+}
+
 struct Op {
     start: usize,
     end: usize,
@@ -253,12 +263,13 @@ impl Document {
     /// Applies the edits together, then proves the result: it must parse and mean exactly the
     /// original plus the edits. Nothing outside the edited spans changes.
     pub fn apply(&self, edits: &[Edit]) -> Result<Edited, YamlError> {
+        check_conflicts(edits)?;
         let mut warnings = Vec::new();
         let mut ops: Vec<Op> = Vec::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut group_of: HashMap<usize, usize> = HashMap::new();
-        // Entries removed from each block mapping, to refuse emptying one.
-        let mut removed: HashMap<usize, usize> = HashMap::new();
+        // Entries removed from each mapping (by index), emitted together once all are known.
+        let mut removed: HashMap<usize, (&Node, Vec<usize>)> = HashMap::new();
 
         for edit in edits {
             match edit {
@@ -286,20 +297,18 @@ impl Document {
                     )?;
                 }
                 Edit::Remove { path } => {
-                    self.plan_remove(path, &mut ops, &mut removed, &mut warnings)?;
+                    self.plan_remove(path, &mut removed, &mut warnings)?;
                 }
             }
         }
 
-        for (map_id, n) in &removed {
-            let map = self.find(*map_id).expect("node of this document");
-            if let Kind::Mapping {
-                entries,
-                flow: false,
-            } = &map.kind
-                && *n == entries.len()
-                && !group_of.contains_key(map_id)
-            {
+        for (map_id, (map, indices)) in &mut removed {
+            indices.sort_unstable();
+            indices.dedup();
+            let Kind::Mapping { entries, flow } = &map.kind else {
+                unreachable!("removals are from mappings")
+            };
+            if !flow && indices.len() == entries.len() && !group_of.contains_key(map_id) {
                 let (k, _) = &entries[0];
                 return Err(YamlError::new(
                     ErrorKind::WouldEmptyMapping {
@@ -308,12 +317,16 @@ impl Document {
                     k.start,
                 ));
             }
+            self.removal_ops(map, indices, &mut ops);
         }
 
         let unit = self.indent_unit();
         let nl = newline_of(&self.text);
         for g in &groups {
-            self.render_group(g, unit, nl, &mut ops);
+            let gone = removed
+                .get(&g.target_id())
+                .map_or(&[][..], |(_, v)| v.as_slice());
+            self.render_group(g, gone, unit, nl, &mut ops);
         }
 
         let text = self.splice(ops)?;
@@ -339,22 +352,6 @@ impl Document {
             ));
         }
         Ok(Edited { document, warnings })
-    }
-
-    fn find(&self, id: usize) -> Option<&Node> {
-        fn walk(n: &Node, id: usize) -> Option<&Node> {
-            if n.id == id {
-                return Some(n);
-            }
-            match &n.kind {
-                Kind::Mapping { entries, .. } => entries
-                    .iter()
-                    .find_map(|(k, v)| walk(k, id).or_else(|| walk(v, id))),
-                Kind::Sequence { items, .. } => items.iter().find_map(|i| walk(i, id)),
-                _ => None,
-            }
-        }
-        self.root.as_ref().and_then(|r| walk(r, id))
     }
 
     /// Refuses nodes whose edit would reach further than the path.
@@ -541,11 +538,10 @@ impl Document {
         }
     }
 
-    fn plan_remove(
-        &self,
+    fn plan_remove<'a>(
+        &'a self,
         path: &[String],
-        ops: &mut Vec<Op>,
-        removed: &mut HashMap<usize, usize>,
+        removed: &mut HashMap<usize, (&'a Node, Vec<usize>)>,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), YamlError> {
         let not_found = || {
@@ -579,20 +575,9 @@ impl Document {
         if found.is_empty() {
             return Err(not_found());
         }
-        for &i in &found {
-            let (k, v) = &entries[i];
-            let (start, end) = if *flow {
-                if let Some((next, _)) = entries.get(i + 1) {
-                    (k.start.offset, next.start.offset)
-                } else if i > 0 {
-                    (
-                        content_end(&self.text, &entries[i - 1].1),
-                        content_end(&self.text, v),
-                    )
-                } else {
-                    (k.start.offset, content_end(&self.text, v))
-                }
-            } else {
+        if !flow {
+            for &i in &found {
+                let k = &entries[i].0;
                 if !starts_line(&self.text, k.start.offset) {
                     return Err(YamlError::new(
                         ErrorKind::NotOnOwnLine {
@@ -601,21 +586,60 @@ impl Document {
                         k.start,
                     ));
                 }
+            }
+        }
+        removed
+            .entry(map.id)
+            .or_insert((map, Vec::new()))
+            .1
+            .extend(found);
+        Ok(())
+    }
+
+    /// The byte ranges that remove the given entries of one mapping: whole lines (with the
+    /// deeper comments that belong to them) in block style; in flow style, each run of removed
+    /// entries with the separator before it (or after it, for a run at the start).
+    fn removal_ops(&self, map: &Node, indices: &[usize], ops: &mut Vec<Op>) {
+        let Kind::Mapping { entries, flow } = &map.kind else {
+            return;
+        };
+        let depth = usize::MAX / 2;
+        let end = |i: usize| content_end(&self.text, &entries[i].1);
+        if !flow {
+            for &i in indices {
+                let (k, v) = &entries[i];
                 let after = line_after(&self.text, content_end(&self.text, v).max(k.end));
-                (
-                    line_start(&self.text, k.start.offset),
-                    skip_deeper_comments(&self.text, after, k.start.col - 1),
-                )
+                ops.push(Op {
+                    start: line_start(&self.text, k.start.offset),
+                    end: skip_deeper_comments(&self.text, after, k.start.col - 1),
+                    text: String::new(),
+                    depth,
+                });
+            }
+            return;
+        }
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for &i in indices {
+            match runs.last_mut() {
+                Some((_, last)) if *last + 1 == i => *last = i,
+                _ => runs.push((i, i)),
+            }
+        }
+        for (first, last) in runs {
+            let (start, stop) = if first > 0 {
+                (end(first - 1), end(last))
+            } else if last + 1 < entries.len() {
+                (entries[0].0.start.offset, entries[last + 1].0.start.offset)
+            } else {
+                (entries[0].0.start.offset, end(last))
             };
             ops.push(Op {
                 start,
-                end,
+                end: stop,
                 text: String::new(),
-                depth: path.len(),
+                depth,
             });
         }
-        *removed.entry(map.id).or_default() += found.len();
-        Ok(())
     }
 
     /// The offset just past the `:` that follows a key.
@@ -630,7 +654,7 @@ impl Document {
         }
     }
 
-    fn render_group(&self, g: &Group, unit: usize, nl: &str, ops: &mut Vec<Op>) {
+    fn render_group(&self, g: &Group, gone: &[usize], unit: usize, nl: &str, ops: &mut Vec<Op>) {
         let mut push = |start: usize, end: usize, text: String| {
             ops.push(Op {
                 start,
@@ -651,7 +675,8 @@ impl Document {
                     unreachable!()
                 };
                 if *flow {
-                    match entries.last() {
+                    let kept = (0..entries.len()).rev().find(|i| !gone.contains(i));
+                    match kept.map(|i| &entries[i]) {
                         None => push(map.start.offset + 1, map.start.offset + 1, g.tree.flow()),
                         Some((_, v)) => {
                             let at = content_end(&self.text, v);
@@ -760,8 +785,33 @@ impl Document {
             at = op.end;
         }
         out.push_str(&self.text[at..]);
+        // A file without a final newline keeps none, even when its last lines were removed.
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            out.truncate(out.trim_end_matches(['\n', '\r', ' ', '\t']).len());
+        }
         Ok(out)
     }
+}
+
+/// Refuses edit lists whose edits address the same place: the text edits could not be
+/// combined, and the meaning would depend on their order.
+fn check_conflicts(edits: &[Edit]) -> Result<(), YamlError> {
+    for (i, a) in edits.iter().enumerate() {
+        for b in &edits[i + 1..] {
+            let (pa, pb) = (a.path(), b.path());
+            let n = pa.len().min(pb.len());
+            if pa[..n] == pb[..n] {
+                return Err(YamlError::new(
+                    ErrorKind::Conflict {
+                        first: display_path(pa),
+                        second: display_path(pb),
+                    },
+                    Default::default(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn is_null(v: &str, style: Style, schema: Schema) -> bool {

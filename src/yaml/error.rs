@@ -52,6 +52,11 @@ pub enum ErrorKind {
     NotOnOwnLine {
         path: String,
     },
+    /// Two edits of one request address the same place (`a` and `a.b`, or a set inside a removal).
+    Conflict {
+        first: String,
+        second: String,
+    },
     WouldEmptyMapping {
         path: String,
     },
@@ -131,6 +136,10 @@ impl fmt::Display for ErrorKind {
             WouldEmptyMapping { path } => write!(
                 f,
                 "removing `{path}` would leave its mapping empty; remove the parent instead"
+            ),
+            Conflict { first, second } => write!(
+                f,
+                "the edits of `{first}` and `{second}` contradict each other; make them one at a time"
             ),
             Verification { detail } => write!(
                 f,
