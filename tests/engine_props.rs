@@ -68,7 +68,7 @@ fn root(allow_flow: bool) -> impl Strategy<Value = Vec<Entry>> {
 /// Flow text of a subtree (children of a flow mapping are flow too).
 fn flow(g: &G) -> String {
     match g {
-        G::Leaf(t) if t.is_empty() => "~".into(),
+        G::Leaf("") => "~".into(),
         G::Leaf(t) => t.to_string(),
         G::Map(entries, _) => {
             let parts: Vec<String> = entries
