@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::mas::{self, MasConfig};
-use crate::plan::{Plan, unified_diff};
+use crate::plan::{Plan, Side, unified_diff};
 use crate::synapse::{self, LinkOptions, SecretSetting};
 use crate::write::{self, Loaded};
 use crate::yaml::{Document, Edited, Options};
@@ -223,7 +223,7 @@ fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<Strin
     if let Some(s) = env {
         return Ok(s.trim().to_owned());
     }
-    if let Some(token) = synapse::legacy_admin_token(&hs.value()) {
+    if let Some(token) = synapse::legacy_admin_token(hs.value()) {
         writeln!(
             out.err,
             "note: using experimental_features.msc3861.admin_token as the shared secret; \
@@ -333,16 +333,26 @@ fn show_and_write(
         return Ok(0);
     }
     let secret_pred = |p: &[&str]| synapse::is_secret_key(p);
-    let (before, after) = if w.show_secrets {
-        (doc.text().to_owned(), edited.text().to_owned())
+    let (old_mask, new_mask) = if w.show_secrets {
+        (Vec::new(), Vec::new())
     } else {
         (
-            doc.masked(&secret_pred),
-            edited.document.masked(&secret_pred),
+            doc.secret_spans(&secret_pred),
+            edited.document.secret_spans(&secret_pred),
         )
     };
     let label = path.display().to_string();
-    out.diff(&unified_diff(&before, &after, &label))?;
+    out.diff(&unified_diff(
+        &Side {
+            text: doc.text(),
+            masked: &old_mask,
+        },
+        &Side {
+            text: edited.text(),
+            masked: &new_mask,
+        },
+        &label,
+    ))?;
     writeln!(out.out)?;
     for r in plan.reasons(if w.show_secrets {
         &|_: &[&str]| false

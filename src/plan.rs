@@ -1,7 +1,7 @@
 //! A plan: the edits to make to one file, each with its reason. The diff, the `--check`
 //! verdict and the write all come from the same plan.
 
-use similar::TextDiff;
+use similar::{ChangeTag, TextDiff};
 
 use crate::yaml::{Document, Edit, Edited, YamlError};
 
@@ -62,11 +62,107 @@ impl Plan {
     }
 }
 
-/// A unified diff of two texts (already masked), labelled with the file's name.
-pub fn unified_diff(before: &str, after: &str, label: &str) -> String {
-    let diff = TextDiff::from_lines(before, after);
-    diff.unified_diff()
-        .context_radius(3)
-        .header(&format!("{label} (current)"), &format!("{label} (planned)"))
-        .to_string()
+/// One side of a diff: the text and the byte ranges to mask in it (sorted).
+pub struct Side<'a> {
+    pub text: &'a str,
+    pub masked: &'a [(usize, usize)],
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&i| i < text.len())
+        .collect()
+}
+
+fn hunk_range(start: usize, end: usize) -> String {
+    match end - start {
+        1 => format!("{}", start + 1),
+        0 => format!("{start},0"),
+        n => format!("{},{n}", start + 1),
+    }
+}
+
+/// A unified diff labelled with the file's name. Only the lines shown are masked, so a large
+/// file is never copied whole for display.
+pub fn unified_diff(old: &Side, new: &Side, label: &str) -> String {
+    let diff = TextDiff::from_lines(old.text, new.text);
+    let starts = [line_starts(old.text), line_starts(new.text)];
+    let line = |side: &Side, starts: &[usize], i: usize| {
+        let end = starts.get(i + 1).copied().unwrap_or(side.text.len());
+        crate::yaml::mask_range(side.text, starts[i], end, side.masked)
+    };
+    let mut out = String::new();
+    for group in diff.grouped_ops(3) {
+        if out.is_empty() {
+            out.push_str(&format!("--- {label} (current)\n+++ {label} (planned)\n"));
+        }
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            hunk_range(first.old_range().start, last.old_range().end),
+            hunk_range(first.new_range().start, last.new_range().end)
+        ));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let (sign, text) = match change.tag() {
+                    ChangeTag::Delete => {
+                        ('-', line(old, &starts[0], change.old_index().unwrap_or(0)))
+                    }
+                    ChangeTag::Insert => {
+                        ('+', line(new, &starts[1], change.new_index().unwrap_or(0)))
+                    }
+                    ChangeTag::Equal => {
+                        (' ', line(old, &starts[0], change.old_index().unwrap_or(0)))
+                    }
+                };
+                out.push(sign);
+                out.push_str(&text);
+                if !text.ends_with('\n') {
+                    out.push_str("\n\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_masks_only_what_it_shows() {
+        let old = "a: 1\nsecret: abc\nb: 2\n";
+        let new = "a: 1\nsecret: abc\nb: 3";
+        let d = unified_diff(
+            &Side {
+                text: old,
+                masked: &[(13, 16)],
+            },
+            &Side {
+                text: new,
+                masked: &[(13, 16)],
+            },
+            "f",
+        );
+        assert_eq!(
+            d,
+            "--- f (current)\n+++ f (planned)\n@@ -1,3 +1,3 @@\n a: 1\n secret: \"********\"\n-b: 2\n+b: 3\n\\ No newline at end of file\n"
+        );
+        assert_eq!(
+            unified_diff(
+                &Side {
+                    text: old,
+                    masked: &[]
+                },
+                &Side {
+                    text: old,
+                    masked: &[]
+                },
+                "f"
+            ),
+            ""
+        );
+    }
 }

@@ -254,7 +254,7 @@ fn same_url(a: &str, b: &str) -> bool {
 /// hold integrations or data are refused, all at once, with what to do instead.
 pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal>> {
     let root = doc.value();
-    let refused = refusals(doc, &root);
+    let refused = refusals(doc, root);
     if !refused.is_empty() {
         return Err(refused);
     }

@@ -207,11 +207,11 @@ proptest! {
         }
         if let Ok(edited) = r {
             let reparsed = Document::parse(edited.text().to_owned(), Options::PYYAML).unwrap();
-            let mut expected = doc.value();
+            let mut expected = doc.value().clone();
             for e in &edits {
                 e.apply_to(&mut expected);
             }
-            prop_assert_eq!(reparsed.value(), expected);
+            prop_assert_eq!(reparsed.value(), &expected);
             check_layout(&text, edited.text(), &l);
             // Setting the same values again changes nothing more.
             let sets: Vec<Edit> = edits.iter().filter(|e| matches!(e, Edit::Set { .. })).cloned().collect();

@@ -8,7 +8,7 @@ use super::text::{
     line_after, line_start, newline_of, next_comment_indent, skip_deeper_comments, starts_line,
 };
 use super::tree::{Kind, Node, Style};
-use super::value::{Map, Schema, Value, resolve_scalar};
+use super::value::{self, Map, Schema, Value, resolve_scalar};
 use super::{Document, Duplicates};
 
 /// A scalar to write: its YAML text and the meaning that text must have once read back.
@@ -338,11 +338,11 @@ impl Document {
                 Default::default(),
             )
         })?;
-        let mut expected = self.value();
+        let mut expected = self.value().clone();
         for e in edits {
             e.apply_to(&mut expected);
         }
-        let got = document.value();
+        let got = value::to_value(document.root(), self.options.schema);
         if got != expected {
             return Err(YamlError::new(
                 ErrorKind::Verification {

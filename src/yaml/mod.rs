@@ -54,6 +54,8 @@ pub struct Document {
     root: Option<Node>,
     aliased: Vec<usize>,
     options: Options,
+    /// The meaning, computed once: planning and verification both read it.
+    value: std::sync::OnceLock<Value>,
 }
 
 impl Document {
@@ -90,6 +92,7 @@ impl Document {
             root: parsed.root,
             aliased: parsed.aliased,
             options,
+            value: std::sync::OnceLock::new(),
         })
     }
 
@@ -106,8 +109,9 @@ impl Document {
     }
 
     /// The document's meaning to its consumer.
-    pub fn value(&self) -> Value {
-        value::to_value(self.root.as_ref(), self.options.schema)
+    pub fn value(&self) -> &Value {
+        self.value
+            .get_or_init(|| value::to_value(self.root.as_ref(), self.options.schema))
     }
 
     /// The key and value nodes at a path, following the last of duplicate keys.
@@ -157,27 +161,47 @@ impl Document {
         }
     }
 
-    /// The text with the values of the given scalars replaced by a mask, for display.
-    pub fn masked(&self, is_secret: &dyn Fn(&[&str]) -> bool) -> String {
+    /// The byte ranges of the scalar values that the predicate calls secret, in order.
+    pub fn secret_spans(&self, is_secret: &dyn Fn(&[&str]) -> bool) -> Vec<(usize, usize)> {
         let mut spans = Vec::new();
         if let Some(root) = &self.root {
             let mut path = Vec::new();
             collect_secret_spans(root, &mut path, is_secret, &mut spans);
         }
         spans.sort();
-        let mut out = String::with_capacity(self.text.len());
-        let mut at = 0;
-        for (s, e) in spans {
-            if s < at {
-                continue;
-            }
-            out.push_str(&self.text[at..s]);
-            out.push_str(MASK);
-            at = e;
-        }
-        out.push_str(&self.text[at..]);
-        out
+        spans
     }
+
+    /// The text with the values of the given scalars replaced by a mask, for display.
+    pub fn masked(&self, is_secret: &dyn Fn(&[&str]) -> bool) -> String {
+        mask_range(
+            &self.text,
+            0,
+            self.text.len(),
+            &self.secret_spans(is_secret),
+        )
+    }
+}
+
+/// `text[from..to]` with the parts inside `spans` (sorted byte ranges) replaced by [`MASK`].
+pub fn mask_range(text: &str, from: usize, to: usize, spans: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(to - from);
+    let mut at = from;
+    let first = spans.partition_point(|&(_, e)| e <= from);
+    for &(s, e) in &spans[first..] {
+        if s >= to {
+            break;
+        }
+        let (s, e) = (s.max(at), e.min(to));
+        if s < at || e <= s {
+            continue;
+        }
+        out.push_str(&text[at..s]);
+        out.push_str(MASK);
+        at = e;
+    }
+    out.push_str(&text[at..to]);
+    out
 }
 
 /// What a secret looks like in a diff or a report.

@@ -14,7 +14,7 @@ pub enum Schema {
     Yaml12,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -28,7 +28,7 @@ pub enum Value {
 }
 
 /// A mapping as its consumer sees it: the last duplicate key wins, in the place of the first.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Map(pub Vec<(Value, Value)>);
 
 impl Map {
@@ -141,6 +141,8 @@ fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<usize, Value>) 
         Kind::Mapping { entries, .. } => {
             let mut map = Map::default();
             let mut merged = Vec::new();
+            // Where each key stands, so that large mappings build in linear time.
+            let mut index: HashMap<Value, usize> = HashMap::with_capacity(entries.len());
             for (k, v) in entries {
                 let key = node_value(k, schema, anchors);
                 let value = node_value(v, schema, anchors);
@@ -149,8 +151,11 @@ fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<usize, Value>) 
                     && k.tag.is_none();
                 if is_merge {
                     merged.push(value);
+                } else if let Some(&i) = index.get(&key) {
+                    map.0[i].1 = value;
                 } else {
-                    map.insert(key, value);
+                    index.insert(key.clone(), map.0.len());
+                    map.0.push((key, value));
                 }
             }
             // PyYAML's flatten_mapping: merged entries never override explicit ones.
@@ -162,7 +167,8 @@ fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<usize, Value>) 
                 for s in sources {
                     if let Value::Map(m) = s {
                         for (k, v) in m.0 {
-                            if !map.0.iter().any(|(mk, _)| *mk == k) {
+                            if !index.contains_key(&k) {
+                                index.insert(k.clone(), map.0.len());
                                 map.0.push((k, v));
                             }
                         }
