@@ -193,7 +193,12 @@ pub fn refusals(doc: &Document, root: &Value) -> Vec<Refusal> {
 /// The keys whose values are secrets, masked in every diff and report.
 pub fn is_secret_key(path: &[&str]) -> bool {
     let Some(k) = path.last() else { return false };
-    let k = k.to_ascii_lowercase();
+    // Called for every key of the file when masking: lower-case only when needed.
+    let k: std::borrow::Cow<str> = if k.bytes().any(|b| b.is_ascii_uppercase()) {
+        k.to_ascii_lowercase().into()
+    } else {
+        (*k).into()
+    };
     let secretish = [
         "secret",
         "password",

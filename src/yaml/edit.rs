@@ -338,20 +338,102 @@ impl Document {
                 Default::default(),
             )
         })?;
-        let mut expected = self.value().clone();
-        for e in edits {
-            e.apply_to(&mut expected);
-        }
-        let got = value::to_value(document.root(), self.options.schema);
-        if got != expected {
+        if let Err(detail) = self.verify(&document, edits) {
             return Err(YamlError::new(
-                ErrorKind::Verification {
-                    detail: describe_difference(&expected, &got),
-                },
+                ErrorKind::Verification { detail },
                 Default::default(),
             ));
         }
         Ok(Edited { document, warnings })
+    }
+
+    /// Checks that `new` means this document plus the edits. Top-level entries are compared
+    /// one at a time, so only the entries the edits touch are copied; documents with aliases
+    /// or a top-level merge key are compared whole.
+    fn verify(&self, new: &Document, edits: &[Edit]) -> Result<(), String> {
+        let schema = self.options.schema;
+        let whole = || {
+            let mut expected = self.value().clone();
+            for e in edits {
+                e.apply_to(&mut expected);
+            }
+            let got = value::to_value(new.root(), schema);
+            if got == expected {
+                Ok(())
+            } else {
+                Err(describe_difference(&expected, &got))
+            }
+        };
+        let (Value::Map(old_root), Some(new_root)) = (self.value(), new.root()) else {
+            return whole();
+        };
+        let Kind::Mapping { entries, .. } = &new_root.kind else {
+            return whole();
+        };
+        let merge_key = |k: &Node| matches!(k.scalar(), Some(("<<", Style::Plain)));
+        if !new.aliased.is_empty()
+            || (schema == Schema::Yaml11 && entries.iter().any(|(k, _)| merge_key(k)))
+        {
+            return whole();
+        }
+        // The touched top-level entries, edited as the text was.
+        let touched: Vec<&str> = edits.iter().map(|e| e.path()[0].as_str()).collect();
+        let is_touched = |k: &Value| matches!(k, Value::Str(s) if touched.contains(&s.as_str()));
+        let mut small = Value::Map(Map(old_root
+            .0
+            .iter()
+            .filter(|(k, _)| is_touched(k))
+            .cloned()
+            .collect()));
+        for e in edits {
+            e.apply_to(&mut small);
+        }
+        let Value::Map(small) = small else {
+            unreachable!("edits keep a mapping a mapping")
+        };
+        let mut expected: Vec<(&Value, &Value)> = Vec::with_capacity(old_root.0.len() + 4);
+        for (k, v) in &old_root.0 {
+            if !is_touched(k) {
+                expected.push((k, v));
+            } else if let Some((k, v)) = small.0.iter().find(|(sk, _)| sk == k) {
+                expected.push((k, v));
+            }
+        }
+        for (k, v) in &small.0 {
+            if !old_root.0.iter().any(|(ok, _)| ok == k) {
+                expected.push((k, v));
+            }
+        }
+        // The new root as its reader sees it: first place of each key, last value.
+        let mut anchors = std::collections::HashMap::new();
+        let mut order: Vec<Value> = Vec::with_capacity(entries.len());
+        let mut last: HashMap<Value, usize> = HashMap::with_capacity(entries.len());
+        for (i, (k, _)) in entries.iter().enumerate() {
+            let key = value::node_value(k, schema, &mut anchors);
+            if last.insert(key.clone(), i).is_none() {
+                order.push(key);
+            }
+        }
+        if order.len() != expected.len() {
+            return Err(format!(
+                "the result has {} top-level keys, {} were expected",
+                order.len(),
+                expected.len()
+            ));
+        }
+        for (key, (ek, ev)) in order.iter().zip(expected) {
+            if key != ek {
+                return Err(format!("top-level key {key:?} stands where {ek:?} should"));
+            }
+            let got = value::node_value(&entries[last[key]].1, schema, &mut anchors);
+            if got != *ev {
+                return Err(describe_difference(
+                    &Value::Map(Map(vec![(ek.clone(), ev.clone())])),
+                    &Value::Map(Map(vec![(key.clone(), got)])),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Refuses nodes whose edit would reach further than the path.
