@@ -350,7 +350,7 @@ pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal
 
     for c in CONFLICTS {
         let Some(fix) = &c.fix else { continue };
-        if !(c.applies)(&root) {
+        if !(c.applies)(root) {
             continue;
         }
         let edit = match fix {
