@@ -237,7 +237,7 @@ proptest! {
         for (p, _) in &sets {
             for n in 1..=p.len() {
                 if let Some((k, _)) = doc.entry(&p[..n]) {
-                    touched.insert(k.start.line);
+                    touched.insert(k.start().line);
                 }
             }
         }

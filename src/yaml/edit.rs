@@ -245,8 +245,8 @@ struct Group<'a> {
 impl Group<'_> {
     fn target_id(&self) -> usize {
         match self.target {
-            Target::Into(n) => n.id,
-            Target::FillNull { null, .. } => null.id,
+            Target::Into(n) => n.id as usize,
+            Target::FillNull { null, .. } => null.id as usize,
             Target::Empty => usize::MAX,
         }
     }
@@ -314,7 +314,7 @@ impl Document {
                     ErrorKind::WouldEmptyMapping {
                         path: k.scalar().map(|s| s.0).unwrap_or("?").into(),
                     },
-                    k.start,
+                    k.start(),
                 ));
             }
             self.removal_ops(map, indices, &mut ops);
@@ -442,25 +442,28 @@ impl Document {
         if matches!(node.kind, Kind::Alias { .. })
             || (node.anchor != 0 && self.aliased.contains(&node.anchor))
         {
-            return Err(YamlError::new(ErrorKind::Alias { path: p() }, node.start));
+            return Err(YamlError::new(ErrorKind::Alias { path: p() }, node.start()));
         }
         if let Some(tag) = &node.tag {
             return Err(YamlError::new(
                 ErrorKind::Tag {
                     path: p(),
-                    tag: tag.clone(),
+                    tag: tag.to_string(),
                 },
-                node.start,
+                node.start(),
             ));
         }
         if let Kind::Mapping { entries, .. } = &node.kind {
             for (k, _) in entries {
                 match k.scalar() {
                     None => {
-                        return Err(YamlError::new(ErrorKind::ComplexKey { path: p() }, k.start));
+                        return Err(YamlError::new(
+                            ErrorKind::ComplexKey { path: p() },
+                            k.start(),
+                        ));
                     }
                     Some(("<<", Style::Plain)) if self.options.schema == Schema::Yaml11 => {
-                        return Err(YamlError::new(ErrorKind::MergeKey { path: p() }, k.start));
+                        return Err(YamlError::new(ErrorKind::MergeKey { path: p() }, k.start()));
                     }
                     _ => {}
                 }
@@ -485,8 +488,8 @@ impl Document {
             .filter(|(k, _)| k.scalar().is_some_and(|(s, _)| s == seg))
             .collect();
         if found.len() > 1 {
-            let first = found[0].0.start;
-            let last = found[found.len() - 1].0.start;
+            let first = found[0].0.start();
+            let last = found[found.len() - 1].0.start();
             match self.options.duplicates {
                 Duplicates::Error => {
                     return Err(YamlError::new(
@@ -546,7 +549,7 @@ impl Document {
                                 path: "(document)".into(),
                                 found: "null",
                             },
-                            cur.start,
+                            cur.start(),
                         ));
                     };
                     (
@@ -564,11 +567,11 @@ impl Document {
                             path: display_path(&path[..i]),
                             found: cur.kind_name(),
                         },
-                        parent.map_or(cur.start, |(_, k)| k.start),
+                        parent.map_or(cur.start(), |(_, k)| k.start()),
                     ));
                 }
             };
-            let gi = *group_of.entry(cur.id).or_insert_with(|| {
+            let gi = *group_of.entry(cur.id as usize).or_insert_with(|| {
                 groups.push(Group {
                     target,
                     depth: i,
@@ -589,7 +592,7 @@ impl Document {
                 ErrorKind::BlockScalar {
                     path: display_path(path),
                 },
-                key.start,
+                key.start(),
             )),
             Kind::Scalar { .. } if cur.is_absent() => {
                 let at = self.after_colon(key);
@@ -603,8 +606,8 @@ impl Document {
             }
             Kind::Scalar { .. } => {
                 ops.push(Op {
-                    start: cur.start.offset,
-                    end: cur.end,
+                    start: cur.start().offset,
+                    end: cur.end(),
                     text: value.text.clone(),
                     depth: path.len(),
                 });
@@ -615,7 +618,7 @@ impl Document {
                     path: display_path(path),
                     found: cur.kind_name(),
                 },
-                key.start,
+                key.start(),
             )),
         }
     }
@@ -660,18 +663,18 @@ impl Document {
         if !flow {
             for &i in &found {
                 let k = &entries[i].0;
-                if !starts_line(&self.text, k.start.offset) {
+                if !starts_line(&self.text, k.start().offset) {
                     return Err(YamlError::new(
                         ErrorKind::NotOnOwnLine {
                             path: display_path(path),
                         },
-                        k.start,
+                        k.start(),
                     ));
                 }
             }
         }
         removed
-            .entry(map.id)
+            .entry(map.id as usize)
             .or_insert((map, Vec::new()))
             .1
             .extend(found);
@@ -690,10 +693,10 @@ impl Document {
         if !flow {
             for &i in indices {
                 let (k, v) = &entries[i];
-                let after = line_after(&self.text, content_end(&self.text, v).max(k.end));
+                let after = line_after(&self.text, content_end(&self.text, v).max(k.end()));
                 ops.push(Op {
-                    start: line_start(&self.text, k.start.offset),
-                    end: skip_deeper_comments(&self.text, after, k.start.col - 1),
+                    start: line_start(&self.text, k.start().offset),
+                    end: skip_deeper_comments(&self.text, after, k.start().col - 1),
                     text: String::new(),
                     depth,
                 });
@@ -711,9 +714,12 @@ impl Document {
             let (start, stop) = if first > 0 {
                 (end(first - 1), end(last))
             } else if last + 1 < entries.len() {
-                (entries[0].0.start.offset, entries[last + 1].0.start.offset)
+                (
+                    entries[0].0.start().offset,
+                    entries[last + 1].0.start().offset,
+                )
             } else {
-                (entries[0].0.start.offset, end(last))
+                (entries[0].0.start().offset, end(last))
             };
             ops.push(Op {
                 start,
@@ -726,13 +732,13 @@ impl Document {
 
     /// The offset just past the `:` that follows a key.
     fn after_colon(&self, key: &Node) -> usize {
-        let rest = &self.text[key.end..];
+        let rest = &self.text[key.end()..];
         let skipped = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-        let at = key.end + skipped;
+        let at = key.end() + skipped;
         if self.text[at..].starts_with(':') {
             at + 1
         } else {
-            key.end
+            key.end()
         }
     }
 
@@ -759,14 +765,18 @@ impl Document {
                 if *flow {
                     let kept = (0..entries.len()).rev().find(|i| !gone.contains(i));
                     match kept.map(|i| &entries[i]) {
-                        None => push(map.start.offset + 1, map.start.offset + 1, g.tree.flow()),
+                        None => push(
+                            map.start().offset + 1,
+                            map.start().offset + 1,
+                            g.tree.flow(),
+                        ),
                         Some((_, v)) => {
                             let at = content_end(&self.text, v);
                             push(at, at, format!(", {}", g.tree.flow()));
                         }
                     }
                 } else {
-                    let indent = map.start.col - 1;
+                    let indent = map.start().col - 1;
                     let after = line_after(&self.text, content_end(&self.text, map));
                     let at = skip_deeper_comments(&self.text, after, indent);
                     let mut text = String::new();
@@ -781,24 +791,24 @@ impl Document {
                         let at = self.after_colon(key);
                         push(at, at, format!(" {text}"));
                     } else {
-                        push(null.start.offset, null.end, text);
+                        push(null.start().offset, null.end(), text);
                     }
                     return;
                 }
                 let colon = self.after_colon(key);
                 if !null.is_absent() {
                     // `key: ~` becomes `key:` with children below.
-                    let before = &self.text[colon..null.start.offset];
+                    let before = &self.text[colon..null.start().offset];
                     let start = colon + before.len() - before.trim_start_matches([' ', '\t']).len();
-                    let start = if start == null.start.offset {
+                    let start = if start == null.start().offset {
                         colon
                     } else {
                         start
                     };
-                    push(start, null.end, String::new());
+                    push(start, null.end(), String::new());
                 }
-                let at = line_after(&self.text, null.end.max(colon));
-                let key_indent = key.start.col - 1;
+                let at = line_after(&self.text, null.end().max(colon));
+                let key_indent = key.start().col - 1;
                 let indent = next_comment_indent(&self.text, at)
                     .filter(|&i| i > key_indent)
                     .unwrap_or(key_indent + unit);
@@ -827,9 +837,9 @@ impl Document {
                     for (k, v) in entries {
                         if !flow
                             && let Kind::Mapping { flow: false, .. } = v.kind
-                            && v.start.col > k.start.col
+                            && v.start().col > k.start().col
                         {
-                            *counts.entry(v.start.col - k.start.col).or_default() += 1;
+                            *counts.entry(v.start().col - k.start().col).or_default() += 1;
                         }
                         walk(v, counts);
                     }
@@ -908,19 +918,19 @@ fn content_end(text: &str, n: &Node) -> usize {
             style: Style::Literal | Style::Folded,
             ..
         } => {
-            let s = &text[n.start.offset..n.end];
-            n.start.offset + s.trim_end_matches([' ', '\t', '\r', '\n']).len()
+            let s = &text[n.start().offset..n.end()];
+            n.start().offset + s.trim_end_matches([' ', '\t', '\r', '\n']).len()
         }
         Kind::Mapping {
             flow: false,
             entries,
         } => entries
             .last()
-            .map_or(n.end, |(k, v)| content_end(text, v).max(k.end)),
+            .map_or(n.end(), |(k, v)| content_end(text, v).max(k.end())),
         Kind::Sequence { flow: false, items } => {
-            items.last().map_or(n.end, |v| content_end(text, v))
+            items.last().map_or(n.end(), |v| content_end(text, v))
         }
-        _ => n.end,
+        _ => n.end(),
     }
 }
 

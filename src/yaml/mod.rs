@@ -52,7 +52,7 @@ impl Options {
 pub struct Document {
     text: String,
     root: Option<Node>,
-    aliased: Vec<usize>,
+    aliased: Vec<u32>,
     options: Options,
     /// The meaning, computed once: planning and verification both read it.
     value: std::sync::OnceLock<Value>,
@@ -136,7 +136,7 @@ impl Document {
     pub fn locate(&self, path: &[&str]) -> Pos {
         (0..=path.len())
             .rev()
-            .find_map(|n| self.entry(&path[..n]).map(|(k, _)| k.start))
+            .find_map(|n| self.entry(&path[..n]).map(|(k, _)| k.start()))
             .unwrap_or(Pos {
                 offset: 0,
                 line: 1,
@@ -155,7 +155,7 @@ impl Document {
             Some(Kind::Mapping { entries, .. }) => entries
                 .iter()
                 .filter(|(k, _)| k.scalar().is_some_and(|(s, _)| s == key))
-                .map(|(k, _)| k.start)
+                .map(|(k, _)| k.start())
                 .collect(),
             _ => Vec::new(),
         }
@@ -221,13 +221,13 @@ fn collect_secret_spans<'a>(
                 // A boolean or null is never the secret itself.
                 let hides_something = match &v.kind {
                     Kind::Scalar { value, style } => !matches!(
-                        resolve_scalar(value, *style, v.tag.as_deref(), Schema::Yaml11),
+                        resolve_scalar(value, *style, v.tag(), Schema::Yaml11),
                         Value::Null | Value::Bool(_)
                     ),
                     _ => false,
                 };
                 if is_secret(path) && hides_something {
-                    out.push((v.start.offset, v.end));
+                    out.push((v.start().offset, v.end()));
                 } else {
                     collect_secret_spans(v, path, is_secret, out);
                 }

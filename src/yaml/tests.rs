@@ -227,3 +227,13 @@ fn non_utf8_is_refused_with_its_offset() {
     assert_eq!(e.kind, ErrorKind::NotUtf8 { offset: 8 });
     assert_eq!((e.line, e.col), (2, 4));
 }
+
+#[test]
+fn nodes_stay_small() {
+    // Tens of thousands of nodes in a large file: their size is most of the engine's memory.
+    assert!(
+        std::mem::size_of::<Node>() <= 56,
+        "{}",
+        std::mem::size_of::<Node>()
+    );
+}

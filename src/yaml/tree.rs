@@ -24,40 +24,75 @@ pub enum Style {
     Folded,
 }
 
+/// A node of the tree. Kept small (56 bytes): a 100,000-line file has tens of thousands.
 #[derive(Clone, Debug)]
 pub struct Node {
     /// Unique within one parse, in document order.
-    pub id: usize,
-    pub kind: Kind,
-    pub start: Pos,
-    /// Byte offset just past the node's own text: a scalar's closing quote, a flow
-    /// collection's closing bracket, a block collection's last child.
-    pub end: usize,
+    pub id: u32,
     /// Anchor id defined on this node (0: none).
-    pub anchor: usize,
-    pub tag: Option<String>,
+    pub anchor: u32,
+    pub kind: Kind,
+    start: [u32; 3],
+    end: u32,
+    pub tag: Option<Box<String>>,
 }
 
 #[derive(Clone, Debug)]
 pub enum Kind {
     Scalar {
-        value: String,
+        value: Box<str>,
         style: Style,
     },
     Mapping {
         flow: bool,
-        entries: Vec<(Node, Node)>,
+        entries: Box<[(Node, Node)]>,
     },
     Sequence {
         flow: bool,
-        items: Vec<Node>,
+        items: Box<[Node]>,
     },
     Alias {
-        target: usize,
+        target: u32,
     },
 }
 
 impl Node {
+    fn new(
+        id: usize,
+        kind: Kind,
+        start: Pos,
+        end: usize,
+        anchor: usize,
+        tag: Option<String>,
+    ) -> Node {
+        // Files are at most MAX_BYTES (64 MiB), so offsets fit in 32 bits.
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Node {
+            id: n(id),
+            anchor: n(anchor),
+            kind,
+            start: [n(start.offset), n(start.line), n(start.col)],
+            end: n(end),
+            tag: tag.map(Box::new),
+        }
+    }
+
+    /// Where the node's text starts.
+    pub fn start(&self) -> Pos {
+        let [offset, line, col] = self.start.map(|x| x as usize);
+        Pos { offset, line, col }
+    }
+
+    /// Byte offset just past the node's own text: a scalar's closing quote, a flow
+    /// collection's closing bracket, a block collection's last child.
+    pub fn end(&self) -> usize {
+        self.end as usize
+    }
+
+    pub fn tag(&self) -> Option<&str> {
+        self.tag.as_deref().map(String::as_str)
+    }
+
     /// An empty plain scalar: a key with no value written after it.
     pub fn is_absent(&self) -> bool {
         matches!(
@@ -66,7 +101,7 @@ impl Node {
                 style: Style::Plain,
                 ..
             }
-        ) && self.end == self.start.offset
+        ) && self.end == self.start[0]
     }
 
     pub fn scalar(&self) -> Option<(&str, Style)> {
@@ -93,14 +128,14 @@ impl Node {
 pub(crate) struct Parsed {
     pub root: Option<Node>,
     /// Anchor ids that some alias refers to.
-    pub aliased: Vec<usize>,
+    pub aliased: Vec<u32>,
 }
 
 struct Builder<'a> {
     src: &'a str,
     events: Parser<'a, granit_parser::StrInput<'a>>,
     next_id: usize,
-    aliased: Vec<usize>,
+    aliased: Vec<u32>,
 }
 
 fn pos_of(src: &str, span: &Span) -> Pos {
@@ -160,34 +195,31 @@ impl<'a> Builder<'a> {
                     ScalarStyle::Folded => Style::Folded,
                 };
                 let empty = span.start.byte_offset() == span.end.byte_offset();
-                Ok(Node {
-                    id,
-                    tag: tag_text(&tag),
-                    kind: Kind::Scalar {
-                        // The parser reports a missing value as "~"; keep it empty so that
-                        // both schemas read it as null without a special case.
-                        value: if empty && style == Style::Plain {
-                            String::new()
-                        } else {
-                            value.into_owned()
-                        },
-                        style,
+                let kind = Kind::Scalar {
+                    // The parser reports a missing value as "~"; keep it empty so that
+                    // both schemas read it as null without a special case.
+                    value: if empty && style == Style::Plain {
+                        "".into()
+                    } else {
+                        value.as_ref().into()
                     },
+                    style,
+                };
+                Ok(Node::new(
+                    id,
+                    kind,
                     start,
-                    end: self.end_of(&span),
+                    self.end_of(&span),
                     anchor,
-                })
+                    tag_text(&tag),
+                ))
             }
             Event::Alias(target) => {
-                self.aliased.push(target);
-                Ok(Node {
-                    id,
-                    kind: Kind::Alias { target },
-                    start,
-                    end: self.end_of(&span),
-                    anchor: 0,
-                    tag: None,
-                })
+                self.aliased.push(u32::try_from(target).unwrap_or(u32::MAX));
+                let kind = Kind::Alias {
+                    target: u32::try_from(target).unwrap_or(u32::MAX),
+                };
+                Ok(Node::new(id, kind, start, self.end_of(&span), 0, None))
             }
             Event::MappingStart(style, anchor, tag) => {
                 let flow = style == StructureStyle::Flow;
@@ -200,7 +232,7 @@ impl<'a> Builder<'a> {
                         } else {
                             entries
                                 .last()
-                                .map_or(start.offset, |(_, v): &(Node, Node)| v.end)
+                                .map_or(start.offset, |(_, v): &(Node, Node)| v.end())
                         };
                     }
                     let key = self.node(ev, sp)?;
@@ -208,14 +240,11 @@ impl<'a> Builder<'a> {
                     let value = self.node(ev, sp)?;
                     entries.push((key, value));
                 };
-                Ok(Node {
-                    id,
-                    tag: tag_text(&tag),
-                    kind: Kind::Mapping { flow, entries },
-                    start,
-                    end,
-                    anchor,
-                })
+                let kind = Kind::Mapping {
+                    flow,
+                    entries: entries.into_boxed_slice(),
+                };
+                Ok(Node::new(id, kind, start, end, anchor, tag_text(&tag)))
             }
             Event::SequenceStart(style, anchor, tag) => {
                 let flow = style == StructureStyle::Flow;
@@ -226,19 +255,16 @@ impl<'a> Builder<'a> {
                         break if flow {
                             self.end_of(&sp)
                         } else {
-                            items.last().map_or(start.offset, |v| v.end)
+                            items.last().map_or(start.offset, |v| v.end())
                         };
                     }
                     items.push(self.node(ev, sp)?);
                 };
-                Ok(Node {
-                    id,
-                    tag: tag_text(&tag),
-                    kind: Kind::Sequence { flow, items },
-                    start,
-                    end,
-                    anchor,
-                })
+                let kind = Kind::Sequence {
+                    flow,
+                    items: items.into_boxed_slice(),
+                };
+                Ok(Node::new(id, kind, start, end, anchor, tag_text(&tag)))
             }
             other => Err(YamlError::new(
                 ErrorKind::Syntax(format!("unexpected event {other:?}")),

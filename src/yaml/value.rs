@@ -128,13 +128,9 @@ pub(crate) fn to_value(root: Option<&Node>, schema: Schema) -> Value {
     root.map_or(Value::Null, |n| node_value(n, schema, &mut anchors))
 }
 
-pub(crate) fn node_value(
-    node: &Node,
-    schema: Schema,
-    anchors: &mut HashMap<usize, Value>,
-) -> Value {
+pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32, Value>) -> Value {
     let v = match &node.kind {
-        Kind::Scalar { value, style } => resolve_scalar(value, *style, node.tag.as_deref(), schema),
+        Kind::Scalar { value, style } => resolve_scalar(value, *style, node.tag(), schema),
         Kind::Alias { target } => anchors.get(target).cloned().unwrap_or(Value::Null),
         Kind::Sequence { items, .. } => Value::Seq(
             items
