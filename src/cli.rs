@@ -10,6 +10,7 @@ use anstyle::{AnsiColor, Style};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::{self, Severity};
 use crate::mas::{self, MasConfig};
 use crate::plan::{Plan, Side, unified_diff};
 use crate::synapse::{self, LinkOptions, SecretSetting};
@@ -43,6 +44,27 @@ pub enum Command {
     Secret(SecretArgs),
     /// Link Synapse to MAS: edit homeserver.yaml, showing the diff first.
     Synapse(SynapseArgs),
+    /// Check both files the way Synapse and MAS read them, before anything restarts.
+    Check(CheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Synapse's homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists].
+    #[arg(long, value_name = "PATH")]
+    pub synapse_config: Option<PathBuf>,
+    /// MAS's config.yaml [default: /app/data/config.yaml, when it exists].
+    #[arg(long, value_name = "PATH")]
+    pub mas_config: Option<PathBuf>,
+    /// Output format; json is documented in README (format_version 1).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Args, Debug)]
@@ -152,6 +174,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<u8> {
     match cli.command {
         Command::Secret(a) => cmd_secret(&a, out),
         Command::Synapse(a) => cmd_synapse(&a, out),
+        Command::Check(a) => cmd_check(&a, out),
     }
 }
 
@@ -287,6 +310,7 @@ fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
         .secret_path
         .as_ref()
         .filter(|p| std::fs::read_to_string(p).map_or(true, |s| s.trim() != secret));
+    refuse_errors_left(&edited.document, path, secret_file.is_some())?;
     show_and_write(
         out,
         &loaded,
@@ -297,6 +321,113 @@ fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
         secret_file.map(|p| (p.as_path(), secret.as_str())),
         "restart Synapse so that it reads the change",
     )
+}
+
+/// `check`'s rules on the planned file: mas-link never writes a file in which they find an
+/// error. (A `secret_path` file about to be written is taken as written.)
+fn refuse_errors_left(planned: &Document, path: &Path, secret_file_pending: bool) -> Result<()> {
+    let (findings, _) = synapse::findings(planned, Path::new("."));
+    let left: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| !(secret_file_pending && f.key.ends_with("secret_path")))
+        .map(|f| check::render_human(f, &path.display().to_string(), ""))
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "the planned file would still be refused; fix these by hand, then run again. Nothing was written.\n{}",
+        left.join("\n")
+    )
+}
+
+fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
+    let pick = |given: &Option<PathBuf>, default: &str| match given {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from(default)).filter(|p| p.exists()),
+    };
+    let hs_path = pick(&a.synapse_config, synapse::DEFAULT_CONFIG);
+    let mas_path = pick(&a.mas_config, mas::DEFAULT_CONFIG);
+    if hs_path.is_none() && mas_path.is_none() {
+        bail!(
+            "no configuration found at {} or {}: pass --synapse-config PATH and/or --mas-config PATH",
+            synapse::DEFAULT_CONFIG,
+            mas::DEFAULT_CONFIG
+        );
+    }
+    let cwd = Path::new(".");
+    let mut findings = Vec::new();
+    let hs = match &hs_path {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            let doc = Document::from_bytes(&bytes, Options::PYYAML)
+                .map_err(|e| anyhow!("{}:{e}", p.display()))?;
+            let (f, secret) = synapse::findings(&doc, cwd);
+            findings.extend(f);
+            Some((doc, secret))
+        }
+        None => None,
+    };
+    let mas_view = match &mas_path {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let (view, f) =
+                mas::findings(&text, cwd).map_err(|e| anyhow!("{}:{e}", p.display()))?;
+            findings.extend(f);
+            Some(view)
+        }
+        None => None,
+    };
+    if let (Some((doc, secret)), Some(view)) = (&hs, &mas_view) {
+        let hs_view = check::SynapseView {
+            doc,
+            secret: secret.clone(),
+        };
+        findings.extend(check::pairing(&hs_view, view));
+    }
+    findings.sort_by_key(|f| {
+        (
+            f.severity == Severity::Warning,
+            f.file == check::Source::Mas,
+            f.line,
+        )
+    });
+    let show = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let (hs_name, mas_name) = (show(&hs_path), show(&mas_path));
+    let report = check::Report::new(&findings, hs_name.as_deref(), mas_name.as_deref());
+    match a.format {
+        Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Human => {
+            for f in &findings {
+                let style = match f.severity {
+                    Severity::Error => AnsiColor::Red.on_default().bold(),
+                    Severity::Warning => AnsiColor::Yellow.on_default(),
+                };
+                let text = check::render_human(
+                    f,
+                    hs_name.as_deref().unwrap_or(""),
+                    mas_name.as_deref().unwrap_or(""),
+                );
+                let (head, rest) = text.split_once(':').unwrap_or((&text, ""));
+                writeln!(out.out, "{style}{head}{style:#}:{rest}")?;
+            }
+            let checked: Vec<&str> = [hs_name.as_deref(), mas_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            writeln!(
+                out.out,
+                "{}: {} error(s), {} warning(s) in {}",
+                if report.ok { "OK" } else { "FAILED" },
+                report.errors,
+                report.warnings,
+                checked.join(" and ")
+            )?;
+        }
+    }
+    Ok(if report.ok { 0 } else { 1 })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,6 +4,7 @@
 //! disturbing them, [`synapse`] and [`mas`] know each program's rules, [`plan`] holds the
 //! changes with their reasons, [`write`] replaces files safely, [`cli`] is the command line.
 
+pub mod check;
 pub mod cli;
 pub mod mas;
 pub mod plan;

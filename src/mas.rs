@@ -159,3 +159,205 @@ mod tests {
         assert_eq!(shared_secret(&c, text, dir.path()).unwrap(), "abc");
     }
 }
+
+/// What the pairing rules need of MAS's config, with its parsed text for positions.
+#[derive(Debug, Default)]
+pub struct MasView {
+    pub doc: Option<crate::yaml::Document>,
+    pub secret: Option<String>,
+    pub homeserver: Option<String>,
+    pub endpoint: Option<String>,
+    pub public_base: Option<String>,
+}
+
+impl MasView {
+    pub fn pos(&self, path: &[&str]) -> crate::yaml::Pos {
+        self.doc
+            .as_ref()
+            .map(|d| d.locate(path))
+            .unwrap_or_default()
+    }
+}
+
+pub const KINDS: &[&str] = &[
+    "synapse",
+    "synapse_modern",
+    "synapse_read_only",
+    "synapse_legacy",
+];
+
+/// MAS's `config generate` writes this for both `public_base` and `issuer`.
+pub const GENERATED_BASE: &str = "http://[::]:8080/";
+
+/// MAS's rules for its `matrix` and `http` sections. An error means the text is not YAML at
+/// all (nothing else can be said); MAS's own refusals are findings.
+pub fn findings(
+    text: &str,
+    base: &Path,
+) -> Result<(MasView, Vec<crate::check::Finding>), crate::yaml::YamlError> {
+    use crate::check::{Effect, Finding, Source};
+    let doc = crate::yaml::Document::parse(text.into(), crate::yaml::Options::SERDE_YAML)?;
+    let mut out = Vec::new();
+    let mut add =
+        |effect: Effect, path: &[&str], pos: crate::yaml::Pos, message: String, fix: &str| {
+            out.push(Finding::new(Source::Mas, effect, path, pos, message, fix));
+        };
+    let config = match MasConfig::parse(text) {
+        Ok(c) => c,
+        Err(e) => {
+            let (line, col, message) = match &e {
+                MasError::Parse { line, col, message } => (*line, *col, message.clone()),
+                other => (1, 1, other.to_string()),
+            };
+            add(
+                Effect::Refuses,
+                &[],
+                crate::yaml::Pos {
+                    offset: 0,
+                    line,
+                    col,
+                },
+                format!("MAS cannot read its config (YAML 1.2, duplicate keys refused): {message}"),
+                "fix the YAML at that place",
+            );
+            return Ok((
+                MasView {
+                    doc: Some(doc),
+                    ..MasView::default()
+                },
+                out,
+            ));
+        }
+    };
+    let pos = |p: &[&str]| doc.locate(p);
+    let http = config.http.unwrap_or_default();
+    let matrix = config.matrix.unwrap_or_default();
+    let mut view = MasView {
+        secret: None,
+        homeserver: matrix.homeserver.clone(),
+        endpoint: matrix.endpoint.clone(),
+        public_base: http.public_base.clone(),
+        doc: None,
+    };
+    if let Some(kind) = &matrix.kind
+        && !KINDS.contains(&kind.as_str())
+    {
+        add(
+            Effect::Refuses,
+            &["matrix", "kind"],
+            pos(&["matrix", "kind"]),
+            format!(
+                "`{kind}` is not a kind MAS knows ({}): MAS refuses to start",
+                KINDS.join(", ")
+            ),
+            "`mas-link mas --kind synapse`",
+        );
+    }
+    match (&matrix.secret, &matrix.secret_file) {
+        (Some(_), Some(_)) => add(
+            Effect::Refuses,
+            &["matrix", "secret_file"],
+            pos(&["matrix", "secret_file"]),
+            "both `secret` and `secret_file` are set: MAS refuses to start (\"Cannot specify both\")".into(),
+            "delete one of them",
+        ),
+        (None, None) => add(
+            Effect::Refuses,
+            &["matrix", "secret"],
+            pos(&["matrix"]),
+            "neither `secret` nor `secret_file` is set: MAS refuses to start".into(),
+            "`mas-link mas` generates one",
+        ),
+        (Some(s), None) => {
+            if s.is_empty() {
+                add(
+                    Effect::Breaks,
+                    &["matrix", "secret"],
+                    pos(&["matrix", "secret"]),
+                    "`secret` is empty: Synapse counts an empty secret as missing".into(),
+                    "`mas-link mas` generates one",
+                );
+            } else {
+                view.secret = Some(s.clone());
+            }
+        }
+        (None, Some(f)) => match std::fs::read_to_string(base.join(f)) {
+            Ok(c) if c.trim().is_empty() => add(
+                Effect::Breaks,
+                &["matrix", "secret_file"],
+                pos(&["matrix", "secret_file"]),
+                format!("`{}` is empty", f.display()),
+                "write the shared secret into it",
+            ),
+            Ok(c) => view.secret = Some(c.trim().to_owned()),
+            Err(e) => add(
+                Effect::Refuses,
+                &["matrix", "secret_file"],
+                pos(&["matrix", "secret_file"]),
+                format!("`{}` cannot be read ({e}): MAS refuses to start", f.display()),
+                "create it with the shared secret",
+            ),
+        },
+    }
+    if let Some(e) = &matrix.endpoint {
+        if !(e.starts_with("http://") || e.starts_with("https://")) {
+            add(
+                Effect::Refuses,
+                &["matrix", "endpoint"],
+                pos(&["matrix", "endpoint"]),
+                format!("`{e}` is not an http(s) URL"),
+                "`mas-link mas --synapse-endpoint URL`",
+            );
+        } else if e
+            .splitn(4, '/')
+            .nth(3)
+            .is_some_and(|p| !p.is_empty() && !p.ends_with('/'))
+        {
+            add(
+                Effect::Advice,
+                &["matrix", "endpoint"],
+                pos(&["matrix", "endpoint"]),
+                format!(
+                    "`{e}` has a path without a trailing `/`: MAS joins paths to it and drops its last part"
+                ),
+                "add a trailing `/`",
+            );
+        }
+    }
+    if let Some(h) = &matrix.homeserver
+        && (h.contains("://") || h.contains('/') || h.is_empty())
+    {
+        add(
+            Effect::Breaks,
+            &["matrix", "homeserver"],
+            pos(&["matrix", "homeserver"]),
+            format!(
+                "`{h}` is not a server name (it must equal Synapse's server_name, e.g. example.com)"
+            ),
+            "`mas-link mas --homeserver NAME`",
+        );
+    }
+    if http.public_base.as_deref() == Some(GENERATED_BASE) {
+        add(
+            Effect::Advice,
+            &["http", "public_base"],
+            pos(&["http", "public_base"]),
+            format!(
+                "`public_base` is still the generated `{GENERATED_BASE}`: clients cannot reach MAS there"
+            ),
+            "set it to MAS's public URL (e.g. https://auth.example.com/)",
+        );
+    } else if http.public_base.is_some() && http.issuer.as_deref() == Some(GENERATED_BASE) {
+        add(
+            Effect::Advice,
+            &["http", "issuer"],
+            pos(&["http", "issuer"]),
+            format!(
+                "`issuer` is still the generated `{GENERATED_BASE}` while public_base was changed"
+            ),
+            "set issuer to public_base, or delete it (it defaults to public_base)",
+        );
+    }
+    view.doc = Some(doc);
+    Ok((view, out))
+}

@@ -1,6 +1,9 @@
 //! Synapse's rules for running next to MAS, read the way Synapse reads its YAML (PyYAML).
 //! This module knows `homeserver.yaml`'s meaning, not files or terminals.
 
+use std::path::Path;
+
+use crate::check::{Effect, Finding, Source};
 use crate::plan::Plan;
 use crate::yaml::{Document, Edit, NewScalar, Pos, Value};
 
@@ -487,4 +490,353 @@ mod tests {
             assert!(!is_secret_key(&[k]), "{k}");
         }
     }
+}
+
+const MSC4388_MODES: &[&str] = &["off", "open", "authenticated"];
+
+/// An http(s) URL as pydantic's `AnyHttpUrl` takes it: a scheme and a host.
+fn http_url_ok(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    !host.is_empty() && !host.starts_with(':') && !url.chars().any(char::is_whitespace)
+}
+
+/// Every rule of Synapse's for running with MAS, read as Synapse reads the file, with the
+/// secret Synapse will use (inline, or `secret_path`'s stripped contents). Relative
+/// `secret_path`s resolve from `base`, Synapse's working directory.
+pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
+    let root = doc.value();
+    let mut out = Vec::new();
+    let mut secret = None;
+    let mut add = |effect: Effect, path: &[&str], message: String, fix: &str| {
+        out.push(Finding::new(
+            Source::Synapse,
+            effect,
+            path,
+            doc.locate(path),
+            message,
+            fix,
+        ));
+    };
+    let relink = "run `mas-link synapse` to set it";
+    if !matches!(root, Value::Map(_) | Value::Null) {
+        add(
+            Effect::Refuses,
+            &[],
+            "the file must be a mapping of settings".into(),
+            "rewrite it as `key: value` lines",
+        );
+        return (out, None);
+    }
+    let mas = root.get(MAS).unwrap_or(&Value::Null);
+    let section_ok = matches!(mas, Value::Map(_) | Value::Null);
+    if !section_ok {
+        add(
+            Effect::Refuses,
+            &[MAS],
+            format!(
+                "`{MAS}` is a {}, not a mapping: Synapse fails to start",
+                mas.type_name()
+            ),
+            "write it as a mapping: run `mas-link synapse`",
+        );
+    }
+    let get = |k: &str| mas.get(k);
+    // pydantic strict booleans: only true/false (YAML 1.1's yes/no/on/off too); null is refused.
+    let mut enabled = false;
+    for key in ["enabled", "force_http2"] {
+        match get(key) {
+            None => {}
+            Some(Value::Bool(b)) => enabled |= key == "enabled" && *b,
+            Some(v) => add(
+                Effect::Refuses,
+                &[MAS, key],
+                format!(
+                    "`{key}` must be a bare true or false; Synapse reads {} as a {} and refuses to start",
+                    v.python_str(),
+                    v.type_name()
+                ),
+                "write `true` or `false` without quotes",
+            ),
+        }
+    }
+    let inline = match get("secret") {
+        None | Some(Value::Null) => None,
+        Some(Value::Str(s)) => Some(s.clone()),
+        Some(v) => {
+            add(
+                Effect::Refuses,
+                &[MAS, "secret"],
+                format!(
+                    "`secret` must be a string; Synapse reads this one as a {} and refuses to start",
+                    v.type_name()
+                ),
+                "quote it: run `mas-link synapse` to rewrite it",
+            );
+            None
+        }
+    };
+    let path_set = match get("secret_path") {
+        None | Some(Value::Null) => false,
+        Some(Value::Str(p)) => {
+            let full = base.join(p);
+            match std::fs::metadata(&full) {
+                Ok(m) if m.is_file() => {
+                    let contents = std::fs::read_to_string(&full).unwrap_or_default();
+                    if contents.trim().is_empty() {
+                        add(
+                            Effect::Breaks,
+                            &[MAS, "secret_path"],
+                            format!(
+                                "`{p}` is empty: Synapse starts, but every call from MAS is refused"
+                            ),
+                            "write MAS's secret into it: `mas-link synapse --secret-path PATH`",
+                        );
+                    } else {
+                        secret = Some(contents.trim().to_owned());
+                    }
+                }
+                _ => add(
+                    Effect::Refuses,
+                    &[MAS, "secret_path"],
+                    format!(
+                        "`{}` is not an existing file: Synapse refuses to start",
+                        full.display()
+                    ),
+                    "create it with MAS's secret: `mas-link synapse --secret-path PATH`",
+                ),
+            }
+            true
+        }
+        Some(v) => {
+            add(
+                Effect::Refuses,
+                &[MAS, "secret_path"],
+                format!("`secret_path` must be a path; this is a {}", v.type_name()),
+                "write the path as a string",
+            );
+            true
+        }
+    };
+    match get("endpoint") {
+        None => {}
+        Some(Value::Str(url)) if http_url_ok(url) && url.contains(['?', '#']) => add(
+            Effect::Breaks,
+            &[MAS, "endpoint"],
+            format!(
+                "`{url}` has a query or fragment: Synapse accepts it, but the URLs it builds from it are wrong"
+            ),
+            "remove the `?…`/`#…` part",
+        ),
+        Some(Value::Str(url)) if http_url_ok(url) => {}
+        Some(v) => add(
+            Effect::Refuses,
+            &[MAS, "endpoint"],
+            format!(
+                "`endpoint` must be an http(s) URL with a host; `{}` is not, and Synapse refuses to start",
+                v.python_str()
+            ),
+            "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
+        ),
+    }
+    let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
+    if enabled && inline_set && path_set {
+        add(
+            Effect::Refuses,
+            &[MAS, "secret_path"],
+            "`secret` and `secret_path` are both set: Synapse refuses to start".into(),
+            "keep one: `mas-link synapse` (inline) or `mas-link synapse --secret-path PATH`",
+        );
+    } else if enabled && !inline_set && !path_set {
+        add(
+            Effect::Refuses,
+            &[MAS, "secret"],
+            "MAS is enabled without `secret` or `secret_path` (an empty string counts as missing): \
+             Synapse refuses to start"
+                .into(),
+            "give it MAS's secret: `mas-link synapse --mas-config PATH`",
+        );
+    }
+    if inline_set {
+        secret = inline;
+    }
+    // The conflicts, only when MAS is on (Synapse checks them only then).
+    if enabled {
+        let password = root.at(&["password_config", "enabled"]);
+        if password.is_some_and(Value::truthy) {
+            add(
+                Effect::Refuses,
+                &["password_config", "enabled"],
+                format!(
+                    "password login is on ({}; Synapse uses Python truthiness, so even the string \"false\" counts): \
+                     Synapse refuses it next to MAS",
+                    password.map(Value::python_str).unwrap_or_default()
+                ),
+                relink,
+            );
+        }
+        if let Some(v) = root.get("enable_registration") {
+            match strtobool(v) {
+                Some(true) => add(
+                    Effect::Refuses,
+                    &["enable_registration"],
+                    "registration is on: Synapse refuses it next to MAS".into(),
+                    relink,
+                ),
+                Some(false) => {}
+                None => add(
+                    Effect::Refuses,
+                    &["enable_registration"],
+                    format!(
+                        "`{}` is not a yes/no value: Synapse fails to start",
+                        v.python_str()
+                    ),
+                    "write `false`",
+                ),
+            }
+        }
+        for c in CONFLICTS {
+            if (c.applies)(root) {
+                let fix = if c.fix.is_some() {
+                    "run `mas-link synapse`, which turns it off"
+                } else {
+                    c.why
+                };
+                add(
+                    Effect::Refuses,
+                    c.path,
+                    format!("Synapse refuses this setting next to MAS: {}", c.why),
+                    fix,
+                );
+            }
+        }
+    }
+    let delegated = mas.get("enabled").is_some_and(Value::truthy);
+    let exp = root.get("experimental_features").unwrap_or(&Value::Null);
+    if !matches!(exp, Value::Map(_)) && exp.truthy() {
+        add(
+            Effect::Refuses,
+            &["experimental_features"],
+            format!(
+                "`experimental_features` is a {}, not a mapping: Synapse fails to start",
+                exp.type_name()
+            ),
+            "write it as a mapping",
+        );
+    }
+    let x = |k: &str| exp.get(k);
+    if x("msc3861").is_some_and(Value::truthy) {
+        add(
+            Effect::Refuses,
+            &["experimental_features", "msc3861"],
+            "the legacy MSC3861 block: Synapse 1.157+ refuses to start with it".into(),
+            "run `mas-link synapse`, which removes it and sets matrix_authentication_service",
+        );
+    }
+    let msc4108 = x("msc4108_enabled");
+    let delegation = x("msc4108_delegation_endpoint").is_some_and(|v| *v != Value::Null);
+    if (msc4108.is_some_and(Value::truthy) || delegation) && !delegated {
+        add(
+            Effect::Refuses,
+            &["experimental_features", "msc4108_enabled"],
+            "MSC4108 (QR-code login) needs matrix_authentication_service enabled: Synapse refuses to start".into(),
+            "run `mas-link synapse`",
+        );
+    }
+    if delegation && msc4108.is_some_and(Value::truthy) {
+        add(
+            Effect::Refuses,
+            &["experimental_features", "msc4108_delegation_endpoint"],
+            "MSC4108 is both enabled and delegated: Synapse refuses to start".into(),
+            "remove one of msc4108_enabled and msc4108_delegation_endpoint",
+        );
+    }
+    if let Some(Value::Str(s)) = msc4108 {
+        add(
+            Effect::Breaks,
+            &["experimental_features", "msc4108_enabled"],
+            format!(
+                "msc4108_enabled is the string \"{s}\": the loader accepts it, but Synapse 1.157+ crashes at start-up"
+            ),
+            "write a bare `true`: run `mas-link synapse`",
+        );
+    }
+    if enabled && !delegation && msc4108 != Some(&Value::Bool(true)) {
+        add(
+            Effect::Advice,
+            &["experimental_features", "msc4108_enabled"],
+            "QR-code login (MSC4108) is off: Element X cannot link new devices by QR code".into(),
+            "run `mas-link synapse`, which turns it on",
+        );
+    }
+    match x("msc4388_mode") {
+        None => {}
+        Some(Value::Str(m)) if MSC4388_MODES.contains(&m.as_str()) && m != "off" && !delegated => {
+            add(
+                Effect::Refuses,
+                &["experimental_features", "msc4388_mode"],
+                "MSC4388 needs matrix_authentication_service enabled: Synapse refuses to start"
+                    .into(),
+                "run `mas-link synapse`, or set it to \"off\"",
+            )
+        }
+        Some(Value::Str(m)) if MSC4388_MODES.contains(&m.as_str()) => {}
+        Some(v) => add(
+            Effect::Refuses,
+            &["experimental_features", "msc4388_mode"],
+            format!(
+                "msc4388_mode must be the string \"off\", \"open\" or \"authenticated\"; Synapse reads {} (a {}) and refuses to start",
+                v.python_str(),
+                v.type_name()
+            ),
+            "quote it: `msc4388_mode: \"off\"` (`public` was renamed `open` in 1.151)",
+        ),
+    }
+    if section_ok && !enabled {
+        add(
+            Effect::NotLinked,
+            &[MAS, "enabled"],
+            "Synapse is not linked to MAS: matrix_authentication_service is not enabled".into(),
+            "run `mas-link synapse`",
+        );
+    }
+    for (parent, key) in [
+        (&[][..], MAS),
+        (&[][..], "password_config"),
+        (&[][..], "enable_registration"),
+        (&[][..], "experimental_features"),
+        (&[MAS][..], "enabled"),
+        (&[MAS][..], "secret"),
+        (&[MAS][..], "endpoint"),
+        (&["experimental_features"][..], "msc4108_enabled"),
+    ] {
+        let places = doc.occurrences(parent, key);
+        if places.len() > 1 {
+            let last = places[places.len() - 1];
+            let mut path = parent.to_vec();
+            path.push(key);
+            add(
+                Effect::Advice,
+                &path,
+                format!(
+                    "defined {} times (lines {}); Synapse reads the last one, line {}",
+                    places.len(),
+                    places
+                        .iter()
+                        .map(|p| p.line.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    last.line
+                ),
+                "delete the others",
+            );
+        }
+    }
+    (out, secret)
 }
