@@ -366,132 +366,6 @@ pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal
     Ok(plan)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::yaml::Options;
-
-    fn doc(s: &str) -> Document {
-        Document::parse(s.into(), Options::PYYAML).unwrap()
-    }
-
-    fn opts() -> LinkOptions {
-        LinkOptions {
-            endpoint: "http://mas:8080/".into(),
-            secret: SecretSetting::Inline("s3cret".into()),
-        }
-    }
-
-    #[test]
-    fn plans_every_part_of_the_link() {
-        let d = doc("server_name: x\n");
-        let plan = plan_link(&d, &opts()).unwrap();
-        let paths: Vec<String> = plan
-            .changes
-            .iter()
-            .map(|c| c.edit.path().join("."))
-            .collect();
-        assert_eq!(
-            paths,
-            [
-                "matrix_authentication_service.enabled",
-                "matrix_authentication_service.endpoint",
-                "matrix_authentication_service.secret",
-                "password_config.enabled",
-                "enable_registration",
-                "experimental_features.msc4108_enabled",
-            ]
-        );
-        let after = plan.apply(&d).unwrap();
-        assert!(plan_link(&after.document, &opts()).unwrap().is_empty());
-    }
-
-    #[test]
-    fn registration_reads_like_strtobool_and_password_like_python() {
-        let d = doc("enable_registration: \"false\"\npassword_config: {enabled: \"false\"}\n");
-        let plan = plan_link(&d, &opts()).unwrap();
-        let paths: Vec<String> = plan
-            .changes
-            .iter()
-            .map(|c| c.edit.path().join("."))
-            .collect();
-        assert!(!paths.contains(&"enable_registration".to_string()));
-        assert!(paths.contains(&"password_config.enabled".to_string()));
-    }
-
-    #[test]
-    fn data_holding_settings_are_refused_with_their_place() {
-        let d = doc("a: 1\noidc_providers:\n  - idp_id: x\nuser_consent:\n  version: 1\n");
-        let r = plan_link(&d, &opts()).unwrap_err();
-        assert_eq!(r.len(), 2);
-        assert_eq!(
-            (r[0].key.as_str(), r[0].pos.line, r[0].pos.col),
-            ("oidc_providers", 2, 1)
-        );
-        assert!(r[0].message.contains("upstream_oauth2"));
-        assert_eq!(r[1].key, "user_consent");
-    }
-
-    #[test]
-    fn inactive_sections_are_left_alone() {
-        let d =
-            doc("saml2_config:\n  sp_config:\noidc_providers:\ncas_config:\n  enabled: false\n");
-        assert!(plan_link(&d, &opts()).is_ok());
-    }
-
-    #[test]
-    fn turns_off_what_holds_no_data() {
-        let d =
-            doc("enable_3pid_changes: yes\nsession_lifetime: 24h\ndisable_registration: false\n");
-        let plan = plan_link(&d, &opts()).unwrap();
-        let after = plan.apply(&d).unwrap();
-        let v = after.document.value();
-        assert_eq!(v.get("enable_3pid_changes"), Some(&Value::Bool(false)));
-        assert_eq!(v.get("session_lifetime"), None);
-        assert_eq!(v.get("disable_registration"), Some(&Value::Bool(true)));
-    }
-
-    #[test]
-    fn endpoints() {
-        assert!(validate_endpoint("https://mas.example.com").is_ok());
-        assert!(validate_endpoint("http://[::1]:8080/").is_ok());
-        for bad in [
-            "mas.example.com",
-            "ftp://x",
-            "https://",
-            "https://x/?a",
-            "https://x/#f",
-            "https://x y",
-        ] {
-            assert!(validate_endpoint(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn secret_keys() {
-        for k in [
-            "secret",
-            "macaroon_secret_key",
-            "admin_token",
-            "password",
-            "smtp_pass",
-            "client_secret",
-        ] {
-            assert!(is_secret_key(&[k]), "{k}");
-        }
-        for k in [
-            "secret_path",
-            "refresh_token_lifetime",
-            "password_config",
-            "enabled",
-            "signing_key_path",
-            "registration_requires_token",
-        ] {
-            assert!(!is_secret_key(&[k]), "{k}");
-        }
-    }
-}
-
 const MSC4388_MODES: &[&str] = &["off", "open", "authenticated"];
 
 /// An http(s) URL as pydantic's `AnyHttpUrl` takes it: a scheme and a host.
@@ -839,4 +713,130 @@ pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
         }
     }
     (out, secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::Options;
+
+    fn doc(s: &str) -> Document {
+        Document::parse(s.into(), Options::PYYAML).unwrap()
+    }
+
+    fn opts() -> LinkOptions {
+        LinkOptions {
+            endpoint: "http://mas:8080/".into(),
+            secret: SecretSetting::Inline("s3cret".into()),
+        }
+    }
+
+    #[test]
+    fn plans_every_part_of_the_link() {
+        let d = doc("server_name: x\n");
+        let plan = plan_link(&d, &opts()).unwrap();
+        let paths: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| c.edit.path().join("."))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "matrix_authentication_service.enabled",
+                "matrix_authentication_service.endpoint",
+                "matrix_authentication_service.secret",
+                "password_config.enabled",
+                "enable_registration",
+                "experimental_features.msc4108_enabled",
+            ]
+        );
+        let after = plan.apply(&d).unwrap();
+        assert!(plan_link(&after.document, &opts()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn registration_reads_like_strtobool_and_password_like_python() {
+        let d = doc("enable_registration: \"false\"\npassword_config: {enabled: \"false\"}\n");
+        let plan = plan_link(&d, &opts()).unwrap();
+        let paths: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| c.edit.path().join("."))
+            .collect();
+        assert!(!paths.contains(&"enable_registration".to_string()));
+        assert!(paths.contains(&"password_config.enabled".to_string()));
+    }
+
+    #[test]
+    fn data_holding_settings_are_refused_with_their_place() {
+        let d = doc("a: 1\noidc_providers:\n  - idp_id: x\nuser_consent:\n  version: 1\n");
+        let r = plan_link(&d, &opts()).unwrap_err();
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (r[0].key.as_str(), r[0].pos.line, r[0].pos.col),
+            ("oidc_providers", 2, 1)
+        );
+        assert!(r[0].message.contains("upstream_oauth2"));
+        assert_eq!(r[1].key, "user_consent");
+    }
+
+    #[test]
+    fn inactive_sections_are_left_alone() {
+        let d =
+            doc("saml2_config:\n  sp_config:\noidc_providers:\ncas_config:\n  enabled: false\n");
+        assert!(plan_link(&d, &opts()).is_ok());
+    }
+
+    #[test]
+    fn turns_off_what_holds_no_data() {
+        let d =
+            doc("enable_3pid_changes: yes\nsession_lifetime: 24h\ndisable_registration: false\n");
+        let plan = plan_link(&d, &opts()).unwrap();
+        let after = plan.apply(&d).unwrap();
+        let v = after.document.value();
+        assert_eq!(v.get("enable_3pid_changes"), Some(&Value::Bool(false)));
+        assert_eq!(v.get("session_lifetime"), None);
+        assert_eq!(v.get("disable_registration"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn endpoints() {
+        assert!(validate_endpoint("https://mas.example.com").is_ok());
+        assert!(validate_endpoint("http://[::1]:8080/").is_ok());
+        for bad in [
+            "mas.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/?a",
+            "https://x/#f",
+            "https://x y",
+        ] {
+            assert!(validate_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "secret",
+            "macaroon_secret_key",
+            "admin_token",
+            "password",
+            "smtp_pass",
+            "client_secret",
+        ] {
+            assert!(is_secret_key(&[k]), "{k}");
+        }
+        for k in [
+            "secret_path",
+            "refresh_token_lifetime",
+            "password_config",
+            "enabled",
+            "signing_key_path",
+            "registration_requires_token",
+        ] {
+            assert!(!is_secret_key(&[k]), "{k}");
+        }
+    }
 }
