@@ -1,0 +1,383 @@
+//! Differential test: on a generated corpus of homeserver.yaml files, `check`'s verdict (does
+//! Synapse refuse to start?) must equal Synapse's own config loader's. Needs
+//! MAS_LINK_SYNAPSE_PYTHON, like tests/synapse_loader.rs.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mas_link::check::Effect;
+use mas_link::synapse;
+use mas_link::yaml::{Document, Options};
+
+const BASE: &str = "server_name: \"example.org\"\nreport_stats: false\n\
+signing_key_path: \"/data/example.org.signing.key\"\nlog_config: \"/data/log.config\"\n\
+media_store_path: \"/data/media\"\ndatabase:\n  name: sqlite3\n  args:\n    database: /data/hs.db\n";
+
+/// A MAS block with `enabled` spelled as given, and the other keys valid.
+fn mas(enabled: &str) -> String {
+    format!(
+        "matrix_authentication_service:\n  enabled: {enabled}\n  endpoint: \"http://localhost:8080/\"\n  secret: \"s3cret\"\n"
+    )
+}
+
+/// (name, text appended to the base). `{dir}` stands for a folder holding `secret` (a file
+/// with a secret) and `empty` (an empty file).
+pub fn corpus() -> Vec<(String, String)> {
+    let on = mas("true");
+    let mut cases: Vec<(String, String)> = Vec::new();
+    let mut add = |name: &str, text: String| cases.push((name.to_owned(), text));
+
+    // `enabled` spellings: YAML 1.1 booleans pass; strings, numbers and null do not.
+    for (n, v) in [
+        ("true", "true"),
+        ("True", "True"),
+        ("yes", "yes"),
+        ("on", "on"),
+        ("ON", "ON"),
+        ("false", "false"),
+        ("no", "no"),
+        ("off", "off"),
+        ("string_true", "\"true\""),
+        ("quoted_yes", "'yes'"),
+        ("one", "1"),
+        ("zero", "0"),
+        ("null", "null"),
+    ] {
+        add(&format!("enabled_{n}"), mas(v));
+    }
+    add("mas_absent", String::new());
+    add("mas_null", "matrix_authentication_service:\n".into());
+    add(
+        "mas_list",
+        "matrix_authentication_service: [enabled]\n".into(),
+    );
+    add(
+        "mas_string",
+        "matrix_authentication_service: \"yes\"\n".into(),
+    );
+    // The secret.
+    let block = |rest: &str| format!("matrix_authentication_service:\n  enabled: true\n{rest}");
+    add("secret_int", block("  secret: 12345\n"));
+    add("secret_bool", block("  secret: yes\n"));
+    add("secret_empty", block("  secret: \"\"\n"));
+    add(
+        "secret_missing",
+        block("  endpoint: \"http://localhost:8080/\"\n"),
+    );
+    add("secret_octal_quoted", block("  secret: \"0123\"\n"));
+    add("secret_octal_bare", block("  secret: 0123\n"));
+    add("secret_path_ok", block("  secret_path: \"{dir}/secret\"\n"));
+    add(
+        "secret_path_empty_file",
+        block("  secret_path: \"{dir}/empty\"\n"),
+    );
+    add(
+        "secret_path_missing",
+        block("  secret_path: \"{dir}/nope\"\n"),
+    );
+    add("secret_path_dir", block("  secret_path: \"{dir}\"\n"));
+    add(
+        "secret_and_path",
+        block("  secret: \"s\"\n  secret_path: \"{dir}/secret\"\n"),
+    );
+    add(
+        "secret_null_path_ok",
+        block("  secret: null\n  secret_path: \"{dir}/secret\"\n"),
+    );
+    add(
+        "secret_file_typo",
+        block("  secret_file: \"{dir}/secret\"\n"),
+    );
+    add(
+        "disabled_without_secret",
+        "matrix_authentication_service:\n  enabled: false\n".into(),
+    );
+    // The endpoint.
+    add(
+        "endpoint_no_scheme",
+        block("  secret: \"s\"\n  endpoint: \"mas.example.com:8080\"\n"),
+    );
+    add(
+        "endpoint_ftp",
+        block("  secret: \"s\"\n  endpoint: \"ftp://mas.example.com/\"\n"),
+    );
+    add(
+        "endpoint_query",
+        block("  secret: \"s\"\n  endpoint: \"http://mas.example.com/?x=1\"\n"),
+    );
+    add("endpoint_int", block("  secret: \"s\"\n  endpoint: 8080\n"));
+    add(
+        "endpoint_null",
+        block("  secret: \"s\"\n  endpoint: null\n"),
+    );
+    add(
+        "endpoint_https_port",
+        block("  secret: \"s\"\n  endpoint: \"https://mas.example.com:8443\"\n"),
+    );
+    add(
+        "force_http2_yes",
+        block("  secret: \"s\"\n  force_http2: yes\n"),
+    );
+    add(
+        "force_http2_string",
+        block("  secret: \"s\"\n  force_http2: \"yes\"\n"),
+    );
+    // Password login: Python truthiness.
+    for (n, v) in [
+        ("true", "true"),
+        ("yes", "yes"),
+        ("string_false", "\"false\""),
+        ("reauth", "only_for_reauth"),
+        ("one", "1"),
+        ("false", "false"),
+        ("no", "no"),
+        ("off", "off"),
+        ("zero", "0"),
+        ("null", "null"),
+    ] {
+        add(
+            &format!("password_{n}"),
+            format!("{on}password_config:\n  enabled: {v}\n"),
+        );
+        if n == "true" || n == "reauth" {
+            add(
+                &format!("password_{n}_mas_off"),
+                format!("password_config:\n  enabled: {v}\n"),
+            );
+        }
+    }
+    add("password_section_null", format!("{on}password_config:\n"));
+    // Registration: strtobool(str(value)).
+    for (n, v) in [
+        ("true", "true"),
+        ("yes", "yes"),
+        ("string_true", "\"true\""),
+        ("string_on", "\"on\""),
+        ("one", "1"),
+        ("false", "false"),
+        ("string_false", "\"false\""),
+        ("string_no", "\"no\""),
+        ("zero", "0"),
+        ("maybe", "maybe"),
+    ] {
+        add(
+            &format!("registration_{n}"),
+            format!("{on}enable_registration: {v}\n"),
+        );
+    }
+    add(
+        "disable_registration_false",
+        format!("{on}disable_registration: false\n"),
+    );
+    add(
+        "disable_registration_true",
+        format!("{on}disable_registration: true\n"),
+    );
+    add(
+        "disable_registration_string_no",
+        format!("{on}disable_registration: \"no\"\n"),
+    );
+    // Settings refused next to MAS, and their harmless spellings. (Not `jwt_config`: any
+    // non-empty one needs the optional authlib package, whatever MAS's state.)
+    for (n, v) in [
+        ("3pid_true", "enable_3pid_changes: true\n"),
+        ("3pid_string_false", "enable_3pid_changes: \"false\"\n"),
+        ("3pid_false", "enable_3pid_changes: false\n"),
+        (
+            "existing_session_on",
+            "login_via_existing_session:\n  enabled: true\n",
+        ),
+        (
+            "existing_session_off",
+            "login_via_existing_session:\n  enabled: false\n",
+        ),
+        ("captcha_off", "enable_registration_captcha: false\n"),
+        ("refresh_lifetime", "refresh_token_lifetime: 5m\n"),
+        ("refresh_lifetime_null", "refresh_token_lifetime: null\n"),
+        ("session_lifetime", "session_lifetime: 24h\n"),
+        (
+            "nonrefreshable_lifetime",
+            "nonrefreshable_access_token_lifetime: 1h\n",
+        ),
+        ("oidc_empty", "oidc_providers: []\n"),
+        (
+            "oidc_provider",
+            "oidc_providers:\n  - idp_id: x\n    idp_name: X\n    issuer: \"https://id.example.com/\"\n    client_id: c\n    client_secret: s\n",
+        ),
+        ("saml_sp_empty", "saml2_config:\n  sp_config: {}\n"),
+        (
+            "saml_disabled",
+            "saml2_config:\n  enabled: false\n  config_path: /x\n",
+        ),
+        ("cas_off", "cas_config:\n  enabled: false\n"),
+        (
+            "cas_on",
+            "cas_config:\n  enabled: true\n  server_url: \"https://cas.example.com\"\n",
+        ),
+        ("consent_null", "user_consent:\n"),
+        ("password_providers_empty", "password_providers: []\n"),
+        ("ldap_off", "ldap_config:\n  enabled: false\n"),
+        ("ldap_on", "ldap_config:\n  enabled: true\n"),
+    ] {
+        add(&format!("conflict_{n}"), format!("{on}{v}"));
+    }
+    add(
+        "conflict_3pid_true_mas_off",
+        "enable_3pid_changes: true\n".into(),
+    );
+    // Experimental features.
+    for (n, v) in [
+        ("msc3861_disabled", "  msc3861:\n    enabled: false\n"),
+        ("msc3861_empty", "  msc3861: {}\n"),
+        ("msc4108_true", "  msc4108_enabled: true\n"),
+        ("msc4108_string", "  msc4108_enabled: \"true\"\n"),
+        (
+            "msc4108_and_delegation",
+            "  msc4108_enabled: true\n  msc4108_delegation_endpoint: \"https://r.example.com\"\n",
+        ),
+        ("msc4388_bare_off", "  msc4388_mode: off\n"),
+        ("msc4388_off", "  msc4388_mode: \"off\"\n"),
+        ("msc4388_open", "  msc4388_mode: open\n"),
+        ("msc4388_public", "  msc4388_mode: public\n"),
+    ] {
+        add(
+            &format!("exp_{n}"),
+            format!("{on}experimental_features:\n{v}"),
+        );
+    }
+    add(
+        "exp_msc4108_mas_off",
+        "experimental_features:\n  msc4108_enabled: true\n".into(),
+    );
+    add(
+        "exp_msc4388_open_mas_off",
+        "experimental_features:\n  msc4388_mode: open\n".into(),
+    );
+    add("exp_null", format!("{on}experimental_features:\n"));
+    add(
+        "exp_flow_empty",
+        format!("{on}experimental_features: {{}}\n"),
+    );
+    // Duplicates: the last one wins.
+    add(
+        "dup_last_disabled",
+        format!("{on}matrix_authentication_service:\n  enabled: false\n"),
+    );
+    add(
+        "dup_last_enabled_bad",
+        format!(
+            "matrix_authentication_service:\n  enabled: false\n{}",
+            mas("\"true\"")
+        ),
+    );
+    add(
+        "dup_registration_last_false",
+        format!("{on}enable_registration: true\nenable_registration: false\n"),
+    );
+    // A fully linked file, as mas-link writes it.
+    add(
+        "linked",
+        format!(
+            "{on}password_config:\n  enabled: false\nenable_registration: false\nexperimental_features:\n  msc4108_enabled: true\n"
+        ),
+    );
+    cases
+}
+
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("MAS_LINK_SYNAPSE_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var("MAS_LINK_REQUIRE_SYNAPSE").as_deref() == Ok("1") => {
+            panic!("MAS_LINK_REQUIRE_SYNAPSE=1 but MAS_LINK_SYNAPSE_PYTHON is not set")
+        }
+        None => {
+            eprintln!("skipping: set MAS_LINK_SYNAPSE_PYTHON to a Python with matrix-synapse");
+            None
+        }
+    }
+}
+
+fn check_refuses(path: &Path) -> (bool, Vec<String>) {
+    let doc = Document::from_bytes(&fs::read(path).unwrap(), Options::PYYAML).unwrap();
+    let (findings, _) = synapse::findings(&doc, Path::new("."));
+    let refusing: Vec<String> = findings
+        .iter()
+        .filter(|f| f.effect == Effect::Refuses)
+        .map(|f| format!("{}: {}", f.key, f.message))
+        .collect();
+    (!refusing.is_empty(), refusing)
+}
+
+#[test]
+fn check_agrees_with_synapses_loader() {
+    let Some(py) = python() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let secrets = work.path().join("secrets");
+    fs::create_dir(&secrets).unwrap();
+    fs::write(secrets.join("secret"), "s3cret\n").unwrap();
+    fs::write(secrets.join("empty"), "").unwrap();
+    let cases = corpus();
+    assert!(cases.len() >= 60, "only {} configs", cases.len());
+    let mut files = Vec::new();
+    for (name, text) in &cases {
+        let p = work.path().join(format!("{name}.yaml"));
+        let text = format!(
+            "{BASE}{}",
+            text.replace("{dir}", &secrets.display().to_string())
+        );
+        fs::write(&p, text).unwrap();
+        files.push(p);
+    }
+    let out = Command::new(&py)
+        .arg(common::repo().join("tests/synapse/validate.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdicts: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(verdicts.len(), files.len());
+    let mut mismatches = Vec::new();
+    let (mut refused, mut accepted) = (0, 0);
+    for ((name, _), (file, v)) in cases.iter().zip(files.iter().zip(&verdicts)) {
+        let synapse_refuses = !v["ok"].as_bool().unwrap();
+        if synapse_refuses {
+            refused += 1
+        } else {
+            accepted += 1
+        }
+        let (we_refuse, why) = check_refuses(file);
+        if we_refuse != synapse_refuses {
+            mismatches.push(format!(
+                "{name}: Synapse {}, check {}\n    Synapse: {}\n    check: {why:?}",
+                if synapse_refuses {
+                    "refuses"
+                } else {
+                    "accepts"
+                },
+                if we_refuse { "refuses" } else { "accepts" },
+                v["error"].as_str().unwrap_or("-").replace('\n', " ")
+            ));
+        }
+    }
+    eprintln!(
+        "{} configs: Synapse refused {refused}, accepted {accepted}; {} mismatches",
+        cases.len(),
+        mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "check disagrees with Synapse on:\n{}",
+        mismatches.join("\n")
+    );
+}
