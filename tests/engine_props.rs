@@ -2,7 +2,7 @@
 //! units, flow and block styles, CRLF, BOM and missing final newlines → edits → the result means
 //! the original plus the edits, and the bytes outside the edits are kept.
 
-use mas_link::yaml::{Document, Edit, ErrorKind, NewScalar, Options};
+use mas_link::yaml::{Document, Edit, ErrorKind, Map, NewScalar, Options, Value};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -168,6 +168,19 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
+fn empty_as_null(v: Value) -> Value {
+    match v {
+        Value::Map(m) if m.0.is_empty() => Value::Null,
+        Value::Map(m) => Value::Map(Map(m
+            .0
+            .into_iter()
+            .map(|(k, v)| (k, empty_as_null(v)))
+            .collect())),
+        Value::Seq(s) => Value::Seq(s.into_iter().map(empty_as_null).collect()),
+        v => v,
+    }
+}
+
 /// The layout properties an edit must never change.
 fn check_layout(before: &str, after: &str, l: &Layout) {
     assert_eq!(after.starts_with('\u{feff}'), l.bom);
@@ -211,7 +224,9 @@ proptest! {
             for e in &edits {
                 e.apply_to(&mut expected);
             }
-            prop_assert_eq!(reparsed.value(), &expected);
+            // A block mapping whose last entry is removed reads as null; the engine's own
+            // check knows which; here both spellings of "nothing" count as one.
+            prop_assert_eq!(empty_as_null(reparsed.value().clone()), empty_as_null(expected));
             check_layout(&text, edited.text(), &l);
             // Setting the same values again changes nothing more.
             let sets: Vec<Edit> = edits.iter().filter(|e| matches!(e, Edit::Set { .. })).cloned().collect();

@@ -269,7 +269,7 @@ impl Document {
         let mut groups: Vec<Group> = Vec::new();
         let mut group_of: HashMap<usize, usize> = HashMap::new();
         // Entries removed from each mapping (by index), emitted together once all are known.
-        let mut removed: HashMap<usize, (&Node, Vec<usize>)> = HashMap::new();
+        let mut removed: HashMap<usize, (&Node, Vec<usize>, Vec<String>)> = HashMap::new();
 
         for edit in edits {
             match edit {
@@ -302,20 +302,17 @@ impl Document {
             }
         }
 
-        for (map_id, (map, indices)) in &mut removed {
+        // Block mappings left with no entries: their key is left with no value, which reads
+        // as null (a flow mapping reads as `{}` instead).
+        let mut emptied: Vec<Vec<String>> = Vec::new();
+        for (map_id, (map, indices, parent)) in &mut removed {
             indices.sort_unstable();
             indices.dedup();
             let Kind::Mapping { entries, flow } = &map.kind else {
                 unreachable!("removals are from mappings")
             };
             if !flow && indices.len() == entries.len() && !group_of.contains_key(map_id) {
-                let (k, _) = &entries[0];
-                return Err(YamlError::new(
-                    ErrorKind::WouldEmptyMapping {
-                        path: k.scalar().map(|s| s.0).unwrap_or("?").into(),
-                    },
-                    k.start(),
-                ));
+                emptied.push(parent.clone());
             }
             self.removal_ops(map, indices, &mut ops);
         }
@@ -325,7 +322,7 @@ impl Document {
         for g in &groups {
             let gone = removed
                 .get(&g.target_id())
-                .map_or(&[][..], |(_, v)| v.as_slice());
+                .map_or(&[][..], |(_, v, _)| v.as_slice());
             self.render_group(g, gone, unit, nl, &mut ops);
         }
 
@@ -338,7 +335,7 @@ impl Document {
                 Default::default(),
             )
         })?;
-        if let Err(detail) = self.verify(&document, edits) {
+        if let Err(detail) = self.verify(&document, edits, &emptied) {
             return Err(YamlError::new(
                 ErrorKind::Verification { detail },
                 Default::default(),
@@ -350,12 +347,20 @@ impl Document {
     /// Checks that `new` means this document plus the edits. Top-level entries are compared
     /// one at a time, so only the entries the edits touch are copied; documents with aliases
     /// or a top-level merge key are compared whole.
-    fn verify(&self, new: &Document, edits: &[Edit]) -> Result<(), String> {
+    fn verify(
+        &self,
+        new: &Document,
+        edits: &[Edit],
+        emptied: &[Vec<String>],
+    ) -> Result<(), String> {
         let schema = self.options.schema;
         let whole = || {
             let mut expected = self.value().clone();
             for e in edits {
                 e.apply_to(&mut expected);
+            }
+            for p in emptied {
+                set_null(&mut expected, p);
             }
             let got = value::to_value(new.root(), schema);
             if got == expected {
@@ -387,6 +392,9 @@ impl Document {
             .collect()));
         for e in edits {
             e.apply_to(&mut small);
+        }
+        for p in emptied {
+            set_null(&mut small, p);
         }
         let Value::Map(small) = small else {
             unreachable!("edits keep a mapping a mapping")
@@ -626,7 +634,7 @@ impl Document {
     fn plan_remove<'a>(
         &'a self,
         path: &[String],
-        removed: &mut HashMap<usize, (&'a Node, Vec<usize>)>,
+        removed: &mut HashMap<usize, (&'a Node, Vec<usize>, Vec<String>)>,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), YamlError> {
         let not_found = || {
@@ -675,7 +683,7 @@ impl Document {
         }
         removed
             .entry(map.id as usize)
-            .or_insert((map, Vec::new()))
+            .or_insert((map, Vec::new(), parents.to_vec()))
             .1
             .extend(found);
         Ok(())
@@ -883,6 +891,21 @@ impl Document {
         }
         Ok(out)
     }
+}
+
+/// Makes the value at `path` null (the root when the path is empty).
+fn set_null(root: &mut Value, path: &[String]) {
+    let mut cur = root;
+    for seg in path {
+        match cur {
+            Value::Map(m) => match m.get_mut(seg) {
+                Some(v) => cur = v,
+                None => return,
+            },
+            _ => return,
+        }
+    }
+    *cur = Value::Null;
 }
 
 /// Refuses edit lists whose edits address the same place: the text edits could not be

@@ -57,9 +57,6 @@ pub enum ErrorKind {
         first: String,
         second: String,
     },
-    WouldEmptyMapping {
-        path: String,
-    },
     /// The result did not mean the original plus the edits: a bug, and nothing is written.
     Verification {
         detail: String,
@@ -132,10 +129,6 @@ impl fmt::Display for ErrorKind {
             NotOnOwnLine { path } => write!(
                 f,
                 "`{path}` does not start its own line, so it cannot be removed cleanly; remove it by hand"
-            ),
-            WouldEmptyMapping { path } => write!(
-                f,
-                "removing `{path}` would leave its mapping empty; remove the parent instead"
             ),
             Conflict { first, second } => write!(
                 f,
