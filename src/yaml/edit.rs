@@ -702,8 +702,14 @@ impl Document {
             for &i in indices {
                 let (k, v) = &entries[i];
                 let after = line_after(&self.text, content_end(&self.text, v).max(k.end()));
+                // A byte-order mark stays, even when the first line goes.
+                let bom = if self.text.starts_with('\u{feff}') {
+                    3
+                } else {
+                    0
+                };
                 ops.push(Op {
-                    start: line_start(&self.text, k.start().offset),
+                    start: line_start(&self.text, k.start().offset).max(bom),
                     end: skip_deeper_comments(&self.text, after, k.start().col - 1),
                     text: String::new(),
                     depth,

@@ -243,3 +243,11 @@ fn nodes_stay_small() {
         std::mem::size_of::<Node>()
     );
 }
+
+#[test]
+fn removing_the_first_line_keeps_the_bom() {
+    assert_eq!(
+        edit("\u{feff}a: 1\nb: 2\n", &[Edit::remove(&["a"])]),
+        "\u{feff}b: 2\n"
+    );
+}
