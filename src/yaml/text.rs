@@ -61,7 +61,10 @@ pub fn next_comment_indent(text: &str, pos: usize) -> Option<usize> {
 
 /// True when only spaces stand between the line's start and `at`.
 pub fn starts_line(text: &str, at: usize) -> bool {
-    text[line_start(text, at)..at].chars().all(|c| c == ' ')
+    text[line_start(text, at)..at]
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .all(|c| c == ' ')
 }
 
 #[cfg(test)]
