@@ -12,10 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, Severity};
 use crate::mas::{self, MasConfig};
-use crate::plan::{Plan, Side, unified_diff};
+use crate::plan::{Side, unified_diff};
+use crate::record;
 use crate::synapse::{self, LinkOptions, SecretSetting};
-use crate::write::{self, Loaded};
-use crate::yaml::{Document, Edited, Options};
+use crate::write::{self, Loaded, Written};
+use crate::yaml::{Document, Options, Value, Warning};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -44,8 +45,42 @@ pub enum Command {
     Secret(SecretArgs),
     /// Link Synapse to MAS: edit homeserver.yaml, showing the diff first.
     Synapse(SynapseArgs),
+    /// Point MAS's `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none).
+    Mas(MasArgs),
     /// Check both files the way Synapse and MAS read them, before anything restarts.
     Check(CheckArgs),
+    /// Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back.
+    Unlink(UnlinkArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MasArgs {
+    /// MAS's config.yaml.
+    #[arg(long, value_name = "PATH", default_value = mas::DEFAULT_CONFIG)]
+    pub mas_config: PathBuf,
+    /// Synapse's server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config's].
+    #[arg(long, value_name = "NAME")]
+    pub homeserver: Option<String>,
+    /// Synapse's homeserver.yaml, when both files are on this host.
+    #[arg(long, value_name = "PATH")]
+    pub synapse_config: Option<PathBuf>,
+    /// Where MAS reaches Synapse [default: the Synapse file's public_baseurl, or https://NAME/].
+    #[arg(long, value_name = "URL")]
+    pub synapse_endpoint: Option<String>,
+    /// matrix.kind [default: synapse; an existing valid kind is kept].
+    #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(mas::KINDS))]
+    pub kind: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct UnlinkArgs {
+    /// Synapse's homeserver.yaml.
+    #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
+    pub synapse_config: PathBuf,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -72,6 +107,10 @@ pub struct SecretArgs {
     /// MAS's config.yaml.
     #[arg(long, value_name = "PATH", default_value = mas::DEFAULT_CONFIG)]
     pub mas_config: PathBuf,
+    /// Print a pairing bundle instead: endpoint, homeserver and secret on one line, which
+    /// `mas-link synapse --secret-stdin` reads.
+    #[arg(long)]
+    pub bundle: bool,
 }
 
 #[derive(Args, Debug)]
@@ -105,7 +144,7 @@ pub struct SynapseArgs {
     /// Read the secret from a file (trimmed).
     #[arg(long, value_name = "PATH", group = "source")]
     pub secret_file: Option<PathBuf>,
-    /// Read the secret from standard input (trimmed).
+    /// Read the secret (or a `mas-link secret --bundle` line) from standard input.
     #[arg(long, group = "source")]
     pub secret_stdin: bool,
     /// Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS's http.public_base].
@@ -174,7 +213,9 @@ fn run(cli: Cli, out: &mut Out) -> Result<u8> {
     match cli.command {
         Command::Secret(a) => cmd_secret(&a, out),
         Command::Synapse(a) => cmd_synapse(&a, out),
+        Command::Mas(a) => cmd_mas(&a, out),
         Command::Check(a) => cmd_check(&a, out),
+        Command::Unlink(a) => cmd_unlink(&a, out),
     }
 }
 
@@ -196,7 +237,17 @@ fn mas_secret(path: &Path) -> Result<String> {
 
 fn cmd_secret(a: &SecretArgs, out: &mut Out) -> Result<u8> {
     let secret = mas_secret(&a.mas_config)?;
-    writeln!(out.out, "{secret}")?;
+    if a.bundle {
+        let (config, _) = load_mas(&a.mas_config)?;
+        let bundle = mas::Bundle {
+            endpoint: config.http.and_then(|h| h.public_base),
+            homeserver: config.matrix.and_then(|m| m.homeserver),
+            secret,
+        };
+        writeln!(out.out, "{}", bundle.to_line())?;
+    } else {
+        writeln!(out.out, "{secret}")?;
+    }
     Ok(0)
 }
 
@@ -212,8 +263,17 @@ fn read_trimmed(path: &Path) -> Result<String> {
     Ok(s)
 }
 
-/// The secret, from exactly one source; the legacy MSC3861 admin token only when none is given.
-fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<String> {
+/// Loads a YAML file for editing, with errors naming it.
+fn load_yaml(path: &Path, options: Options) -> Result<(Loaded, Document)> {
+    let loaded = Loaded::read(path)?;
+    let doc = Document::from_bytes(&loaded.bytes, options)
+        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    Ok((loaded, doc))
+}
+
+/// The secret, from exactly one source (a bundle on stdin brings the endpoint too); the
+/// legacy MSC3861 admin token only when none is given.
+fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<mas::Bundle> {
     let env = std::env::var("MAS_SECRET").ok().filter(|s| !s.is_empty());
     let given = [
         a.mas_config.is_some(),
@@ -226,25 +286,32 @@ fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<Strin
             "give the secret one way only: --mas-config, --secret-file, --secret-stdin or MAS_SECRET"
         );
     }
+    let bare = |secret: String| mas::Bundle {
+        secret,
+        ..Default::default()
+    };
     if let Some(p) = &a.mas_config {
-        return mas_secret(p);
+        return Ok(bare(mas_secret(p)?));
     }
     if let Some(p) = &a.secret_file {
-        return read_trimmed(p);
+        return Ok(bare(read_trimmed(p)?));
     }
     if a.secret_stdin {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .context("reading the secret from standard input")?;
+        if let Some(bundle) = mas::Bundle::parse(&s) {
+            return Ok(bundle);
+        }
         let s = s.trim();
         if s.is_empty() {
             bail!("standard input held no secret");
         }
-        return Ok(s.to_owned());
+        return Ok(bare(s.to_owned()));
     }
     if let Some(s) = env {
-        return Ok(s.trim().to_owned());
+        return Ok(bare(s.trim().to_owned()));
     }
     if let Some(token) = synapse::legacy_admin_token(hs.value()) {
         writeln!(
@@ -252,7 +319,7 @@ fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<Strin
             "note: using experimental_features.msc3861.admin_token as the shared secret; \
              MAS's matrix.secret must hold the same value"
         )?;
-        return Ok(token);
+        return Ok(bare(token));
     }
     bail!(
         "no secret given: pass --mas-config PATH (MAS's config.yaml), --secret-file PATH, \
@@ -260,11 +327,11 @@ fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<Strin
     )
 }
 
-fn resolve_endpoint(a: &SynapseArgs) -> Result<String> {
+fn resolve_endpoint(a: &SynapseArgs, bundle: &mas::Bundle) -> Result<String> {
     let env = std::env::var("MAS_ENDPOINT").ok().filter(|s| !s.is_empty());
-    let endpoint = match (a.endpoint.clone(), env) {
-        (Some(e), _) | (None, Some(e)) => e,
-        (None, None) => {
+    let endpoint = match (a.endpoint.clone(), env, bundle.endpoint.clone()) {
+        (Some(e), _, _) | (None, Some(e), _) | (None, None, Some(e)) => e,
+        (None, None, None) => {
             let from_mas = match &a.mas_config {
                 Some(p) => load_mas(p)?.0.http.and_then(|h| h.public_base),
                 None => None,
@@ -283,11 +350,21 @@ fn resolve_endpoint(a: &SynapseArgs) -> Result<String> {
 
 fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
     let path = &a.synapse_config;
-    let loaded = Loaded::read(path)?;
-    let doc = Document::from_bytes(&loaded.bytes, Options::PYYAML)
-        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
-    let secret = resolve_secret(a, &doc, out)?;
-    let endpoint = resolve_endpoint(a)?;
+    let (loaded, doc) = load_yaml(path, Options::PYYAML)?;
+    let bundle = resolve_secret(a, &doc, out)?;
+    let endpoint = resolve_endpoint(a, &bundle)?;
+    let secret = bundle.secret.clone();
+    if let (Some(hs), Some(name)) = (
+        &bundle.homeserver,
+        doc.value().get("server_name").and_then(Value::as_str),
+    ) && hs != name
+    {
+        writeln!(
+            out.err,
+            "warning: MAS's matrix.homeserver is `{hs}` but this Synapse's server_name is `{name}`; \
+             fix MAS with `mas-link mas --homeserver {name}`"
+        )?;
+    }
     let setting = match &a.secret_path {
         Some(p) => SecretSetting::Path(p.to_string_lossy().into_owned()),
         None => SecretSetting::Inline(secret.clone()),
@@ -310,27 +387,194 @@ fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
         .secret_path
         .as_ref()
         .filter(|p| std::fs::read_to_string(p).map_or(true, |s| s.trim() != secret));
-    refuse_errors_left(&edited.document, path, secret_file.is_some())?;
-    show_and_write(
-        out,
-        &loaded,
-        &doc,
-        &plan,
-        &edited,
-        &a.write,
-        secret_file.map(|p| (p.as_path(), secret.as_str())),
-        "restart Synapse so that it reads the change",
-    )
+    refuse_synapse_errors(&edited.document, path, secret_file.is_some(), false)?;
+    let proposal = Proposal {
+        loaded: &loaded,
+        before: &doc,
+        after: &edited.document,
+        reasons: plan.reasons(&synapse::is_secret_key),
+        notes: &plan.notes,
+        warnings: &edited.warnings,
+        is_secret: &synapse::is_secret_key,
+        secret_file: secret_file.map(|p| (p.as_path(), secret.as_str())),
+        next_step: "restart Synapse so that it reads the change; undo with `mas-link unlink`",
+    };
+    let (code, written) = show_and_write(out, &proposal, &a.write)?;
+    if let Some(w) = written {
+        let earlier = record::load(&loaded.target);
+        let record = record::Record {
+            format_version: record::FORMAT_VERSION,
+            written_fnv1a64: record::fnv1a64(edited.text().as_bytes()),
+            backup: w
+                .backup
+                .or_else(|| earlier.as_ref().and_then(|r| r.backup.clone())),
+            changes: record::before_plan(&doc, &plan, earlier.as_ref()),
+        };
+        record::save(&loaded.target, &record)?;
+    }
+    Ok(code)
+}
+
+fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
+    let path = &a.synapse_config;
+    let (loaded, doc) = load_yaml(path, Options::PYYAML)?;
+    let record = record::load(&loaded.target);
+    // Untouched since `synapse` wrote it: its backup is the file as it was.
+    let restorable_backup = record.as_ref().and_then(|r| {
+        let backup = r.backup.as_ref()?;
+        (record::fnv1a64(&loaded.bytes) == r.written_fnv1a64).then_some(())?;
+        let bytes = std::fs::read(backup).ok()?;
+        let old = Document::from_bytes(&bytes, Options::PYYAML).ok()?;
+        let (findings, _) = synapse::findings(&old, Path::new("."));
+        let clean = !findings
+            .iter()
+            .any(|f| matches!(f.effect, check::Effect::Refuses | check::Effect::Breaks));
+        clean.then_some((backup.clone(), old))
+    });
+    let (after, reasons, notes, warnings) = match restorable_backup {
+        Some((backup, old)) => (
+            old,
+            vec![format!(
+                "the file is as `mas-link synapse` wrote it: its backup {} is restored",
+                backup.display()
+            )],
+            Vec::new(),
+            Vec::new(),
+        ),
+        None => {
+            let plan = synapse::plan_unlink(&doc, record.as_ref());
+            let edited = plan
+                .apply(&doc)
+                .map_err(|e| anyhow!("{}:{e}", path.display()))?;
+            (
+                edited.document,
+                plan.reasons(&synapse::is_secret_key),
+                plan.notes,
+                edited.warnings,
+            )
+        }
+    };
+    refuse_synapse_errors(&after, path, false, true)?;
+    let proposal = Proposal {
+        loaded: &loaded,
+        before: &doc,
+        after: &after,
+        reasons,
+        notes: &notes,
+        warnings: &warnings,
+        is_secret: &synapse::is_secret_key,
+        secret_file: None,
+        next_step: "restart Synapse; relink with `mas-link synapse`",
+    };
+    let (code, written) = show_and_write(out, &proposal, &a.write)?;
+    if written.is_some() {
+        let _ = std::fs::remove_file(record::path_for(&loaded.target));
+    }
+    Ok(code)
+}
+
+fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
+    let path = &a.mas_config;
+    let (loaded, doc) = load_yaml(path, Options::SERDE_YAML)?;
+    let synapse_doc = match &a.synapse_config {
+        Some(p) => Some(load_yaml(p, Options::PYYAML)?.1),
+        None => None,
+    };
+    let from_synapse = |key: &str| {
+        synapse_doc.as_ref().and_then(|d| {
+            d.value()
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    };
+    let env = std::env::var("MATRIX_HOMESERVER_DOMAIN")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let homeserver = a
+        .homeserver
+        .clone()
+        .or(env)
+        .or_else(|| from_synapse("server_name"))
+        .ok_or_else(|| {
+            anyhow!(
+                "no homeserver name: pass --homeserver NAME (Synapse's server_name), set \
+                 MATRIX_HOMESERVER_DOMAIN, or give --synapse-config PATH"
+            )
+        })?;
+    if homeserver.contains('/') || homeserver.is_empty() {
+        bail!("--homeserver: `{homeserver}` is not a server name (e.g. example.com)");
+    }
+    let mut endpoint = a
+        .synapse_endpoint
+        .clone()
+        .or_else(|| from_synapse("public_baseurl"))
+        .unwrap_or_else(|| format!("https://{homeserver}/"));
+    synapse::validate_endpoint(&endpoint).map_err(|e| anyhow!("--synapse-endpoint: {e}"))?;
+    // MAS joins relative paths to it: a path prefix needs its trailing slash.
+    if !endpoint.ends_with('/') {
+        endpoint.push('/');
+    }
+    let opts = mas::MatrixOptions {
+        homeserver,
+        endpoint,
+        kind: a.kind.clone(),
+    };
+    let mut generated = None;
+    let plan = mas::plan_matrix(&doc, &opts, || {
+        let s = mas::generate_secret().unwrap_or_default();
+        generated = Some(s.clone());
+        s
+    });
+    if generated.as_deref() == Some("") {
+        bail!("could not read the OS's randomness (/dev/urandom) to generate a secret");
+    }
+    let edited = plan
+        .apply(&doc)
+        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    let (_, findings) = mas::findings(edited.text(), Path::new("."))
+        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    let left: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| check::render_human(f, "", &path.display().to_string()))
+        .collect();
+    if !left.is_empty() {
+        bail!(
+            "the planned file would still be refused; fix these by hand, then run again. Nothing was written.\n{}",
+            left.join("\n")
+        );
+    }
+    let proposal = Proposal {
+        loaded: &loaded,
+        before: &doc,
+        after: &edited.document,
+        reasons: plan.reasons(&mas::is_secret_key),
+        notes: &plan.notes,
+        warnings: &edited.warnings,
+        is_secret: &mas::is_secret_key,
+        secret_file: None,
+        next_step: "restart MAS; give Synapse the same secret with \
+                    `mas-link secret | mas-link synapse --secret-stdin --yes`",
+    };
+    Ok(show_and_write(out, &proposal, &a.write)?.0)
 }
 
 /// `check`'s rules on the planned file: mas-link never writes a file in which they find an
-/// error. (A `secret_path` file about to be written is taken as written.)
-fn refuse_errors_left(planned: &Document, path: &Path, secret_file_pending: bool) -> Result<()> {
+/// error. (A `secret_path` file about to be written is taken as written; after `unlink`, "not
+/// linked" is the point.)
+fn refuse_synapse_errors(
+    planned: &Document,
+    path: &Path,
+    secret_file_pending: bool,
+    unlinking: bool,
+) -> Result<()> {
     let (findings, _) = synapse::findings(planned, Path::new("."));
     let left: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .filter(|f| !(secret_file_pending && f.key.ends_with("secret_path")))
+        .filter(|f| !(unlinking && f.effect == check::Effect::NotLinked))
         .map(|f| check::render_human(f, &path.display().to_string(), ""))
         .collect();
     if left.is_empty() {
@@ -430,19 +674,24 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     Ok(if report.ok { 0 } else { 1 })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn show_and_write(
-    out: &mut Out,
-    loaded: &Loaded,
-    doc: &Document,
-    plan: &Plan,
-    edited: &Edited,
-    w: &WriteArgs,
-    secret_file: Option<(&Path, &str)>,
-    next_step: &str,
-) -> Result<u8> {
-    let path = &loaded.path;
-    for warning in &edited.warnings {
+/// A change ready to show and write: the file before and after, and why.
+struct Proposal<'a> {
+    loaded: &'a Loaded,
+    before: &'a Document,
+    after: &'a Document,
+    reasons: Vec<String>,
+    notes: &'a [String],
+    warnings: &'a [Warning],
+    is_secret: &'a dyn Fn(&[&str]) -> bool,
+    secret_file: Option<(&'a Path, &'a str)>,
+    next_step: &'a str,
+}
+
+/// Shows the diff and the reasons, then writes when asked to. Returns the exit code and what
+/// was written.
+fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Option<Written>)> {
+    let path = &p.loaded.path;
+    for warning in p.warnings {
         writeln!(
             out.err,
             "warning: {}:{}:{}: {}",
@@ -452,60 +701,55 @@ fn show_and_write(
             warning.message
         )?;
     }
-    for note in &plan.notes {
+    for note in p.notes {
         writeln!(out.err, "note: {note}")?;
     }
-    if plan.is_empty() && secret_file.is_none() {
+    if p.before.text() == p.after.text() && p.secret_file.is_none() {
         writeln!(
             out.out,
             "Nothing to do: {} already has every setting.",
             path.display()
         )?;
-        return Ok(0);
+        return Ok((0, None));
     }
-    let secret_pred = |p: &[&str]| synapse::is_secret_key(p);
     let (old_mask, new_mask) = if w.show_secrets {
         (Vec::new(), Vec::new())
     } else {
         (
-            doc.secret_spans(&secret_pred),
-            edited.document.secret_spans(&secret_pred),
+            p.before.secret_spans(p.is_secret),
+            p.after.secret_spans(p.is_secret),
         )
     };
     let label = path.display().to_string();
     out.diff(&unified_diff(
         &Side {
-            text: doc.text(),
+            text: p.before.text(),
             masked: &old_mask,
         },
         &Side {
-            text: edited.text(),
+            text: p.after.text(),
             masked: &new_mask,
         },
         &label,
     ))?;
     writeln!(out.out)?;
-    for r in plan.reasons(if w.show_secrets {
-        &|_: &[&str]| false
-    } else {
-        &secret_pred
-    }) {
+    for r in &p.reasons {
         writeln!(out.out, "  * {r}")?;
     }
-    if let Some((p, _)) = secret_file {
+    if let Some((f, _)) = p.secret_file {
         writeln!(
             out.out,
             "  * {}: written with the shared secret, mode 0600",
-            p.display()
+            f.display()
         )?;
     }
     if w.check {
         writeln!(out.out, "\n{} needs the changes above.", path.display())?;
-        return Ok(1);
+        return Ok((1, None));
     }
     if w.dry_run {
         writeln!(out.out, "\nDry run: nothing was written.")?;
-        return Ok(0);
+        return Ok((0, None));
     }
     if !w.yes {
         if !std::io::stdin().is_terminal() {
@@ -523,17 +767,17 @@ fn show_and_write(
         std::io::stdin().lock().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
             writeln!(out.out, "Nothing was written.")?;
-            return Ok(0);
+            return Ok((0, None));
         }
     }
-    if let Some((p, secret)) = secret_file {
-        write::write_secret_file(p, secret)?;
+    if let Some((f, secret)) = p.secret_file {
+        write::write_secret_file(f, secret)?;
     }
-    let written = write::replace(loaded, edited.text().as_bytes(), !w.no_backup)?;
+    let written = write::replace(p.loaded, p.after.text().as_bytes(), !w.no_backup)?;
     writeln!(out.out, "\nWrote {}.", path.display())?;
     if let Some(b) = &written.backup {
         writeln!(out.out, "Backup: {}", b.display())?;
     }
-    writeln!(out.out, "Next: {next_step}.")?;
-    Ok(0)
+    writeln!(out.out, "Next: {}.", p.next_step)?;
+    Ok((0, Some(written)))
 }

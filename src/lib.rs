@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod mas;
 pub mod plan;
+pub mod record;
 pub mod synapse;
 pub mod write;
 pub mod yaml;

@@ -114,6 +114,151 @@ pub fn shared_secret(config: &MasConfig, text: &str, base: &Path) -> Result<Stri
     }
 }
 
+/// What `mas-link mas` sets in MAS's `matrix` section.
+#[derive(Debug, Clone)]
+pub struct MatrixOptions {
+    /// Synapse's server_name.
+    pub homeserver: String,
+    /// Where MAS reaches Synapse's client API.
+    pub endpoint: String,
+    /// Set only when given; otherwise an existing valid kind is kept.
+    pub kind: Option<String>,
+}
+
+/// 32 characters from [A-Za-z0-9] from the OS's randomness, as `mas-cli config generate`
+/// makes `matrix.secret`.
+pub fn generate_secret() -> std::io::Result<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut random = std::fs::File::open("/dev/urandom")?;
+    let mut out = String::with_capacity(32);
+    let mut buf = [0u8; 64];
+    while out.len() < 32 {
+        std::io::Read::read_exact(&mut random, &mut buf)?;
+        // Rejection sampling keeps every character equally likely (248 = 4 * 62).
+        for &b in buf.iter().filter(|&&b| b < 248) {
+            if out.len() < 32 {
+                out.push(ALPHABET[usize::from(b % 62)] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Keys of MAS's config whose values are secrets (masked in diffs).
+pub fn is_secret_key(path: &[&str]) -> bool {
+    path.first() == Some(&"secrets")
+        || path.last() == Some(&"uri")
+        || crate::synapse::is_secret_key(path)
+}
+
+/// MAS's side of the pairing: `matrix.kind`, `homeserver` and `endpoint`; the secret kept, or
+/// generated when there is none.
+pub fn plan_matrix(
+    doc: &crate::yaml::Document,
+    opts: &MatrixOptions,
+    new_secret: impl FnOnce() -> String,
+) -> crate::plan::Plan {
+    use crate::yaml::{Edit, NewScalar, Value};
+    let root = doc.value();
+    let get = |k: &str| root.at(&["matrix", k]);
+    let mut plan = crate::plan::Plan::default();
+    let kind_now = get("kind").and_then(Value::as_str);
+    let kind = match (&opts.kind, kind_now) {
+        (Some(k), _) => Some(k.as_str()),
+        (None, Some(k)) if KINDS.contains(&k) => None,
+        (None, _) => Some("synapse"),
+    };
+    if let Some(k) = kind.filter(|k| Some(*k) != kind_now) {
+        plan.push(
+            Edit::set(&["matrix", "kind"], NewScalar::string(k)),
+            "how MAS talks to Synapse",
+        );
+    }
+    if get("homeserver").and_then(Value::as_str) != Some(opts.homeserver.as_str()) {
+        plan.push(
+            Edit::set(
+                &["matrix", "homeserver"],
+                NewScalar::string(&opts.homeserver),
+            ),
+            "must equal Synapse's server_name",
+        );
+    }
+    if get("endpoint").and_then(Value::as_str) != Some(opts.endpoint.as_str()) {
+        plan.push(
+            Edit::set(&["matrix", "endpoint"], NewScalar::string(&opts.endpoint)),
+            "where MAS reaches Synapse",
+        );
+    }
+    let has = |k: &str| get(k).is_some_and(|v| *v != Value::Null);
+    if !has("secret") && !has("secret_file") {
+        plan.push(
+            Edit::set(&["matrix", "secret"], NewScalar::string(&new_secret())),
+            "generated: 32 random characters from [A-Za-z0-9], as `mas-cli config generate` makes it",
+        );
+    }
+    plan
+}
+
+/// A pairing bundle: MAS's endpoint, homeserver and secret on one line, for a pipe from one
+/// container to the other.
+pub const BUNDLE_TAG: &str = "mas-link-pair/1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bundle {
+    pub endpoint: Option<String>,
+    pub homeserver: Option<String>,
+    pub secret: String,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('\t', "%09")
+        .replace('\n', "%0A")
+        .replace('\r', "%0D")
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("%20", " ")
+        .replace("%09", "\t")
+        .replace("%0A", "\n")
+        .replace("%0D", "\r")
+        .replace("%25", "%")
+}
+
+impl Bundle {
+    pub fn to_line(&self) -> String {
+        let mut line = BUNDLE_TAG.to_owned();
+        for (k, v) in [
+            ("endpoint", &self.endpoint),
+            ("homeserver", &self.homeserver),
+        ] {
+            if let Some(v) = v {
+                line.push_str(&format!(" {k}={}", escape(v)));
+            }
+        }
+        line.push_str(&format!(" secret={}", escape(&self.secret)));
+        line
+    }
+
+    /// Reads a bundle line; `None` when the text is not one (then it is a bare secret).
+    pub fn parse(text: &str) -> Option<Bundle> {
+        let rest = text.trim().strip_prefix(BUNDLE_TAG)?.strip_prefix(' ')?;
+        let mut b = Bundle::default();
+        for field in rest.split(' ').filter(|f| !f.is_empty()) {
+            let (k, v) = field.split_once('=')?;
+            let v = unescape(v);
+            match k {
+                "endpoint" => b.endpoint = Some(v),
+                "homeserver" => b.homeserver = Some(v),
+                "secret" => b.secret = v,
+                _ => {}
+            }
+        }
+        (!b.secret.is_empty()).then_some(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +293,27 @@ mod tests {
             secret("matrix:\n  secret: 12345\n"),
             Err(MasError::Parse { .. }) | Ok(_)
         ));
+    }
+
+    #[test]
+    fn generated_secrets_look_like_mas_cli() {
+        let a = generate_secret().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(a, generate_secret().unwrap());
+    }
+
+    #[test]
+    fn bundles_round_trip() {
+        let b = Bundle {
+            endpoint: Some("https://auth.example.com/".into()),
+            homeserver: Some("example.com".into()),
+            secret: "a b%c".into(),
+        };
+        let line = b.to_line();
+        assert!(line.starts_with("mas-link-pair/1 endpoint=https://auth.example.com/ "));
+        assert_eq!(Bundle::parse(&format!("{line}\n")), Some(b));
+        assert_eq!(Bundle::parse("just-a-secret"), None);
     }
 
     #[test]

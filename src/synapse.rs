@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::check::{Effect, Finding, Source};
 use crate::plan::Plan;
+use crate::record::Record;
 use crate::yaml::{Document, Edit, NewScalar, Pos, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/configs/homeserver.yaml";
@@ -713,6 +714,122 @@ pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
         }
     }
     (out, secret)
+}
+
+/// Plans the way back: MAS disabled but kept, and every setting `synapse` changed put back as
+/// the record says it was (QR-code login and MSC4388 stay off: Synapse refuses them without
+/// MAS). Without a record, password login is turned back on and the rest left as it is.
+pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Plan {
+    let root = doc.value();
+    let mut plan = Plan::default();
+    let mut planned: Vec<Vec<String>> = Vec::new();
+    let mut push = |plan: &mut Plan, edit: Edit, reason: &str| {
+        let p = edit.path().to_vec();
+        if !planned
+            .iter()
+            .any(|q| q.starts_with(&p) || p.starts_with(q))
+        {
+            planned.push(p);
+            plan.push(edit, reason);
+        }
+    };
+    if root
+        .get(MAS)
+        .is_some_and(|m| m.get("enabled") != Some(&Value::Bool(false)) && *m != Value::Null)
+    {
+        push(
+            &mut plan,
+            Edit::set(&[MAS, "enabled"], NewScalar::bool(false)),
+            "Synapse handles logins itself again; the block stays, so relinking is one command",
+        );
+    }
+    let msc4108 = ["experimental_features", "msc4108_enabled"];
+    match record {
+        Some(record) => {
+            for before in &record.changes {
+                let keys: Vec<&str> = before.path.iter().map(String::as_str).collect();
+                let now = doc.entry(&keys);
+                match &before.text {
+                    Some(text) => {
+                        let Some(old) = NewScalar::raw(text, crate::yaml::Schema::Yaml11) else {
+                            plan.notes.push(format!(
+                                "{} was not a single value before; left as it is",
+                                keys.join(".")
+                            ));
+                            continue;
+                        };
+                        // Without MAS, Synapse refuses QR-code login: it stays off.
+                        let old = if keys == msc4108 && old.value.truthy() {
+                            NewScalar::bool(false)
+                        } else {
+                            old
+                        };
+                        let same = now.is_some_and(|(_, v)| {
+                            doc.text()[v.start().offset..v.end()] == old.text[..]
+                        });
+                        if !same {
+                            push(
+                                &mut plan,
+                                Edit::set(&keys, old),
+                                "put back as it was before `mas-link synapse`",
+                            );
+                        }
+                    }
+                    None if now.is_some() => {
+                        // Remove what the link created: the topmost created key when nothing
+                        // else has been put under it since.
+                        let created = &keys[..(before.existing + 1).min(keys.len())];
+                        let only_ours = (created.len()..keys.len()).all(|n| {
+                            matches!(root.at(&keys[..n]), Some(Value::Map(m)) if m.0.len() == 1)
+                        });
+                        let target = if only_ours { created } else { &keys[..] };
+                        push(
+                            &mut plan,
+                            Edit::remove(target),
+                            "not there before `mas-link synapse`",
+                        );
+                    }
+                    None => {}
+                }
+            }
+        }
+        None => {
+            let password = root.at(&["password_config", "enabled"]);
+            if password.is_some_and(|v| !v.truthy()) {
+                push(
+                    &mut plan,
+                    Edit::set(&["password_config", "enabled"], NewScalar::bool(true)),
+                    "password login works again (no record of the earlier value: turned on)",
+                );
+            }
+            plan.notes.push(
+                "no record of the link was found (it was not made by `mas-link synapse`, or the \
+                 record was deleted): registration and the other settings are left as they are"
+                    .into(),
+            );
+        }
+    }
+    if root.at(&msc4108).is_some_and(Value::truthy) {
+        push(
+            &mut plan,
+            Edit::set(&msc4108, NewScalar::bool(false)),
+            "QR-code login needs MAS; Synapse refuses it without",
+        );
+    }
+    if root
+        .at(&["experimental_features", "msc4388_mode"])
+        .is_some_and(|v| v.as_str() != Some("off"))
+    {
+        push(
+            &mut plan,
+            Edit::set(
+                &["experimental_features", "msc4388_mode"],
+                NewScalar::string("off"),
+            ),
+            "MSC4388 needs MAS; Synapse refuses it without",
+        );
+    }
+    plan
 }
 
 #[cfg(test)]

@@ -167,6 +167,18 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
     })
 }
 
+/// Writes `path` atomically with the owner and mode of `like` (a file beside it).
+pub fn write_beside(like: &Path, path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let meta = fs::metadata(like).map_err(io("reading", like))?;
+    let tmp = sibling(path, &format!(".mas-link-{}.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    create_with(&tmp, bytes, meta.mode() & 0o7777, (meta.uid(), meta.gid()))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io("writing", path)(e)
+    })
+}
+
 /// Writes a secret file with mode 0600 unless it already holds the secret (trimmed, as Synapse
 /// reads it). Returns whether it wrote.
 pub fn write_secret_file(path: &Path, secret: &str) -> Result<bool, WriteError> {

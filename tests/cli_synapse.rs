@@ -87,7 +87,8 @@ fn writes_once_then_has_nothing_to_do() {
             .stdout(predicate::str::contains("Nothing to do"));
         run(&["--check"]).assert().code(0);
         assert_eq!(fs::read(&hs).unwrap(), after);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "{name}");
+        // The file, its backup and the record of the link.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3, "{name}");
     }
 }
 

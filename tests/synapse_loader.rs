@@ -123,3 +123,60 @@ fn synapse_refuses_a_half_done_link() {
     let err = v[0].1.as_deref().expect("refused");
     assert!(err.contains("msc3861"), "{err}");
 }
+
+/// Link → unlink → link, on every fixture and corpus file, with and without an edit between:
+/// Synapse's loader accepts every result.
+#[test]
+fn synapse_accepts_link_unlink_link() {
+    let Some(py) = python() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let mut sources: Vec<(String, PathBuf)> = LINKABLE
+        .iter()
+        .map(|n| (n.to_string(), fixture(&format!("{n}/homeserver.yaml"))))
+        .collect();
+    for f in corpus() {
+        sources.push((f.file_stem().unwrap().to_string_lossy().into_owned(), f));
+    }
+    let mut written = Vec::new();
+    for (name, src) in &sources {
+        for edited in [false, true] {
+            let dir = work.path().join(format!("{name}-{edited}"));
+            fs::create_dir(&dir).unwrap();
+            let hs = dir.join("homeserver.yaml");
+            fs::copy(src, &hs).unwrap();
+            let step = |args: &[&str], keep: &str| {
+                let mut c = mas_link();
+                c.current_dir(&dir).args(args).args([
+                    "--synapse-config",
+                    "homeserver.yaml",
+                    "--yes",
+                ]);
+                if args[0] == "synapse" {
+                    c.arg("--mas-config").arg(fixture("mas/config.yaml"));
+                }
+                c.assert().success();
+                let copy = dir.join(keep);
+                fs::copy(&hs, &copy).unwrap();
+                copy
+            };
+            written.push(step(&["synapse"], "linked.yaml"));
+            if edited {
+                let mut text = fs::read_to_string(&hs).unwrap();
+                text.push_str("\n# edited after the link\n");
+                fs::write(&hs, text).unwrap();
+            }
+            written.push(step(&["unlink"], "unlinked.yaml"));
+            written.push(step(&["synapse"], "relinked.yaml"));
+        }
+    }
+    let refused: Vec<String> = synapse_verdicts(&py, &written)
+        .into_iter()
+        .filter_map(|(f, e)| e.map(|e| format!("{}: {e}", f.display())))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "Synapse refused:\n{}",
+        refused.join("\n")
+    );
+    assert_eq!(written.len(), sources.len() * 6);
+}

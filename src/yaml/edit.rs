@@ -26,6 +26,27 @@ impl NewScalar {
         }
     }
 
+    /// A scalar written as it was found (`text` is its YAML source), with the meaning that
+    /// text has under `schema`; none when the text is not one plain or quoted scalar.
+    pub fn raw(text: &str, schema: Schema) -> Option<NewScalar> {
+        if text.contains(['\n', '\r']) {
+            return None;
+        }
+        let options = super::Options {
+            schema,
+            duplicates: super::Duplicates::LastWins,
+        };
+        let doc = Document::parse(format!("v: {text}\n"), options).ok()?;
+        let (_, node) = doc.entry(&["v"])?;
+        match node.scalar()? {
+            (_, Style::Literal | Style::Folded) => None,
+            _ => Some(NewScalar {
+                text: text.to_owned(),
+                value: doc.value().get("v")?.clone(),
+            }),
+        }
+    }
+
     /// A string, always double-quoted: YAML 1.1 would read `0123`, `yes` or `12:30` unquoted
     /// as something else.
     pub fn string(s: &str) -> NewScalar {

@@ -1,0 +1,422 @@
+//! Both sides and the way back: `mas-link mas`, the two-container pipe, `mas-link unlink`.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use mas_link::yaml::{Document, Options, Value};
+use predicates::prelude::*;
+
+fn meaning(path: &Path, options: Options) -> Value {
+    Document::from_bytes(&fs::read(path).unwrap(), options)
+        .unwrap()
+        .value()
+        .clone()
+}
+
+fn copy(src: &Path, dir: &Path, name: &str) -> std::path::PathBuf {
+    let dst = dir.join(name);
+    fs::copy(src, &dst).unwrap();
+    dst
+}
+
+#[test]
+fn mas_sets_the_matrix_section_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = copy(&fixture("mas/config.yaml"), dir.path(), "config.yaml");
+    let before = fs::read_to_string(&cfg).unwrap();
+    let out = mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--homeserver",
+            "matrix.example.com",
+            "--synapse-endpoint",
+            "http://synapse:8008",
+            "--dry-run",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    insta::assert_snapshot!("mas_dry_run", stdout);
+    assert!(!stdout.contains(MAS_SECRET));
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--homeserver",
+            "matrix.example.com",
+            "--synapse-endpoint",
+            "http://synapse:8008",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let after = fs::read_to_string(&cfg).unwrap();
+    // Only the two lines of the matrix section changed; the PEM block scalars are intact.
+    let changed = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(changed, 2, "{after}");
+    assert_eq!(before.lines().count(), after.lines().count());
+    assert!(after.contains("      -----BEGIN RSA PRIVATE KEY-----\n"));
+    let v = meaning(&cfg, Options::SERDE_YAML);
+    assert_eq!(
+        v.at(&["matrix", "homeserver"]).and_then(Value::as_str),
+        Some("matrix.example.com")
+    );
+    assert_eq!(
+        v.at(&["matrix", "endpoint"]).and_then(Value::as_str),
+        Some("http://synapse:8008/")
+    );
+    assert_eq!(
+        v.at(&["matrix", "secret"]).and_then(Value::as_str),
+        Some(MAS_SECRET)
+    );
+    // Idempotent.
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--homeserver",
+            "matrix.example.com",
+            "--synapse-endpoint",
+            "http://synapse:8008/",
+            "--check",
+        ])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn mas_generates_a_secret_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yaml");
+    fs::write(&cfg, "http:\n  public_base: https://auth.example.com/\n").unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args(["mas", "--mas-config", "config.yaml", "--yes"])
+        .env("MATRIX_HOMESERVER_DOMAIN", "example.com")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("generated: 32 random characters"));
+    let v = meaning(&cfg, Options::SERDE_YAML);
+    let secret = v.at(&["matrix", "secret"]).and_then(Value::as_str).unwrap();
+    assert_eq!(secret.len(), 32);
+    assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric()));
+    assert_eq!(
+        v.at(&["matrix", "kind"]).and_then(Value::as_str),
+        Some("synapse")
+    );
+    assert_eq!(
+        v.at(&["matrix", "endpoint"]).and_then(Value::as_str),
+        Some("https://example.com/")
+    );
+    // The secret is never printed, and a second run keeps it.
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--yes",
+            "--homeserver",
+            "example.com",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Nothing to do"));
+    mas_link()
+        .current_dir(dir.path())
+        .args(["secret", "--mas-config", "config.yaml"])
+        .assert()
+        .stdout(format!("{secret}\n"));
+}
+
+#[test]
+fn mas_reads_the_homeserver_from_synapse_when_both_are_here() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&fixture("mas/config.yaml"), dir.path(), "config.yaml");
+    copy(
+        &fixture("cloudron/homeserver.yaml"),
+        dir.path(),
+        "homeserver.yaml",
+    );
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let v = meaning(&dir.path().join("config.yaml"), Options::SERDE_YAML);
+    assert_eq!(
+        v.at(&["matrix", "endpoint"]).and_then(Value::as_str),
+        Some("https://matrix.example.com/")
+    );
+    // And Synapse takes MAS's secret from the file beside it: no copying at all.
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-config",
+            "config.yaml",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-config",
+            "config.yaml",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("OK: 0 error(s)"));
+}
+
+#[test]
+fn mas_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yaml");
+    let text = "matrix:\n  secret: a\n  secret: b\n";
+    fs::write(&cfg, text).unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--homeserver",
+            "example.com",
+            "--yes",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("config.yaml:"));
+    assert_eq!(fs::read_to_string(&cfg).unwrap(), text);
+    mas_link()
+        .current_dir(dir.path())
+        .args(["mas", "--mas-config", "config.yaml", "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no homeserver name"));
+}
+
+/// The Cloudron flow: two containers (two folders), the secret through a shell pipe.
+#[test]
+fn two_containers_pipe() {
+    let mas_box = tempfile::tempdir().unwrap();
+    let matrix_box = tempfile::tempdir().unwrap();
+    copy(&fixture("mas/config.yaml"), mas_box.path(), "config.yaml");
+    let hs = copy(
+        &fixture("cloudron/homeserver.yaml"),
+        matrix_box.path(),
+        "homeserver.yaml",
+    );
+    let bin = assert_cmd::cargo::cargo_bin("mas-link");
+    for bundle in ["", " --bundle"] {
+        let line = format!(
+            "cd {mas} && {bin} secret --mas-config config.yaml{bundle} | (cd {matrix} && {bin} synapse --synapse-config homeserver.yaml --secret-stdin --endpoint https://auth.example.com/ --yes)",
+            mas = mas_box.path().display(),
+            matrix = matrix_box.path().display(),
+            bin = bin.display(),
+        );
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!printed.contains(MAS_SECRET), "secret printed");
+        assert!(!line.contains(MAS_SECRET), "secret in argv");
+        let v = meaning(&hs, Options::PYYAML);
+        assert_eq!(
+            v.at(&["matrix_authentication_service", "secret"])
+                .and_then(Value::as_str),
+            Some(MAS_SECRET)
+        );
+    }
+    // A bundle brings the endpoint too.
+    let hs2 = copy(
+        &fixture("generated-1.163/homeserver.yaml"),
+        matrix_box.path(),
+        "hs2.yaml",
+    );
+    let line = format!(
+        "{bin} secret --bundle --mas-config {mas}/config.yaml | {bin} synapse --synapse-config {hs} --secret-stdin --yes",
+        bin = bin.display(),
+        mas = mas_box.path().display(),
+        hs = hs2.display()
+    );
+    let out = Command::new("sh").arg("-c").arg(&line).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("matrix.homeserver is `example.com`"));
+    let v = meaning(&hs2, Options::PYYAML);
+    assert_eq!(
+        v.at(&["matrix_authentication_service", "endpoint"])
+            .and_then(Value::as_str),
+        Some("https://auth.example.com/")
+    );
+}
+
+/// What a link means, minus what unlink keeps on purpose: the disabled MAS block, and the
+/// legacy MSC3861 block it never restores. Key order is not meaning (Synapse reads a dict),
+/// and a restored key may come back at the end of its mapping.
+fn without_kept(v: &Value) -> Value {
+    fn unordered(v: Value) -> Value {
+        match v {
+            Value::Map(m) => {
+                let mut entries: Vec<(Value, Value)> =
+                    m.0.into_iter().map(|(k, v)| (k, unordered(v))).collect();
+                entries.sort_by_key(|(k, _)| format!("{k:?}"));
+                Value::Map(mas_link::yaml::Map(entries))
+            }
+            Value::Seq(s) => Value::Seq(s.into_iter().map(unordered).collect()),
+            v => v,
+        }
+    }
+    let mut v = unordered(v.clone());
+    if let Value::Map(m) = &mut v {
+        m.remove("matrix_authentication_service");
+        if let Some(Value::Map(e)) = m.get_mut("experimental_features") {
+            e.remove("msc3861");
+        }
+    }
+    v
+}
+
+#[test]
+fn link_unlink_link_round_trips() {
+    for name in LINKABLE {
+        for edit_between in [false, true] {
+            let (dir, hs) = scratch(&fixture(&format!("{name}/homeserver.yaml")));
+            let original = meaning(&hs, Options::PYYAML);
+            let link = || {
+                mas_link()
+                    .current_dir(dir.path())
+                    .args([
+                        "synapse",
+                        "--synapse-config",
+                        "homeserver.yaml",
+                        "--yes",
+                        "--mas-config",
+                    ])
+                    .arg(fixture("mas/config.yaml"))
+                    .assert()
+                    .success();
+            };
+            link();
+            let linked = fs::read(&hs).unwrap();
+            if edit_between {
+                // Someone edits the file after the link: unlink must reverse-patch.
+                let mut text = String::from_utf8(linked.clone()).unwrap();
+                text.push_str("\n# a later comment\n");
+                fs::write(&hs, text).unwrap();
+            }
+            let out = mas_link()
+                .current_dir(dir.path())
+                .args(["unlink", "--synapse-config", "homeserver.yaml", "--yes"])
+                .assert()
+                .success();
+            let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+            // The backup is restored when the file is untouched, unless it holds what Synapse
+            // refuses (the legacy MSC3861 block): then unlink reverse-patches.
+            let by_backup = !edit_between && *name != "legacy-msc3861";
+            assert_eq!(stdout.contains("its backup"), by_backup, "{name}: {stdout}");
+            let unlinked = meaning(&hs, Options::PYYAML);
+            assert_eq!(
+                without_kept(&unlinked),
+                without_kept(&original),
+                "{name} (edited: {edit_between})"
+            );
+            // Not linked, and nothing Synapse refuses.
+            let check = mas_link()
+                .current_dir(dir.path())
+                .args([
+                    "check",
+                    "--synapse-config",
+                    "homeserver.yaml",
+                    "--format",
+                    "json",
+                ])
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+            assert_eq!(report["linked"], false);
+            for f in report["findings"].as_array().unwrap() {
+                assert!(
+                    f["effect"] == "not_linked" || f["severity"] == "warning",
+                    "{name}: {f}"
+                );
+            }
+            // Relinking is one command and gives the same meaning as the first link.
+            link();
+            assert_eq!(
+                meaning(&hs, Options::PYYAML),
+                Document::from_bytes(&linked, Options::PYYAML)
+                    .unwrap()
+                    .value()
+                    .clone(),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn unlink_without_a_record_turns_password_login_back_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let hs = dir.path().join("homeserver.yaml");
+    fs::write(
+        &hs,
+        "server_name: x\nmatrix_authentication_service:\n  enabled: true\n  secret: \"s\"\npassword_config:\n  enabled: false\nexperimental_features:\n  msc4108_enabled: true\n",
+    )
+    .unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args(["unlink", "--synapse-config", "homeserver.yaml", "--yes"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no record of the link"));
+    assert_eq!(
+        fs::read_to_string(&hs).unwrap(),
+        "server_name: x\nmatrix_authentication_service:\n  enabled: false\n  secret: \"s\"\npassword_config:\n  enabled: true\nexperimental_features:\n  msc4108_enabled: false\n"
+    );
+}
