@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, Severity};
 use crate::mas::{self, MasConfig};
-use crate::plan::{Side, unified_diff};
+use crate::plan::{ChangeReport, Side, unified_diff};
 use crate::record;
 use crate::synapse::{self, LinkOptions, SecretSetting};
 use crate::write::{self, Loaded, Written};
@@ -130,6 +130,9 @@ pub struct WriteArgs {
     /// Do not keep a timestamped backup beside the file.
     #[arg(long)]
     pub no_backup: bool,
+    /// Output format; json (documented in README) needs --yes, --dry-run or --check.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Args, Debug)]
@@ -392,10 +395,11 @@ fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
         loaded: &loaded,
         before: &doc,
         after: &edited.document,
-        reasons: plan.reasons(&synapse::is_secret_key),
+        changes: plan.describe(&doc, &synapse::is_secret_key),
         notes: &plan.notes,
         warnings: &edited.warnings,
         is_secret: &synapse::is_secret_key,
+        findings: synapse::findings(&edited.document, Path::new(".")).0,
         secret_file: secret_file.map(|p| (p.as_path(), secret.as_str())),
         next_step: "restart Synapse so that it reads the change; undo with `mas-link unlink`",
     };
@@ -431,13 +435,18 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
             .any(|f| matches!(f.effect, check::Effect::Refuses | check::Effect::Breaks));
         clean.then_some((backup.clone(), old))
     });
-    let (after, reasons, notes, warnings) = match restorable_backup {
+    let (after, changes, notes, warnings) = match restorable_backup {
         Some((backup, old)) => (
             old,
-            vec![format!(
-                "the file is as `mas-link synapse` wrote it: its backup {} is restored",
-                backup.display()
-            )],
+            vec![ChangeReport {
+                path: String::new(),
+                before: None,
+                after: None,
+                reason: format!(
+                    "the file is as `mas-link synapse` wrote it: its backup {} is restored",
+                    backup.display()
+                ),
+            }],
             Vec::new(),
             Vec::new(),
         ),
@@ -448,7 +457,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
                 .map_err(|e| anyhow!("{}:{e}", path.display()))?;
             (
                 edited.document,
-                plan.reasons(&synapse::is_secret_key),
+                plan.describe(&doc, &synapse::is_secret_key),
                 plan.notes,
                 edited.warnings,
             )
@@ -459,10 +468,11 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
         loaded: &loaded,
         before: &doc,
         after: &after,
-        reasons,
+        changes,
         notes: &notes,
         warnings: &warnings,
         is_secret: &synapse::is_secret_key,
+        findings: synapse::findings(&after, Path::new(".")).0,
         secret_file: None,
         next_step: "restart Synapse; relink with `mas-link synapse`",
     };
@@ -549,10 +559,11 @@ fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
         loaded: &loaded,
         before: &doc,
         after: &edited.document,
-        reasons: plan.reasons(&mas::is_secret_key),
+        changes: plan.describe(&doc, &mas::is_secret_key),
         notes: &plan.notes,
         warnings: &edited.warnings,
         is_secret: &mas::is_secret_key,
+        findings,
         secret_file: None,
         next_step: "restart MAS; give Synapse the same secret with \
                     `mas-link secret | mas-link synapse --secret-stdin --yes`",
@@ -679,17 +690,55 @@ struct Proposal<'a> {
     loaded: &'a Loaded,
     before: &'a Document,
     after: &'a Document,
-    reasons: Vec<String>,
+    changes: Vec<ChangeReport>,
     notes: &'a [String],
     warnings: &'a [Warning],
     is_secret: &'a dyn Fn(&[&str]) -> bool,
+    /// `check`'s findings on the file as it will be.
+    findings: Vec<check::Finding>,
     secret_file: Option<(&'a Path, &'a str)>,
     next_step: &'a str,
 }
 
-/// Shows the diff and the reasons, then writes when asked to. Returns the exit code and what
-/// was written.
+/// The JSON report of `synapse`, `mas` and `unlink` (see README), for Ansible's `changed_when`.
+#[derive(serde::Serialize)]
+struct WriteReport<'a> {
+    format_version: u32,
+    file: String,
+    changed: bool,
+    written: bool,
+    changes: &'a [ChangeReport],
+    backup: Option<&'a Path>,
+    findings: &'a [check::Finding],
+}
+
+/// Shows the diff and the reasons (or the JSON report), then writes when asked to. Returns the
+/// exit code and what was written.
 fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Option<Written>)> {
+    let json = matches!(w.format, Format::Json);
+    let changed = p.before.text() != p.after.text() || p.secret_file.is_some();
+    if json {
+        if changed && !(w.yes || w.dry_run || w.check) {
+            bail!("--format json needs --yes, --dry-run or --check: it never asks");
+        }
+        let written = if changed && w.yes && !w.dry_run && !w.check {
+            Some(write_proposal(p, w)?)
+        } else {
+            None
+        };
+        let report = WriteReport {
+            format_version: check::FORMAT_VERSION,
+            file: p.loaded.path.display().to_string(),
+            changed,
+            written: written.is_some(),
+            changes: if changed { &p.changes } else { &[] },
+            backup: written.as_ref().and_then(|w| w.backup.as_deref()),
+            findings: &p.findings,
+        };
+        writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?;
+        let code = if w.check && changed { 1 } else { 0 };
+        return Ok((code, written));
+    }
     let path = &p.loaded.path;
     for warning in p.warnings {
         writeln!(
@@ -704,21 +753,14 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
     for note in p.notes {
         writeln!(out.err, "note: {note}")?;
     }
-    if p.before.text() == p.after.text() && p.secret_file.is_none() {
-        writeln!(
-            out.out,
-            "Nothing to do: {} already has every setting.",
-            path.display()
-        )?;
+    if !changed {
+        writeln!(out.out, "Nothing to do: {} already has every setting.", path.display())?;
         return Ok((0, None));
     }
     let (old_mask, new_mask) = if w.show_secrets {
         (Vec::new(), Vec::new())
     } else {
-        (
-            p.before.secret_spans(p.is_secret),
-            p.after.secret_spans(p.is_secret),
-        )
+        (p.before.secret_spans(p.is_secret), p.after.secret_spans(p.is_secret))
     };
     let label = path.display().to_string();
     out.diff(&unified_diff(
@@ -733,15 +775,11 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
         &label,
     ))?;
     writeln!(out.out)?;
-    for r in &p.reasons {
-        writeln!(out.out, "  * {r}")?;
+    for c in &p.changes {
+        writeln!(out.out, "  * {}", c.line())?;
     }
     if let Some((f, _)) = p.secret_file {
-        writeln!(
-            out.out,
-            "  * {}: written with the shared secret, mode 0600",
-            f.display()
-        )?;
+        writeln!(out.out, "  * {}: written with the shared secret, mode 0600", f.display())?;
     }
     if w.check {
         writeln!(out.out, "\n{} needs the changes above.", path.display())?;
@@ -757,11 +795,7 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
                 "not writing without confirmation: standard input is not a terminal. Pass --yes to write, or --dry-run to only show the diff"
             );
         }
-        write!(
-            out.err,
-            "\nWrite these changes to {}? [y/N] ",
-            path.display()
-        )?;
+        write!(out.err, "\nWrite these changes to {}? [y/N] ", path.display())?;
         out.err.flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -770,14 +804,18 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
             return Ok((0, None));
         }
     }
-    if let Some((f, secret)) = p.secret_file {
-        write::write_secret_file(f, secret)?;
-    }
-    let written = write::replace(p.loaded, p.after.text().as_bytes(), !w.no_backup)?;
+    let written = write_proposal(p, w)?;
     writeln!(out.out, "\nWrote {}.", path.display())?;
     if let Some(b) = &written.backup {
         writeln!(out.out, "Backup: {}", b.display())?;
     }
     writeln!(out.out, "Next: {}.", p.next_step)?;
     Ok((0, Some(written)))
+}
+
+fn write_proposal(p: &Proposal, w: &WriteArgs) -> Result<Written> {
+    if let Some((f, secret)) = p.secret_file {
+        write::write_secret_file(f, secret)?;
+    }
+    Ok(write::replace(p.loaded, p.after.text().as_bytes(), !w.no_backup)?)
 }

@@ -1,6 +1,7 @@
 //! A plan: the edits to make to one file, each with its reason. The diff, the `--check`
 //! verdict and the write all come from the same plan.
 
+use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 use crate::yaml::{Document, Edit, Edited, YamlError};
@@ -39,26 +40,53 @@ impl Plan {
         doc.apply(&self.edits())
     }
 
-    /// One line per change: the key, what happens to it, and why.
-    pub fn reasons(&self, is_secret: &dyn Fn(&[&str]) -> bool) -> Vec<String> {
+    /// Each change as the reports show it: the key, its value before and after (as YAML
+    /// text, secrets masked), and why.
+    pub fn describe(&self, before: &Document, is_secret: &dyn Fn(&[&str]) -> bool) -> Vec<ChangeReport> {
+        let spans = before.secret_spans(is_secret);
         self.changes
             .iter()
             .map(|c| {
-                let what = match &c.edit {
-                    Edit::Set { path, value } => {
-                        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-                        let shown = if is_secret(&keys) {
-                            crate::yaml::MASK.to_string()
-                        } else {
-                            value.text.clone()
-                        };
-                        format!("{} = {}", path.join("."), shown)
-                    }
-                    Edit::Remove { path } => format!("{} removed", path.join(".")),
+                let path = c.edit.path();
+                let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+                let old = before.entry(&keys).map(|(_, v)| {
+                    crate::yaml::mask_range(before.text(), v.start().offset, v.end(), &spans)
+                });
+                let new = match &c.edit {
+                    Edit::Set { value, .. } if is_secret(&keys) => Some(crate::yaml::MASK.to_owned()),
+                    Edit::Set { value, .. } => Some(value.text.clone()),
+                    Edit::Remove { .. } => None,
                 };
-                format!("{what}: {}", c.reason)
+                ChangeReport {
+                    path: path.join("."),
+                    before: old,
+                    after: new,
+                    reason: c.reason.clone(),
+                }
             })
             .collect()
+    }
+}
+
+/// One change as reported: in the human list and in the JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeReport {
+    pub path: String,
+    /// The value's YAML text before (none when the key was absent).
+    pub before: Option<String>,
+    /// The value's YAML text after (none when the key is removed).
+    pub after: Option<String>,
+    pub reason: String,
+}
+
+impl ChangeReport {
+    /// One human line: the key, what happens to it, and why.
+    pub fn line(&self) -> String {
+        match &self.after {
+            Some(after) => format!("{} = {after}: {}", self.path, self.reason),
+            None if self.path.is_empty() => self.reason.clone(),
+            None => format!("{} removed: {}", self.path, self.reason),
+        }
     }
 }
 
