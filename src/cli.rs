@@ -51,6 +51,69 @@ pub enum Command {
     Check(CheckArgs),
     /// Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back.
     Unlink(UnlinkArgs),
+    /// Guided set-up: finds the files here, asks only what it cannot find, shows the diff.
+    Wizard(crate::wizard::WizardArgs),
+    /// Print shell completions (or the man page) to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+    /// The man page (roff), for `man -l -`.
+    Man,
+}
+
+impl Shell {
+    pub const ALL: [Shell; 6] = [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::Powershell,
+        Shell::Man,
+    ];
+
+    /// The file under completions/ that holds this output.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Shell::Bash => "mas-link.bash",
+            Shell::Zsh => "_mas-link",
+            Shell::Fish => "mas-link.fish",
+            Shell::Elvish => "mas-link.elv",
+            Shell::Powershell => "_mas-link.ps1",
+            Shell::Man => "mas-link.1",
+        }
+    }
+
+    /// The completion script (or man page) for this shell.
+    pub fn render(self) -> Vec<u8> {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let mut out = Vec::new();
+        let shell = match self {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::Elvish => clap_complete::Shell::Elvish,
+            Shell::Powershell => clap_complete::Shell::PowerShell,
+            Shell::Man => {
+                clap_mangen::Man::new(cmd)
+                    .render(&mut out)
+                    .expect("writing to memory");
+                return out;
+            }
+        };
+        clap_complete::generate(shell, &mut cmd, "mas-link", &mut out);
+        out
+    }
 }
 
 #[derive(Args, Debug)]
@@ -161,9 +224,9 @@ pub struct SynapseArgs {
 }
 
 /// Where output goes, coloured or not as the terminal and `--color` allow.
-struct Out {
-    out: anstream::AutoStream<std::io::Stdout>,
-    err: anstream::AutoStream<std::io::Stderr>,
+pub(crate) struct Out {
+    pub(crate) out: anstream::AutoStream<std::io::Stdout>,
+    pub(crate) err: anstream::AutoStream<std::io::Stderr>,
 }
 
 impl Out {
@@ -219,6 +282,11 @@ fn run(cli: Cli, out: &mut Out) -> Result<u8> {
         Command::Mas(a) => cmd_mas(&a, out),
         Command::Check(a) => cmd_check(&a, out),
         Command::Unlink(a) => cmd_unlink(&a, out),
+        Command::Wizard(a) => crate::wizard::run(&a, out),
+        Command::Completions { shell } => {
+            out.out.write_all(&shell.render())?;
+            Ok(0)
+        }
     }
 }
 
@@ -352,10 +420,16 @@ fn resolve_endpoint(a: &SynapseArgs, bundle: &mas::Bundle) -> Result<String> {
 }
 
 fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
+    let doc = load_yaml(&a.synapse_config, Options::PYYAML)?.1;
+    let bundle = resolve_secret(a, &doc, out)?;
+    link_synapse(a, &bundle, out)
+}
+
+/// `mas-link synapse` once the secret (and maybe the endpoint) is known.
+pub(crate) fn link_synapse(a: &SynapseArgs, bundle: &mas::Bundle, out: &mut Out) -> Result<u8> {
     let path = &a.synapse_config;
     let (loaded, doc) = load_yaml(path, Options::PYYAML)?;
-    let bundle = resolve_secret(a, &doc, out)?;
-    let endpoint = resolve_endpoint(a, &bundle)?;
+    let endpoint = resolve_endpoint(a, bundle)?;
     let secret = bundle.secret.clone();
     if let (Some(hs), Some(name)) = (
         &bundle.homeserver,
@@ -483,7 +557,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
     Ok(code)
 }
 
-fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
+pub(crate) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
     let path = &a.mas_config;
     let (loaded, doc) = load_yaml(path, Options::SERDE_YAML)?;
     let synapse_doc = match &a.synapse_config {
@@ -754,13 +828,20 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
         writeln!(out.err, "note: {note}")?;
     }
     if !changed {
-        writeln!(out.out, "Nothing to do: {} already has every setting.", path.display())?;
+        writeln!(
+            out.out,
+            "Nothing to do: {} already has every setting.",
+            path.display()
+        )?;
         return Ok((0, None));
     }
     let (old_mask, new_mask) = if w.show_secrets {
         (Vec::new(), Vec::new())
     } else {
-        (p.before.secret_spans(p.is_secret), p.after.secret_spans(p.is_secret))
+        (
+            p.before.secret_spans(p.is_secret),
+            p.after.secret_spans(p.is_secret),
+        )
     };
     let label = path.display().to_string();
     out.diff(&unified_diff(
@@ -779,7 +860,11 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
         writeln!(out.out, "  * {}", c.line())?;
     }
     if let Some((f, _)) = p.secret_file {
-        writeln!(out.out, "  * {}: written with the shared secret, mode 0600", f.display())?;
+        writeln!(
+            out.out,
+            "  * {}: written with the shared secret, mode 0600",
+            f.display()
+        )?;
     }
     if w.check {
         writeln!(out.out, "\n{} needs the changes above.", path.display())?;
@@ -795,7 +880,11 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
                 "not writing without confirmation: standard input is not a terminal. Pass --yes to write, or --dry-run to only show the diff"
             );
         }
-        write!(out.err, "\nWrite these changes to {}? [y/N] ", path.display())?;
+        write!(
+            out.err,
+            "\nWrite these changes to {}? [y/N] ",
+            path.display()
+        )?;
         out.err.flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -817,5 +906,9 @@ fn write_proposal(p: &Proposal, w: &WriteArgs) -> Result<Written> {
     if let Some((f, secret)) = p.secret_file {
         write::write_secret_file(f, secret)?;
     }
-    Ok(write::replace(p.loaded, p.after.text().as_bytes(), !w.no_backup)?)
+    Ok(write::replace(
+        p.loaded,
+        p.after.text().as_bytes(),
+        !w.no_backup,
+    )?)
 }

@@ -10,5 +10,6 @@ pub mod mas;
 pub mod plan;
 pub mod record;
 pub mod synapse;
+pub mod wizard;
 pub mod write;
 pub mod yaml;

@@ -42,7 +42,11 @@ impl Plan {
 
     /// Each change as the reports show it: the key, its value before and after (as YAML
     /// text, secrets masked), and why.
-    pub fn describe(&self, before: &Document, is_secret: &dyn Fn(&[&str]) -> bool) -> Vec<ChangeReport> {
+    pub fn describe(
+        &self,
+        before: &Document,
+        is_secret: &dyn Fn(&[&str]) -> bool,
+    ) -> Vec<ChangeReport> {
         let spans = before.secret_spans(is_secret);
         self.changes
             .iter()
@@ -53,7 +57,9 @@ impl Plan {
                     crate::yaml::mask_range(before.text(), v.start().offset, v.end(), &spans)
                 });
                 let new = match &c.edit {
-                    Edit::Set { value, .. } if is_secret(&keys) => Some(crate::yaml::MASK.to_owned()),
+                    Edit::Set { value, .. } if is_secret(&keys) => {
+                        Some(crate::yaml::MASK.to_owned())
+                    }
                     Edit::Set { value, .. } => Some(value.text.clone()),
                     Edit::Remove { .. } => None,
                 };

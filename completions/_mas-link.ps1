@@ -1,0 +1,164 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'mas-link'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'mas-link' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline')
+            [CompletionResult]::new('synapse', 'synapse', [CompletionResultType]::ParameterValue, 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first')
+            [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
+            [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
+            [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (or the man page) to standard output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mas-link;secret' {
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Print a pairing bundle instead: endpoint, homeserver and secret on one line, which `mas-link synapse --secret-stdin` reads')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;synapse' {
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'Take the secret (and the default endpoint) from MAS''s config.yaml')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the secret from a file (trimmed)')
+            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base]')
+            [CompletionResult]::new('--secret-path', '--secret-path', [CompletionResultType]::ParameterName, 'Write `secret_path: PATH` instead of an inline secret (PATH written with mode 0600)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the secret (or a `mas-link secret --bundle` line) from standard input')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Write without asking')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets in diffs instead of masking them')
+            [CompletionResult]::new('--no-backup', '--no-backup', [CompletionResultType]::ParameterName, 'Do not keep a timestamped backup beside the file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;mas' {
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml')
+            [CompletionResult]::new('--homeserver', '--homeserver', [CompletionResultType]::ParameterName, 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml, when both files are on this host')
+            [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse [default: the Synapse file''s public_baseurl, or https://NAME/]')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'matrix.kind [default: synapse; an existing valid kind is kept]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Write without asking')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets in diffs instead of masking them')
+            [CompletionResult]::new('--no-backup', '--no-backup', [CompletionResultType]::ParameterName, 'Do not keep a timestamped backup beside the file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;check' {
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json is documented in README (format_version 1)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;unlink' {
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Write without asking')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets in diffs instead of masking them')
+            [CompletionResult]::new('--no-backup', '--no-backup', [CompletionResultType]::ParameterName, 'Do not keep a timestamped backup beside the file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;wizard' {
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]')
+            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'MAS''s URL, where Synapse reaches it [env: MAS_ENDPOINT]')
+            [CompletionResult]::new('--homeserver', '--homeserver', [CompletionResultType]::ParameterName, 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN]')
+            [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse')
+            [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'A file holding MAS''s secret (else env MAS_SECRET, else asked, hidden)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;completions' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mas-link;help' {
+            [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline')
+            [CompletionResult]::new('synapse', 'synapse', [CompletionResultType]::ParameterValue, 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first')
+            [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
+            [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
+            [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (or the man page) to standard output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mas-link;help;secret' {
+            break
+        }
+        'mas-link;help;synapse' {
+            break
+        }
+        'mas-link;help;mas' {
+            break
+        }
+        'mas-link;help;check' {
+            break
+        }
+        'mas-link;help;unlink' {
+            break
+        }
+        'mas-link;help;wizard' {
+            break
+        }
+        'mas-link;help;completions' {
+            break
+        }
+        'mas-link;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,142 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mas-link] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mas-link'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mas-link'= {
+            cand --color 'When to colour output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand secret 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline'
+            cand synapse 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
+            cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)'
+            cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
+            cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
+            cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
+            cand completions 'Print shell completions (or the man page) to standard output'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mas-link;secret'= {
+            cand --mas-config 'MAS''s config.yaml'
+            cand --color 'When to colour output'
+            cand --bundle 'Print a pairing bundle instead: endpoint, homeserver and secret on one line, which `mas-link synapse --secret-stdin` reads'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;synapse'= {
+            cand --synapse-config 'Synapse''s homeserver.yaml'
+            cand --mas-config 'Take the secret (and the default endpoint) from MAS''s config.yaml'
+            cand --secret-file 'Read the secret from a file (trimmed)'
+            cand --endpoint 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base]'
+            cand --secret-path 'Write `secret_path: PATH` instead of an inline secret (PATH written with mode 0600)'
+            cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
+            cand --color 'When to colour output'
+            cand --secret-stdin 'Read the secret (or a `mas-link secret --bundle` line) from standard input'
+            cand --dry-run 'Show the diff and write nothing (exit 0)'
+            cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
+            cand -y 'Write without asking'
+            cand --yes 'Write without asking'
+            cand --show-secrets 'Show secrets in diffs instead of masking them'
+            cand --no-backup 'Do not keep a timestamped backup beside the file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;mas'= {
+            cand --mas-config 'MAS''s config.yaml'
+            cand --homeserver 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]'
+            cand --synapse-config 'Synapse''s homeserver.yaml, when both files are on this host'
+            cand --synapse-endpoint 'Where MAS reaches Synapse [default: the Synapse file''s public_baseurl, or https://NAME/]'
+            cand --kind 'matrix.kind [default: synapse; an existing valid kind is kept]'
+            cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
+            cand --color 'When to colour output'
+            cand --dry-run 'Show the diff and write nothing (exit 0)'
+            cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
+            cand -y 'Write without asking'
+            cand --yes 'Write without asking'
+            cand --show-secrets 'Show secrets in diffs instead of masking them'
+            cand --no-backup 'Do not keep a timestamped backup beside the file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;check'= {
+            cand --synapse-config 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]'
+            cand --mas-config 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]'
+            cand --format 'Output format; json is documented in README (format_version 1)'
+            cand --color 'When to colour output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;unlink'= {
+            cand --synapse-config 'Synapse''s homeserver.yaml'
+            cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
+            cand --color 'When to colour output'
+            cand --dry-run 'Show the diff and write nothing (exit 0)'
+            cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
+            cand -y 'Write without asking'
+            cand --yes 'Write without asking'
+            cand --show-secrets 'Show secrets in diffs instead of masking them'
+            cand --no-backup 'Do not keep a timestamped backup beside the file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;wizard'= {
+            cand --synapse-config 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]'
+            cand --mas-config 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]'
+            cand --endpoint 'MAS''s URL, where Synapse reaches it [env: MAS_ENDPOINT]'
+            cand --homeserver 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN]'
+            cand --synapse-endpoint 'Where MAS reaches Synapse'
+            cand --secret-file 'A file holding MAS''s secret (else env MAS_SECRET, else asked, hidden)'
+            cand --color 'When to colour output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;completions'= {
+            cand --color 'When to colour output'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mas-link;help'= {
+            cand secret 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline'
+            cand synapse 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
+            cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)'
+            cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
+            cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
+            cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
+            cand completions 'Print shell completions (or the man page) to standard output'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mas-link;help;secret'= {
+        }
+        &'mas-link;help;synapse'= {
+        }
+        &'mas-link;help;mas'= {
+        }
+        &'mas-link;help;check'= {
+        }
+        &'mas-link;help;unlink'= {
+        }
+        &'mas-link;help;wizard'= {
+        }
+        &'mas-link;help;completions'= {
+        }
+        &'mas-link;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,61 @@
+//! The committed completions and man page must match what the binary generates. After a change
+//! to the command line, refresh them with `MAS_LINK_BLESS=1 cargo test --test completions`.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use mas_link::cli::Shell;
+
+#[test]
+fn committed_completions_are_fresh() {
+    let bless = std::env::var("MAS_LINK_BLESS").as_deref() == Ok("1");
+    let mut stale = Vec::new();
+    for shell in Shell::ALL {
+        let path = repo().join("completions").join(shell.file_name());
+        let generated = shell.render();
+        if bless {
+            fs::write(&path, &generated).unwrap();
+            continue;
+        }
+        match fs::read(&path) {
+            Ok(committed) if committed == generated => {}
+            _ => stale.push(path.display().to_string()),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale: {}\nrefresh with `MAS_LINK_BLESS=1 cargo test --test completions` and commit",
+        stale.join(", ")
+    );
+}
+
+#[test]
+fn the_binary_prints_them() {
+    for (arg, file) in [
+        ("bash", "mas-link.bash"),
+        ("zsh", "_mas-link"),
+        ("man", "mas-link.1"),
+    ] {
+        let out = mas_link().args(["completions", arg]).output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            out.stdout,
+            fs::read(repo().join("completions").join(file)).unwrap(),
+            "{arg}"
+        );
+    }
+    let man = String::from_utf8(
+        mas_link()
+            .args(["completions", "man"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(man.contains(".TH mas-link"), "{man}");
+    for sub in ["synapse", "mas", "check", "unlink", "wizard", "secret"] {
+        assert!(man.contains(sub), "man page lacks {sub}");
+    }
+}

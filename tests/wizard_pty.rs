@@ -1,0 +1,113 @@
+//! The wizard through a real pseudo-terminal (rexpect): a run that answers every prompt, one
+//! that declines at the confirmation, one given a malformed URL; and its refusal without one.
+
+mod common;
+
+use std::fs;
+use std::process::Command;
+
+use common::*;
+use predicates::prelude::*;
+use rexpect::session::{PtySession, spawn_command};
+
+const SECRET: &str = "Wq4zR8tY2uI6oP0aS3dF5gH7jK9lZxCv";
+
+fn wizard(dir: &std::path::Path) -> PtySession {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("mas-link"));
+    cmd.current_dir(dir)
+        .args(["wizard", "--synapse-config", "homeserver.yaml"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .env_remove("MAS_SECRET")
+        .env_remove("MAS_ENDPOINT")
+        .env_remove("CLOUDRON_APP_ORIGIN");
+    spawn_command(cmd, Some(20_000)).unwrap()
+}
+
+#[test]
+fn answers_every_prompt_and_writes() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let mut p = wizard(dir.path());
+    p.exp_string("MAS's URL").unwrap();
+    p.send_line("https://auth.example.com/").unwrap();
+    p.exp_string("MAS's shared secret (hidden)").unwrap();
+    p.send_line(SECRET).unwrap();
+    p.exp_string("Write these changes to homeserver.yaml?")
+        .unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    p.exp_string("Wrote homeserver.yaml.").unwrap();
+    let rest = p.exp_string("The same without questions:").unwrap();
+    assert!(rest.contains("restart Synapse"), "{rest}");
+    let tail = p.exp_eof().unwrap();
+    assert!(tail.contains("mas-link synapse --synapse-config homeserver.yaml --endpoint https://auth.example.com/ --secret-stdin --yes"), "{tail}");
+    assert!(
+        !tail.contains(SECRET) && !rest.contains(SECRET),
+        "secret shown"
+    );
+    let text = fs::read_to_string(&hs).unwrap();
+    assert!(text.contains(&format!("secret: \"{SECRET}\"")), "{text}");
+}
+
+#[test]
+fn declining_writes_nothing() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let before = fs::read(&hs).unwrap();
+    let mut p = wizard(dir.path());
+    p.exp_string("MAS's URL").unwrap();
+    p.send_line("https://auth.example.com/").unwrap();
+    p.exp_string("(hidden)").unwrap();
+    p.send_line(SECRET).unwrap();
+    p.exp_string("Write these changes").unwrap();
+    p.send("n").unwrap();
+    p.flush().unwrap();
+    p.exp_string("Nothing was written to homeserver.yaml.")
+        .unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(fs::read(&hs).unwrap(), before);
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no backup, no record"
+    );
+}
+
+#[test]
+fn a_malformed_url_is_asked_again() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let mut p = wizard(dir.path());
+    p.exp_string("MAS's URL").unwrap();
+    p.send_line("auth.example.com").unwrap();
+    p.exp_string("must start with http:// or https://").unwrap();
+    p.send_line("https://auth.example.com/?x=1").unwrap();
+    p.exp_string("query or fragment").unwrap();
+    p.send_line("https://auth.example.com/").unwrap();
+    p.exp_string("(hidden)").unwrap();
+    p.send_line(SECRET).unwrap();
+    p.exp_string("Write these changes").unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    p.exp_eof().unwrap();
+    assert!(
+        fs::read_to_string(&hs)
+            .unwrap()
+            .contains("endpoint: \"https://auth.example.com/\"")
+    );
+}
+
+#[test]
+fn without_a_terminal_it_points_at_the_flags() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let before = fs::read(&hs).unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args(["wizard", "--synapse-config", "homeserver.yaml"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("needs a terminal")
+                .and(predicate::str::contains("mas-link synapse")),
+        );
+    assert_eq!(fs::read(&hs).unwrap(), before);
+}
