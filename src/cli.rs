@@ -425,10 +425,54 @@ fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
     link_synapse(a, &bundle, out)
 }
 
+/// Debian's layout: files in `conf.d/` beside homeserver.yaml load after it, and each replaces
+/// whole top-level keys. Names those that would override what mas-link writes.
+fn conf_d_overrides(config: &Path) -> Vec<String> {
+    let Some(dir) = config.parent().map(|d| d.join("conf.d")) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let keys = [
+        synapse::MAS,
+        "password_config",
+        "enable_registration",
+        "experimental_features",
+    ];
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
+        let Ok(doc) = Document::from_bytes(&bytes, Options::PYYAML) else {
+            continue;
+        };
+        for k in keys {
+            if doc.value().get(k).is_some() {
+                out.push(format!(
+                    "{} sets `{k}`, which replaces this file's `{k}` when Synapse loads conf.d: edit that file instead (--synapse-config {})",
+                    f.display(),
+                    f.display()
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// `mas-link synapse` once the secret (and maybe the endpoint) is known.
 pub(crate) fn link_synapse(a: &SynapseArgs, bundle: &mas::Bundle, out: &mut Out) -> Result<u8> {
     let path = &a.synapse_config;
     let (loaded, doc) = load_yaml(path, Options::PYYAML)?;
+    for warning in conf_d_overrides(&loaded.target) {
+        writeln!(out.err, "warning: {warning}")?;
+    }
     let endpoint = resolve_endpoint(a, bundle)?;
     let secret = bundle.secret.clone();
     if let (Some(hs), Some(name)) = (

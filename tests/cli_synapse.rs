@@ -467,3 +467,30 @@ fn follows_symlinks_to_the_target() {
             .contains("matrix_authentication_service")
     );
 }
+
+/// Debian: a conf.d file that sets a key mas-link writes would override it; say so.
+#[test]
+fn warns_about_conf_d_overrides() {
+    let (dir, _) = scratch(&fixture("cloudron/homeserver.yaml"));
+    fs::create_dir(dir.path().join("conf.d")).unwrap();
+    fs::write(
+        dir.path().join("conf.d/auth.yaml"),
+        "password_config:\n  enabled: true\n",
+    )
+    .unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--dry-run",
+            "--mas-config",
+        ])
+        .arg(fixture("mas/config.yaml"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "conf.d/auth.yaml sets `password_config`",
+        ));
+}
