@@ -334,6 +334,16 @@ fn read_trimmed(path: &Path) -> Result<String> {
     Ok(s)
 }
 
+/// The lock a writing run holds from before it reads the file until it exits.
+fn lock_for(w: &WriteArgs, path: &Path, what: &str) -> Result<Option<write::Lock>> {
+    if w.dry_run || w.check {
+        return Ok(None);
+    }
+    let target =
+        std::fs::canonicalize(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(write::Lock::acquire(&target, what)?))
+}
+
 /// Loads a YAML file for editing, with errors naming it.
 fn load_yaml(path: &Path, options: Options) -> Result<(Loaded, Document)> {
     let loaded = Loaded::read(path)?;
@@ -469,6 +479,7 @@ fn conf_d_overrides(config: &Path) -> Vec<String> {
 /// `mas-link synapse` once the secret (and maybe the endpoint) is known.
 pub(crate) fn link_synapse(a: &SynapseArgs, bundle: &mas::Bundle, out: &mut Out) -> Result<u8> {
     let path = &a.synapse_config;
+    let _lock = lock_for(&a.write, path, "synapse")?;
     let (loaded, doc) = load_yaml(path, Options::PYYAML)?;
     for warning in conf_d_overrides(&loaded.target) {
         writeln!(out.err, "warning: {warning}")?;
@@ -539,6 +550,7 @@ pub(crate) fn link_synapse(a: &SynapseArgs, bundle: &mas::Bundle, out: &mut Out)
 
 fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
     let path = &a.synapse_config;
+    let _lock = lock_for(&a.write, path, "unlink")?;
     let (loaded, doc) = load_yaml(path, Options::PYYAML)?;
     let record = record::load(&loaded.target);
     // Untouched since `synapse` wrote it: its backup is the file as it was.
@@ -603,6 +615,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
 
 pub(crate) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
     let path = &a.mas_config;
+    let _lock = lock_for(&a.write, path, "mas")?;
     let (loaded, doc) = load_yaml(path, Options::SERDE_YAML)?;
     let synapse_doc = match &a.synapse_config {
         Some(p) => Some(load_yaml(p, Options::PYYAML)?.1),

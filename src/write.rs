@@ -12,6 +12,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub enum WriteError {
     #[error("{path} changed since it was read; nothing was written. Run the command again")]
     Changed { path: PathBuf },
+    #[error(
+        "{path} is being changed by another mas-link ({holder}); nothing was written. Wait for it, then run again"
+    )]
+    Locked { path: PathBuf, holder: String },
+    #[error("{path} is {bytes} bytes, over the {limit}-byte limit; nothing was read")]
+    TooLarge {
+        path: PathBuf,
+        bytes: u64,
+        limit: usize,
+    },
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -39,6 +49,14 @@ pub struct Loaded {
 impl Loaded {
     pub fn read(path: &Path) -> Result<Loaded, WriteError> {
         let target = fs::canonicalize(path).map_err(io("reading", path))?;
+        let size = fs::metadata(&target).map_err(io("reading", path))?.len();
+        if size > crate::yaml::MAX_BYTES as u64 {
+            return Err(WriteError::TooLarge {
+                path: path.to_owned(),
+                bytes: size,
+                limit: crate::yaml::MAX_BYTES,
+            });
+        }
         let bytes = fs::read(&target).map_err(io("reading", path))?;
         Ok(Loaded {
             path: path.to_owned(),
@@ -51,6 +69,79 @@ impl Loaded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     pub backup: Option<PathBuf>,
+}
+
+/// For the crash-safety tests: in debug builds, `MAS_LINK_TEST_PAUSE=STEP[:MS]` makes the
+/// write stop at that step (saying so on stderr) for MS milliseconds (default 30 s), so that a
+/// test can kill it or change the file there. Release builds have no such hook.
+fn test_pause(step: &str) {
+    #[cfg(debug_assertions)]
+    if let Ok(spec) = std::env::var("MAS_LINK_TEST_PAUSE") {
+        let (name, ms) = spec.split_once(':').unwrap_or((&spec, "30000"));
+        if name == step {
+            eprintln!("mas-link: paused at {step}");
+            std::thread::sleep(std::time::Duration::from_millis(
+                ms.parse().unwrap_or(30_000),
+            ));
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}
+
+/// An exclusive lock on a file's sidecar `NAME.mas-link.lock` (never on the file itself, which
+/// is replaced): two runs never interleave, and the second is told who holds it.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    pub fn acquire(target: &Path, what: &str) -> Result<Lock, WriteError> {
+        let path = sibling(target, ".mas-link.lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io("locking", &path))?;
+        if let Err(e) = file.try_lock() {
+            let holder = match e {
+                fs::TryLockError::WouldBlock => fs::read_to_string(&path)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                fs::TryLockError::Error(e) => return Err(io("locking", &path)(e)),
+            };
+            return Err(WriteError::Locked {
+                path: target.to_owned(),
+                holder: if holder.is_empty() {
+                    "unknown".into()
+                } else {
+                    holder
+                },
+            });
+        }
+        let me = format!(
+            "pid {}, `mas-link {what}`, since {}",
+            std::process::id(),
+            stamp(SystemTime::now())
+        );
+        let _ = file.set_len(0).and_then(|_| file.write_all(me.as_bytes()));
+        // Temporary files a killed run left behind: no one else can be writing them now.
+        if let (Some(dir), Some(name)) = (target.parent(), target.file_name()) {
+            let prefix = format!(".{}.mas-link-", name.to_string_lossy());
+            for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+                let n = entry.file_name().to_string_lossy().into_owned();
+                if n.starts_with(&prefix) && n.ends_with(".tmp") {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(Lock { _file: file })
+    }
 }
 
 /// UTC time as `YYYYMMDDTHHMMSSZ`, for backup names.
@@ -122,6 +213,7 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
         }
         Ok(())
     };
+    test_pause("start");
     unchanged()?;
     let meta = fs::metadata(target).map_err(io("reading", target))?;
     let mode = meta.mode() & 0o7777;
@@ -136,6 +228,7 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
             n += 1;
         }
         create_with(&path, &loaded.bytes, mode, owner)?;
+        test_pause("backup-written");
         Some(path)
     } else {
         None
@@ -148,6 +241,7 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
     ));
     let _ = fs::remove_file(&tmp);
     create_with(&tmp, new, mode, owner)?;
+    test_pause("temp-written");
     if let Err(e) = unchanged() {
         let _ = fs::remove_file(&tmp);
         return Err(e);
@@ -156,6 +250,7 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
         let _ = fs::remove_file(&tmp);
         io("replacing", target)(e)
     })?;
+    test_pause("renamed");
     if let Some(dir) = target.parent() {
         // The rename is durable only once the directory is synced.
         File::open(dir)

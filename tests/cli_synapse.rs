@@ -88,7 +88,7 @@ fn writes_once_then_has_nothing_to_do() {
         run(&["--check"]).assert().code(0);
         assert_eq!(fs::read(&hs).unwrap(), after);
         // The file, its backup and the record of the link.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3, "{name}");
+        assert_eq!(files_in(dir.path()), 3, "{name}");
     }
 }
 
@@ -339,11 +339,7 @@ fn bad_inputs_exit_2_and_touch_nothing() {
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(stderr.contains(expect), "{what}: {stderr}");
         assert_eq!(fs::read(&hs).unwrap(), *bytes, "{what}: file changed");
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "{what}: stray files"
-        );
+        assert_eq!(files_in(dir.path()), 1, "{what}: stray files");
     }
 }
 

@@ -65,11 +65,7 @@ fn declining_writes_nothing() {
         .unwrap();
     p.exp_eof().unwrap();
     assert_eq!(fs::read(&hs).unwrap(), before);
-    assert_eq!(
-        fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "no backup, no record"
-    );
+    assert_eq!(files_in(dir.path()), 1, "no backup, no record");
 }
 
 #[test]

@@ -58,3 +58,18 @@ pub fn scratch(src: &Path) -> (tempfile::TempDir, PathBuf) {
     std::fs::copy(src, &dst).unwrap();
     (dir, dst)
 }
+
+/// The files in a folder, less the lock files writing runs leave (they are never deleted:
+/// deleting a lock file would let two runs lock two different files).
+pub fn files_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            !e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".mas-link.lock")
+        })
+        .count()
+}

@@ -1,0 +1,367 @@
+//! Trust under stress: SIGKILL at every step of a write and at random moments, disk full, a
+//! read-only file system, permission denied, the file replaced between read and write, two
+//! runs at once, and files too large or too deep. The file is always the old bytes or the new,
+//! never a mix; the backup is whole; refusals exit 2 with the original intact.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use predicates::prelude::*;
+
+fn link_cmd(dir: &Path) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("mas-link"));
+    c.current_dir(dir)
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+            "--endpoint",
+            "https://auth.example.com/",
+        ])
+        .env("MAS_SECRET", MAS_SECRET)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// What a completed link writes for this input.
+fn expected_output(src: &Path) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(src, dir.path().join("homeserver.yaml")).unwrap();
+    assert!(link_cmd(dir.path()).status().unwrap().success());
+    fs::read(dir.path().join("homeserver.yaml")).unwrap()
+}
+
+/// Waits until the child says it paused at `step`.
+fn wait_for_pause(child: &mut Child, step: &str) {
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the child ended before pausing")
+            .unwrap();
+        if line.contains(&format!("paused at {step}")) {
+            return;
+        }
+    }
+}
+
+fn backups(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".bak"))
+        .collect()
+}
+
+fn temps(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect()
+}
+
+/// The invariants after any interruption.
+fn assert_old_or_new(dir: &Path, old: &[u8], new: &[u8], when: &str) {
+    let now = fs::read(dir.join("homeserver.yaml")).unwrap();
+    assert!(
+        now == old || now == new,
+        "{when}: the file is neither the old nor the new bytes"
+    );
+    for b in backups(dir) {
+        assert_eq!(
+            fs::read(&b).unwrap(),
+            old,
+            "{when}: backup {} is not whole",
+            b.display()
+        );
+    }
+}
+
+#[test]
+fn sigkill_at_every_step_of_a_write() {
+    let src = fixture("legacy-msc3861/homeserver.yaml");
+    let old = fs::read(&src).unwrap();
+    let new = expected_output(&src);
+    for step in ["start", "backup-written", "temp-written", "renamed"] {
+        let (dir, _) = scratch(&src);
+        let mut child = link_cmd(dir.path())
+            .env("MAS_LINK_TEST_PAUSE", step)
+            .spawn()
+            .unwrap();
+        wait_for_pause(&mut child, step);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_old_or_new(dir.path(), &old, &new, step);
+        // The next run finishes the job and clears what the killed one left.
+        assert!(
+            link_cmd(dir.path()).status().unwrap().success(),
+            "{step}: rerun"
+        );
+        assert_eq!(
+            fs::read(dir.path().join("homeserver.yaml")).unwrap(),
+            new,
+            "{step}"
+        );
+        assert!(
+            temps(dir.path()).is_empty(),
+            "{step}: temporary files left: {:?}",
+            temps(dir.path())
+        );
+    }
+}
+
+#[test]
+fn sigkill_at_random_moments() {
+    // A larger file, so that the write takes a while; the delays are spread over the whole run.
+    let dir0 = tempfile::tempdir().unwrap();
+    let src = dir0.path().join("big.yaml");
+    let mut text = fs::read_to_string(fixture("generated-1.163/homeserver.yaml")).unwrap();
+    text.push('\n');
+    for n in 0..1500 {
+        text.push_str(&format!(
+            "# section {n}\nmodule_{n}:\n  enabled: true\n  hosts:\n    - a{n}.example.org\n"
+        ));
+    }
+    fs::write(&src, &text).unwrap();
+    let old = fs::read(&src).unwrap();
+    let t = Instant::now();
+    let new = expected_output(&src);
+    let full = t.elapsed();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut outcomes = [0usize; 2];
+    for i in 0..40 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_micros(seed % (full.as_micros() as u64 + 1).max(1));
+        let dir = tempfile::tempdir().unwrap();
+        fs::copy(&src, dir.path().join("homeserver.yaml")).unwrap();
+        let mut child = link_cmd(dir.path()).spawn().unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        child.wait().unwrap();
+        assert_old_or_new(dir.path(), &old, &new, &format!("kill {i} after {delay:?}"));
+        outcomes[usize::from(fs::read(dir.path().join("homeserver.yaml")).unwrap() == new)] += 1;
+    }
+    eprintln!(
+        "40 kills over {full:?}: {} left the old file, {} the new",
+        outcomes[0], outcomes[1]
+    );
+}
+
+/// A small tmpfs, when this machine lets the test mount one (root); `None` otherwise.
+struct Mount(PathBuf, tempfile::TempDir);
+
+impl Mount {
+    fn new(size: &str) -> Option<Mount> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fs");
+        fs::create_dir(&path).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipping: cannot mount a tmpfs here (not root?)");
+            return None;
+        }
+        Some(Mount(path, dir))
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn disk_full_is_a_clean_refusal() {
+    let Some(m) = Mount::new("64k") else { return };
+    let hs = m.0.join("homeserver.yaml");
+    let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
+    fs::write(&hs, &old).unwrap();
+    // Take every free byte, leaving the file as it is.
+    let filler = m.0.join("filler");
+    let mut f = fs::File::create(&filler).unwrap();
+    let chunk = vec![b'x'; 1024];
+    while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
+    drop(f);
+    for extra in [&[][..], &["--no-backup"][..]] {
+        let out = link_cmd(&m.0).args(extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("No space left on device"), "{err}");
+        assert_eq!(fs::read(&hs).unwrap(), old);
+        assert!(temps(&m.0).is_empty() && backups(&m.0).is_empty(), "{err}");
+    }
+}
+
+#[test]
+fn read_only_file_system_is_a_clean_refusal() {
+    let Some(m) = Mount::new("1m") else { return };
+    let hs = m.0.join("homeserver.yaml");
+    let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
+    fs::write(&hs, &old).unwrap();
+    assert!(
+        Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&m.0)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = link_cmd(&m.0).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
+    assert_eq!(fs::read(&hs).unwrap(), old);
+}
+
+#[test]
+fn permission_denied_is_a_clean_refusal() {
+    // As an unprivileged user (setpriv, when this runs as root) the folder is not writable.
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if !is_root || Command::new("setpriv").arg("--help").output().is_err() {
+        eprintln!("skipping: needs root and setpriv to act as another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let hs = dir.path().join("homeserver.yaml");
+    let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
+    fs::write(&hs, &old).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("mas-link"))
+        .args(["synapse", "--synapse-config"])
+        .arg(&hs)
+        .args(["--yes", "--endpoint", "https://a.example.com/"])
+        .env("MAS_SECRET", "s")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Permission denied"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read(&hs).unwrap(), old);
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_file_replaced_between_read_and_write_is_left_alone() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let mut child = link_cmd(dir.path())
+        .env("MAS_LINK_TEST_PAUSE", "start:1500")
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    assert!(lines.next().unwrap().unwrap().contains("paused at start"));
+    // Another editor saves the file meanwhile (by rename, as editors do).
+    let theirs = b"server_name: \"example.com\"\n# saved by someone else\n";
+    fs::write(dir.path().join("other"), theirs).unwrap();
+    fs::rename(dir.path().join("other"), &hs).unwrap();
+    let status = child.wait().unwrap();
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert_eq!(status.code(), Some(2));
+    assert!(
+        rest.join("\n").contains("changed since it was read"),
+        "{rest:?}"
+    );
+    assert_eq!(fs::read(&hs).unwrap(), theirs);
+    assert!(backups(dir.path()).is_empty() && temps(dir.path()).is_empty());
+}
+
+#[test]
+fn two_runs_never_interleave() {
+    let (dir, _) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let mut first = link_cmd(dir.path())
+        .env("MAS_LINK_TEST_PAUSE", "start")
+        .spawn()
+        .unwrap();
+    wait_for_pause(&mut first, "start");
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+            "--endpoint",
+            "https://auth.example.com/",
+        ])
+        .env("MAS_SECRET", MAS_SECRET)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "another mas-link (pid {}, `mas-link synapse`",
+            first.id()
+        )));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The lock went with the process: the next run goes through.
+    assert!(link_cmd(dir.path()).status().unwrap().success());
+}
+
+#[test]
+fn too_large_and_too_deep_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("homeserver.yaml");
+    fs::File::create(&big)
+        .unwrap()
+        .set_len(64 * 1024 * 1024 + 1)
+        .unwrap();
+    let t = Instant::now();
+    link_cmd(dir.path())
+        .output()
+        .map(|o| {
+            assert_eq!(o.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&o.stderr).contains("over the 67108864-byte limit"));
+        })
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "it should refuse before reading"
+    );
+    let deep = format!("{}1{}\n", "a: [".repeat(300), "]".repeat(300));
+    fs::write(&big, &deep).unwrap();
+    let o = link_cmd(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("homeserver.yaml:1:"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let deep_block: String = (0..300)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    fs::write(&big, &deep_block).unwrap();
+    let o = link_cmd(dir.path()).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(fs::read_to_string(&big).unwrap(), deep_block);
+}
