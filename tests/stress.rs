@@ -162,7 +162,10 @@ fn sigkill_at_random_moments() {
 }
 
 /// A small tmpfs, when this machine lets the test mount one (root); `None` otherwise.
-struct Mount(PathBuf, tempfile::TempDir);
+struct Mount {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
 
 impl Mount {
     fn new(size: &str) -> Option<Mount> {
@@ -179,53 +182,56 @@ impl Mount {
             eprintln!("skipping: cannot mount a tmpfs here (not root?)");
             return None;
         }
-        Some(Mount(path, dir))
+        Some(Mount { path, _dir: dir })
     }
 }
 
 impl Drop for Mount {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = Command::new("umount").arg(&self.path).status();
     }
 }
 
 #[test]
 fn disk_full_is_a_clean_refusal() {
     let Some(m) = Mount::new("64k") else { return };
-    let hs = m.0.join("homeserver.yaml");
+    let hs = m.path.join("homeserver.yaml");
     let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
     fs::write(&hs, &old).unwrap();
     // Take every free byte, leaving the file as it is.
-    let filler = m.0.join("filler");
+    let filler = m.path.join("filler");
     let mut f = fs::File::create(&filler).unwrap();
     let chunk = vec![b'x'; 1024];
     while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
     drop(f);
     for extra in [&[][..], &["--no-backup"][..]] {
-        let out = link_cmd(&m.0).args(extra).output().unwrap();
+        let out = link_cmd(&m.path).args(extra).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{extra:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("No space left on device"), "{err}");
         assert_eq!(fs::read(&hs).unwrap(), old);
-        assert!(temps(&m.0).is_empty() && backups(&m.0).is_empty(), "{err}");
+        assert!(
+            temps(&m.path).is_empty() && backups(&m.path).is_empty(),
+            "{err}"
+        );
     }
 }
 
 #[test]
 fn read_only_file_system_is_a_clean_refusal() {
     let Some(m) = Mount::new("1m") else { return };
-    let hs = m.0.join("homeserver.yaml");
+    let hs = m.path.join("homeserver.yaml");
     let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
     fs::write(&hs, &old).unwrap();
     assert!(
         Command::new("mount")
             .args(["-o", "remount,ro"])
-            .arg(&m.0)
+            .arg(&m.path)
             .status()
             .unwrap()
             .success()
     );
-    let out = link_cmd(&m.0).output().unwrap();
+    let out = link_cmd(&m.path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
     assert_eq!(fs::read(&hs).unwrap(), old);
