@@ -191,6 +191,16 @@ fn create_with(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Resul
     result
 }
 
+/// A hidden temporary name beside `target`: `.NAME.mas-link-PID-WHAT.tmp` (a killed run's are
+/// removed by the next run that takes the lock).
+fn tmp_name(target: &Path, what: &str) -> PathBuf {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    target.with_file_name(format!(
+        ".{name}.mas-link-{}-{what}.tmp",
+        std::process::id()
+    ))
+}
+
 fn sibling(target: &Path, suffix: &str) -> PathBuf {
     let name = target
         .file_name()
@@ -227,18 +237,21 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
             path = sibling(target, &format!(".{}-{n}.bak", stamp(SystemTime::now())));
             n += 1;
         }
-        create_with(&path, &loaded.bytes, mode, owner)?;
+        // Written under a temporary name first: a backup is whole or absent, never partial.
+        let partial = tmp_name(target, "bak");
+        let _ = fs::remove_file(&partial);
+        create_with(&partial, &loaded.bytes, mode, owner)?;
+        // A hard link never replaces an existing file; then the temporary name goes.
+        let linked = fs::hard_link(&partial, &path);
+        let _ = fs::remove_file(&partial);
+        linked.map_err(io("creating", &path))?;
         test_pause("backup-written");
         Some(path)
     } else {
         None
     };
 
-    let tmp = sibling(target, &format!(".mas-link-{}.tmp", std::process::id()));
-    let tmp = tmp.with_file_name(format!(
-        ".{}",
-        tmp.file_name().unwrap_or_default().to_string_lossy()
-    ));
+    let tmp = tmp_name(target, "new");
     let _ = fs::remove_file(&tmp);
     create_with(&tmp, new, mode, owner)?;
     test_pause("temp-written");

@@ -141,7 +141,7 @@ fn sigkill_at_random_moments() {
     let full = t.elapsed();
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut outcomes = [0usize; 2];
-    for i in 0..40 {
+    for i in 0..60 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
