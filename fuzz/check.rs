@@ -1,0 +1,61 @@
+// The property the fuzzer checks, shared with tests/fuzz_seeds.rs (which replays the committed
+// seeds in CI): arbitrary bytes never panic; parsed YAML, edited, parses again and means the
+// original plus the edits (the engine's own verification failing is a bug); Synapse's plan on
+// it never yields a file that check refuses.
+
+use mas_link::check::{Effect, Severity};
+use mas_link::synapse::{self, LinkOptions, SecretSetting};
+use mas_link::yaml::{Document, Edit, ErrorKind, NewScalar, Options};
+
+pub fn check(data: &[u8]) {
+    for options in [Options::PYYAML, Options::SERDE_YAML] {
+        let Ok(doc) = Document::from_bytes(data, options) else { continue };
+        let _ = doc.value();
+        let edits = [
+            Edit::set(&["matrix_authentication_service", "enabled"], NewScalar::bool(true)),
+            Edit::set(&["matrix_authentication_service", "secret"], NewScalar::string("0123:45 yes")),
+            Edit::set(&["password_config", "enabled"], NewScalar::bool(false)),
+            Edit::set(&["enable_registration"], NewScalar::bool(false)),
+            Edit::set(&["experimental_features", "msc4108_enabled"], NewScalar::bool(true)),
+            Edit::remove(&["experimental_features", "msc3861"]),
+        ];
+        for n in [1, 5, 6] {
+            match doc.apply(&edits[..n]) {
+                Ok(edited) => {
+                    let again = Document::parse(edited.text().to_owned(), options).expect("the result parses");
+                    assert_eq!(again.text(), edited.text());
+                }
+                Err(e) => assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}"),
+            }
+        }
+        let _ = synapse::findings(&doc, std::path::Path::new("/nonexistent"));
+        let opts = LinkOptions {
+            endpoint: "https://auth.example.com/".into(),
+            secret: SecretSetting::Inline("s3cret".into()),
+        };
+        if options == Options::PYYAML
+            && let Ok(plan) = synapse::plan_link(&doc, &opts)
+        {
+            match plan.apply(&doc) {
+                Ok(edited) => {
+                    let (findings, _) = synapse::findings(&edited.document, std::path::Path::new("/nonexistent"));
+                    // What the plan itself sets never leaves Synapse refusing for MAS reasons it
+                    // owns (other settings may still be wrong: the CLI refuses to write those).
+                    for f in findings {
+                        if f.severity == Severity::Error && f.effect == Effect::Refuses {
+                            assert!(
+                                !f.key.starts_with("matrix_authentication_service.")
+                                    && f.key != "password_config.enabled"
+                                    && f.key != "enable_registration",
+                                "the plan left {} refused: {}",
+                                f.key,
+                                f.message
+                            );
+                        }
+                    }
+                }
+                Err(e) => assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}"),
+            }
+        }
+    }
+}
