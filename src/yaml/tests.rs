@@ -251,3 +251,16 @@ fn removing_the_first_line_keeps_the_bom() {
         "\u{feff}b: 2\n"
     );
 }
+
+#[test]
+fn empty_block_scalars_end_at_their_header() {
+    // Found by the fuzzer: an empty `|` has a zero-length span at the next key.
+    assert_eq!(
+        edit(
+            "p:\n  a: |\nq: 1\n",
+            &[Edit::set(&["p", "enabled"], NewScalar::bool(false))]
+        ),
+        "p:\n  a: |\n  enabled: false\nq: 1\n"
+    );
+    assert_eq!(edit("a: >\nb: 1\n", &[Edit::remove(&["a"])]), "b: 1\n");
+}

@@ -136,6 +136,9 @@ struct Builder<'a> {
     events: Parser<'a, granit_parser::StrInput<'a>>,
     next_id: usize,
     aliased: Vec<u32>,
+    /// Where the previous node's text ended: a block scalar's `|`/`>` header is the first one
+    /// after it (the parser's span covers only the content, which may be empty).
+    prev_end: usize,
 }
 
 fn pos_of(src: &str, span: &Span) -> Pos {
@@ -178,7 +181,31 @@ impl<'a> Builder<'a> {
         span.end.byte_offset().unwrap_or(0).min(self.src.len())
     }
 
+    /// The place of a block scalar's header indicator, before its content at `content`.
+    fn block_header(&self, content: Pos) -> Pos {
+        let from = self.prev_end.min(content.offset);
+        let Some(i) = self.src[from..content.offset].find(['|', '>']) else {
+            return content;
+        };
+        let offset = from + i;
+        let between = &self.src[offset..content.offset];
+        let line = content.line - between.matches('\n').count();
+        let line_start = self.src[..offset].rfind('\n').map_or(0, |n| n + 1);
+        let col = self.src[line_start..offset]
+            .trim_start_matches('\u{feff}')
+            .chars()
+            .count()
+            + 1;
+        Pos { offset, line, col }
+    }
+
     fn node(&mut self, ev: Event<'a>, span: Span) -> Result<Node, YamlError> {
+        let node = self.node_inner(ev, span)?;
+        self.prev_end = node.end();
+        Ok(node)
+    }
+
+    fn node_inner(&mut self, ev: Event<'a>, span: Span) -> Result<Node, YamlError> {
         let start = pos_of(self.src, &span);
         let id = self.next_id;
         self.next_id += 1;
@@ -195,6 +222,10 @@ impl<'a> Builder<'a> {
                     ScalarStyle::Folded => Style::Folded,
                 };
                 let empty = span.start.byte_offset() == span.end.byte_offset();
+                let start = match style {
+                    Style::Literal | Style::Folded => self.block_header(start),
+                    _ => start,
+                };
                 let kind = Kind::Scalar {
                     // The parser reports a missing value as "~"; keep it empty so that
                     // both schemas read it as null without a special case.
@@ -282,6 +313,7 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, YamlError> {
         events: Parser::new_from_str_with_options(src, options),
         next_id: 0,
         aliased: Vec::new(),
+        prev_end: 0,
     };
     let mut root = None;
     let mut documents = 0;
