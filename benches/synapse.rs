@@ -4,35 +4,13 @@
 //!
 //! Run: `cargo bench --bench synapse`
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A homeserver.yaml of about `lines` lines: the generated default plus documented sections.
-pub fn generated(lines: usize) -> String {
-    let mut out =
-        std::fs::read_to_string(repo().join("fixtures/generated-1.163/homeserver.yaml")).unwrap();
-    out.push('\n');
-    let mut n = 0;
-    while out.lines().count() < lines {
-        out.push_str(&format!(
-            "\n# Section {n}: settings for module {n}.\n# Uncomment to change the default.\n#\n\
-             module_{n}:\n  enabled: true\n  name: \"module-{n}\"\n  # limit: 10\n  options:\n    \
-             retries: 3\n    hosts:\n      - a{n}.example.org\n      - b{n}.example.org\n"
-        ));
-        n += 1;
-    }
-    out
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+use common::{generated, median, repo};
 
 fn peak_children_rss_kib() -> i64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
@@ -90,8 +68,7 @@ fn time_link(name: &str, source: &Path, runs: usize) -> Duration {
 }
 
 fn main() {
-    // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run quickly then.
-    let quick = !std::env::args().any(|a| a == "--bench");
+    let quick = common::quick();
     let runs = |n: usize| if quick { 1 } else { n };
     let sample = repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml");
     let big_dir = tempfile::tempdir().unwrap();

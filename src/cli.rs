@@ -430,9 +430,10 @@ fn resolve_endpoint(a: &SynapseArgs, bundle: &mas::Bundle) -> Result<String> {
 }
 
 fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
-    let doc = load_yaml(&a.synapse_config, Options::PYYAML)?.1;
+    let lock = lock_for(&a.write, &a.synapse_config, "synapse")?;
+    let (loaded, doc) = load_yaml(&a.synapse_config, Options::PYYAML)?;
     let bundle = resolve_secret(a, &doc, out)?;
-    link_synapse(a, &bundle, out)
+    link_loaded(a, &bundle, loaded, doc, lock, out)
 }
 
 /// Debian's layout: files in `conf.d/` beside homeserver.yaml load after it, and each replaces
@@ -478,9 +479,21 @@ fn conf_d_overrides(config: &Path) -> Vec<String> {
 
 /// `mas-link synapse` once the secret (and maybe the endpoint) is known.
 pub(crate) fn link_synapse(a: &SynapseArgs, bundle: &mas::Bundle, out: &mut Out) -> Result<u8> {
+    let lock = lock_for(&a.write, &a.synapse_config, "synapse")?;
+    let (loaded, doc) = load_yaml(&a.synapse_config, Options::PYYAML)?;
+    link_loaded(a, bundle, loaded, doc, lock, out)
+}
+
+/// The link on a file already read (under `_lock` when it will be written).
+fn link_loaded(
+    a: &SynapseArgs,
+    bundle: &mas::Bundle,
+    loaded: Loaded,
+    doc: Document,
+    _lock: Option<write::Lock>,
+    out: &mut Out,
+) -> Result<u8> {
     let path = &a.synapse_config;
-    let _lock = lock_for(&a.write, path, "synapse")?;
-    let (loaded, doc) = load_yaml(path, Options::PYYAML)?;
     for warning in conf_d_overrides(&loaded.target) {
         writeln!(out.err, "warning: {warning}")?;
     }
