@@ -967,10 +967,7 @@ fn content_end(text: &str, n: &Node) -> usize {
         Kind::Scalar {
             style: Style::Literal | Style::Folded,
             ..
-        } => {
-            let s = &text[n.start().offset..n.end()];
-            n.start().offset + s.trim_end_matches([' ', '\t', '\r', '\n']).len()
-        }
+        } => block_scalar_end(text, n.start().offset, n.end()),
         Kind::Mapping {
             flow: false,
             entries,
@@ -982,6 +979,41 @@ fn content_end(text: &str, n: &Node) -> usize {
         }
         _ => n.end(),
     }
+}
+
+/// The end of a block scalar's content, from its header at `start` to the parser's `end`:
+/// trailing lines that are empty, or white space no deeper than the block's indentation, are
+/// not content (unless the header keeps them with `+`); a deeper white-space line is.
+fn block_scalar_end(text: &str, start: usize, end: usize) -> usize {
+    let header_end = line_after(text, start).min(end);
+    let header = &text[start..header_end];
+    let header = header.split('#').next().unwrap_or("");
+    let header_line_end = start + text[start..header_end].trim_end_matches(['\r', '\n']).len();
+    if header.contains('+') {
+        return end.max(header_line_end);
+    }
+    let body = &text[header_end..end];
+    let lines: Vec<&str> = body.split_inclusive('\n').collect();
+    let width = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let blank = |l: &str| l.trim_matches([' ', '\t', '\r', '\n']).is_empty();
+    let indent = header
+        .chars()
+        .find(|c| c.is_ascii_digit() && *c != '0')
+        .map(|d| d as usize - '0' as usize)
+        .or_else(|| lines.iter().find(|l| !blank(l)).map(|l| width(l)));
+    let Some(indent) = indent else {
+        return header_line_end;
+    };
+    let mut at = end;
+    for l in lines.iter().rev() {
+        let content = l.trim_end_matches(['\r', '\n']);
+        if blank(l) && width(content) <= indent {
+            at -= l.len();
+        } else {
+            return at - (l.len() - content.len());
+        }
+    }
+    header_line_end
 }
 
 pub(crate) fn display_path(path: &[String]) -> String {

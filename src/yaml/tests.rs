@@ -264,3 +264,21 @@ fn empty_block_scalars_end_at_their_header() {
     );
     assert_eq!(edit("a: >\nb: 1\n", &[Edit::remove(&["a"])]), "b: 1\n");
 }
+
+#[test]
+fn deeper_white_space_lines_are_block_scalar_content() {
+    // Found by the fuzzer: the last line's spaces, deeper than the block, are content.
+    let src = "p: |\n  a\n    ";
+    assert_eq!(
+        edit(src, &[Edit::set(&["q"], NewScalar::bool(true))]),
+        "p: |\n  a\n    \nq: true"
+    );
+    // Blank lines are not: a new key goes right after the text.
+    assert_eq!(
+        edit(
+            "p: |\n  a\n\n\n",
+            &[Edit::set(&["p2"], NewScalar::bool(true))]
+        ),
+        "p: |\n  a\np2: true\n\n\n"
+    );
+}
