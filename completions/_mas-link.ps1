@@ -85,7 +85,11 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]')
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json is documented in README (format_version 1)')
+            [CompletionResult]::new('--synapse-url', '--synapse-url', [CompletionResultType]::ParameterName, 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]')
+            [CompletionResult]::new('--mas-url', '--mas-url', [CompletionResultType]::ParameterName, 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate (only for testing)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -78,7 +78,11 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --synapse-config 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]'
             cand --mas-config 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]'
             cand --format 'Output format; json is documented in README (format_version 1)'
+            cand --synapse-url 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]'
+            cand --mas-url 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]'
             cand --color 'When to colour output'
+            cand --online 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
+            cand --insecure 'Accept any TLS certificate (only for testing)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

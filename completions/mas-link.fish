@@ -83,9 +83,13 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-conf
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-config -d 'MAS\'s config.yaml [default: /app/data/config.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l format -d 'Output format; json is documented in README (format_version 1)' -r -f -a "human\t''
 json\t''"
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-url -d 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]' -r
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-url -d 'Where to reach MAS [default: Synapse\'s matrix_authentication_service.endpoint]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l online -d 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l insecure -d 'Accept any TLS certificate (only for testing)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l synapse-config -d 'Synapse\'s homeserver.yaml' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l format -d 'Output format; json (documented in README) needs --yes, --dry-run or --check' -r -f -a "human\t''

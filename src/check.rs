@@ -217,6 +217,9 @@ pub struct Report<'a> {
     pub errors: usize,
     pub warnings: usize,
     pub findings: &'a [Finding],
+    /// With `--online`: each live probe, passed or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes: Option<&'a [crate::online::Probe]>,
 }
 
 impl<'a> Report<'a> {
@@ -238,6 +241,7 @@ impl<'a> Report<'a> {
             errors,
             warnings: findings.len() - errors,
             findings,
+            probes: None,
         }
     }
 }

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, Severity};
 use crate::mas::{self, MasConfig};
+use crate::online;
 use crate::plan::{ChangeReport, Side, unified_diff};
 use crate::record;
 use crate::synapse::{self, LinkOptions, SecretSetting};
@@ -163,6 +164,18 @@ pub struct CheckArgs {
     /// Output format; json is documented in README (format_version 1).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also probe the running services: Synapse, MAS, the shared secret, QR-code login.
+    #[arg(long)]
+    pub online: bool,
+    /// Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/].
+    #[arg(long, value_name = "URL", requires = "online")]
+    pub synapse_url: Option<String>,
+    /// Where to reach MAS [default: Synapse's matrix_authentication_service.endpoint].
+    #[arg(long, value_name = "URL", requires = "online")]
+    pub mas_url: Option<String>,
+    /// Accept any TLS certificate (only for testing).
+    #[arg(long, requires = "online")]
+    pub insecure: bool,
 }
 
 #[derive(Args, Debug)]
@@ -741,6 +754,56 @@ fn refuse_synapse_errors(
     )
 }
 
+/// Where the online probes go, from the flags and the files.
+fn online_targets(
+    a: &CheckArgs,
+    hs: Option<&(Document, Option<String>)>,
+    mas: Option<&mas::MasView>,
+) -> Result<online::Targets> {
+    let hs_doc = hs.map(|(d, _)| d);
+    let hs_str = |path: &[&str]| {
+        hs_doc.and_then(|d| {
+            d.value()
+                .at(path)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    };
+    let synapse_url = a
+        .synapse_url
+        .clone()
+        .or_else(|| hs_str(&["public_baseurl"]))
+        .or_else(|| hs_str(&["server_name"]).map(|n| format!("https://{n}/")))
+        .or_else(|| mas.and_then(|m| m.endpoint.clone()))
+        .ok_or_else(|| {
+            anyhow!("--online needs --synapse-url URL (no Synapse config to take it from)")
+        })?;
+    let mas_url = a
+        .mas_url
+        .clone()
+        .or_else(|| hs_str(&["matrix_authentication_service", "endpoint"]))
+        .or_else(|| mas.and_then(|m| m.public_base.clone()))
+        .ok_or_else(|| anyhow!("--online needs --mas-url URL (no config to take it from)"))?;
+    for (flag, url) in [("--synapse-url", &synapse_url), ("--mas-url", &mas_url)] {
+        synapse::validate_endpoint(url).map_err(|e| anyhow!("{flag}: {e}"))?;
+    }
+    let pos = |path: &[&str]| hs_doc.map(|d| d.locate(path)).unwrap_or_default();
+    Ok(online::Targets {
+        synapse_url,
+        mas_url,
+        secret: mas
+            .and_then(|m| m.secret.clone())
+            .or_else(|| hs.and_then(|(_, s)| s.clone())),
+        msc4108: hs_doc.is_some_and(|d| {
+            d.value()
+                .at(&["experimental_features", "msc4108_enabled"])
+                .is_some_and(Value::truthy)
+        }),
+        synapse_pos: pos(&["public_baseurl"]),
+        mas_pos: pos(&[synapse::MAS]),
+    })
+}
+
 fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     let pick = |given: &Option<PathBuf>, default: &str| match given {
         Some(p) => Some(p.clone()),
@@ -786,6 +849,15 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         };
         findings.extend(check::pairing(&hs_view, view));
     }
+    let probes = if a.online {
+        let targets = online_targets(a, hs.as_ref(), mas_view.as_ref())?;
+        let http = online::Http::new(a.insecure, std::time::Duration::from_secs(5));
+        let (probes, f) = online::run(&http, &targets);
+        findings.extend(f);
+        Some(probes)
+    } else {
+        None
+    };
     findings.sort_by_key(|f| {
         (
             f.severity == Severity::Warning,
@@ -795,10 +867,24 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     });
     let show = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     let (hs_name, mas_name) = (show(&hs_path), show(&mas_path));
-    let report = check::Report::new(&findings, hs_name.as_deref(), mas_name.as_deref());
+    let mut report = check::Report::new(&findings, hs_name.as_deref(), mas_name.as_deref());
+    report.probes = probes.as_deref();
     match a.format {
         Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
         Format::Human => {
+            for p in probes.iter().flatten() {
+                let (style, word) = if p.ok {
+                    (AnsiColor::Green.on_default(), "ok  ")
+                } else {
+                    (AnsiColor::Red.on_default(), "FAIL")
+                };
+                let status = p.status.map_or("no answer".to_owned(), |s| s.to_string());
+                writeln!(
+                    out.out,
+                    "online {style}{word}{style:#} {:<16} {} ({status})",
+                    p.name, p.url
+                )?;
+            }
             for f in &findings {
                 let style = match f.severity {
                     Severity::Error => AnsiColor::Red.on_default().bold(),

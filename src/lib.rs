@@ -7,6 +7,7 @@
 pub mod check;
 pub mod cli;
 pub mod mas;
+pub mod online;
 pub mod plan;
 pub mod record;
 pub mod synapse;

@@ -1,0 +1,497 @@
+//! `check --online`: live probes of the pairing, each reported like a finding. Interpretation
+//! of each answer is a pure function of the status and body (unit-tested); the HTTP client is
+//! ureq with rustls, one short timeout, no retries. The secret goes only into the
+//! Authorization header of the one probe that needs it, never into a report.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::check::{Effect, Finding, Source};
+use crate::yaml::Pos;
+
+/// One HTTP answer: status and body, or why there was none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Status(u16, String),
+    Failed(String),
+}
+
+/// Fetches a URL (GET), with an optional bearer token.
+pub trait Fetch {
+    fn get(&self, url: &str, bearer: Option<&str>) -> Answer;
+}
+
+/// The real client.
+pub struct Http {
+    agent: ureq::Agent,
+}
+
+impl Http {
+    pub fn new(insecure: bool, timeout: Duration) -> Http {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .disable_verification(insecure)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("mas-link/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            .build()
+            .into();
+        Http { agent }
+    }
+}
+
+impl Fetch for Http {
+    fn get(&self, url: &str, bearer: Option<&str>) -> Answer {
+        let mut req = self.agent.get(url);
+        if let Some(token) = bearer {
+            req = req.header("Authorization", &format!("Bearer {token}"));
+        }
+        match req.call() {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let body = resp
+                    .body_mut()
+                    .with_config()
+                    .limit(1024 * 1024)
+                    .read_to_string()
+                    .unwrap_or_default();
+                Answer::Status(status, body)
+            }
+            // ureq's error text names the host and the cause, never headers.
+            Err(e) => Answer::Failed(e.to_string()),
+        }
+    }
+}
+
+/// What the probes need to know, from the files and the flags.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    /// Where clients (and this check) reach Synapse.
+    pub synapse_url: String,
+    /// Where Synapse reaches MAS (its matrix_authentication_service.endpoint).
+    pub mas_url: String,
+    /// The secret to present: MAS's when its config is at hand, else Synapse's own.
+    pub secret: Option<String>,
+    /// Whether the file turns QR-code login on.
+    pub msc4108: bool,
+    /// Where findings point in homeserver.yaml.
+    pub synapse_pos: Pos,
+    pub mas_pos: Pos,
+}
+
+/// One probe's outcome, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    pub name: &'static str,
+    pub url: String,
+    pub ok: bool,
+    /// The HTTP status, or none when there was no answer.
+    pub status: Option<u16>,
+    pub detail: String,
+}
+
+fn join(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+fn json_field(body: &str, field: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    v.get(field)?.as_str().map(str::to_owned)
+}
+
+fn same_issuer(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// `/_matrix/client/versions`: Synapse answers clients.
+pub fn client_versions(a: &Answer) -> Result<String, String> {
+    match a {
+        Answer::Status(200, body) if body.contains("\"versions\"") => {
+            Ok("Synapse answers clients".into())
+        }
+        Answer::Status(s, _) => Err(format!(
+            "answered {s}, not Matrix client versions: is this Synapse's URL?"
+        )),
+        Answer::Failed(e) => Err(format!("no answer: {e}")),
+    }
+}
+
+/// `/.well-known/openid-configuration` at the endpoint Synapse uses: MAS answers; its issuer.
+pub fn mas_discovery(a: &Answer) -> Result<String, String> {
+    match a {
+        Answer::Status(200, body) => json_field(body, "issuer")
+            .ok_or_else(|| "answered 200 without an issuer: is this MAS?".to_owned()),
+        Answer::Status(s, _) => Err(format!("answered {s}: MAS is not at this URL")),
+        Answer::Failed(e) => Err(format!("MAS is unreachable from here: {e}")),
+    }
+}
+
+/// The result of presenting the secret to `/_synapse/mas/is_localpart_available` without
+/// parameters, as MAS's own `doctor` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretVerdict {
+    /// 400: the secret was accepted, the parameter is missing.
+    Accepted,
+    /// 401/403: Synapse refused the secret.
+    Mismatch,
+    /// 404: the path does not reach Synapse.
+    NotRouted,
+    Other,
+}
+
+pub fn shared_secret(a: &Answer) -> SecretVerdict {
+    match a {
+        Answer::Status(400, _) => SecretVerdict::Accepted,
+        Answer::Status(401 | 403, _) => SecretVerdict::Mismatch,
+        Answer::Status(404, _) => SecretVerdict::NotRouted,
+        _ => SecretVerdict::Other,
+    }
+}
+
+/// `/_matrix/client/v1/auth_metadata` (or MSC2965's unstable path): Synapse tells clients to
+/// log in with MAS, and which issuer.
+pub fn auth_metadata(a: &Answer) -> Result<String, String> {
+    match a {
+        Answer::Status(200, body) => {
+            json_field(body, "issuer").ok_or_else(|| "answered without an issuer".to_owned())
+        }
+        Answer::Status(404, _) => {
+            Err("not found: Synapse does not advertise MAS to clients".into())
+        }
+        Answer::Status(s, _) => Err(format!(
+            "answered {s}: Synapse could not get MAS's metadata"
+        )),
+        Answer::Failed(e) => Err(format!("no answer: {e}")),
+    }
+}
+
+/// `/_matrix/client/v3/login`: with MAS, Synapse no longer serves it; the proxy must send it
+/// to MAS (its compatibility layer) for clients that do not speak OAuth 2.0 yet.
+pub fn login_routed(a: &Answer) -> Result<String, String> {
+    match a {
+        Answer::Status(200, body) if body.contains("\"flows\"") => {
+            Ok("login is answered (by MAS)".into())
+        }
+        Answer::Status(404, _) => {
+            Err("Synapse answers 404: /_matrix/client/*/login is not routed to MAS".into())
+        }
+        Answer::Status(s, _) => Err(format!("answered {s}")),
+        Answer::Failed(e) => Err(format!("no answer: {e}")),
+    }
+}
+
+/// The MSC4108 rendezvous endpoint exists when QR-code login is on (it only takes POST, so a
+/// GET answers 405 when it is there, 404 when not).
+pub fn qr_login(a: &Answer) -> Result<String, String> {
+    match a {
+        Answer::Status(404, _) => {
+            Err("the MSC4108 rendezvous endpoint is missing: no QR-code login".into())
+        }
+        Answer::Status(s, _) if *s < 500 => Ok(format!("rendezvous endpoint present ({s})")),
+        Answer::Status(s, _) => Err(format!("answered {s}")),
+        Answer::Failed(e) => Err(format!("no answer: {e}")),
+    }
+}
+
+fn status_of(a: &Answer) -> Option<u16> {
+    match a {
+        Answer::Status(s, _) => Some(*s),
+        Answer::Failed(_) => None,
+    }
+}
+
+/// Runs every probe; returns the probes (for the report) and the findings for those that fail.
+pub fn run(http: &dyn Fetch, t: &Targets) -> (Vec<Probe>, Vec<Finding>) {
+    let mut probes = Vec::new();
+    let mut findings = Vec::new();
+    let mut record = |name: &'static str,
+                      url: String,
+                      answer: &Answer,
+                      outcome: Result<String, String>,
+                      effect: Effect,
+                      key: &[&str],
+                      pos: Pos,
+                      fix: &str| {
+        let ok = outcome.is_ok();
+        let detail = outcome.unwrap_or_else(|e| e);
+        if !ok {
+            findings.push(Finding::new(
+                Source::Synapse,
+                effect,
+                key,
+                pos,
+                format!("online: {url}: {detail}"),
+                fix,
+            ));
+        }
+        probes.push(Probe {
+            name,
+            url,
+            ok,
+            status: status_of(answer),
+            detail,
+        });
+    };
+
+    let url = join(&t.synapse_url, "_matrix/client/versions");
+    let a = http.get(&url, None);
+    let synapse_up = matches!(a, Answer::Status(200, _));
+    record(
+        "client_versions",
+        url,
+        &a,
+        client_versions(&a),
+        Effect::Breaks,
+        &["public_baseurl"],
+        t.synapse_pos,
+        "give --synapse-url, or start Synapse",
+    );
+
+    let url = join(&t.mas_url, ".well-known/openid-configuration");
+    let a = http.get(&url, None);
+    let discovered = mas_discovery(&a);
+    let issuer = discovered.clone().ok();
+    record(
+        "mas_discovery",
+        url,
+        &a,
+        discovered.map(|i| format!("MAS answers, issuer {i}")),
+        Effect::Breaks,
+        &["matrix_authentication_service", "endpoint"],
+        t.mas_pos,
+        "point matrix_authentication_service.endpoint at MAS, and make MAS reachable from Synapse",
+    );
+
+    if !synapse_up {
+        return (probes, findings);
+    }
+    if let Some(secret) = &t.secret {
+        let url = join(&t.synapse_url, "_synapse/mas/is_localpart_available");
+        let a = http.get(&url, Some(secret));
+        let (outcome, fix) = match shared_secret(&a) {
+            SecretVerdict::Accepted => (
+                Ok("the shared secret is accepted (400: parameter missing)".to_owned()),
+                "",
+            ),
+            SecretVerdict::Mismatch => (
+                Err(format!(
+                    "answered {}: secret mismatch, Synapse refuses MAS's secret",
+                    status_of(&a).unwrap_or(0)
+                )),
+                "copy MAS's secret over: `mas-link secret | mas-link synapse --secret-stdin --yes`, then restart Synapse",
+            ),
+            SecretVerdict::NotRouted => (
+                Err("answered 404: /_synapse/mas does not reach Synapse".to_owned()),
+                "route /_synapse/mas to Synapse in the reverse proxy (or probe Synapse directly with --synapse-url)",
+            ),
+            SecretVerdict::Other => (
+                Err(match &a {
+                    Answer::Status(s, _) => format!("answered {s}"),
+                    Answer::Failed(e) => format!("no answer: {e}"),
+                }),
+                "check that Synapse runs with this file (restart it after a change)",
+            ),
+        };
+        record(
+            "shared_secret",
+            url,
+            &a,
+            outcome,
+            Effect::Breaks,
+            &["matrix_authentication_service", "secret"],
+            t.mas_pos,
+            fix,
+        );
+    }
+
+    let mut url = join(&t.synapse_url, "_matrix/client/v1/auth_metadata");
+    let mut a = http.get(&url, None);
+    if matches!(a, Answer::Status(404, _)) {
+        url = join(
+            &t.synapse_url,
+            "_matrix/client/unstable/org.matrix.msc2965/auth_metadata",
+        );
+        a = http.get(&url, None);
+    }
+    let advertised = auth_metadata(&a).and_then(|told| match &issuer {
+        Some(i) if !same_issuer(i, &told) => {
+            Err(format!("clients are told issuer {told}, but MAS says {i}"))
+        }
+        _ => Ok(format!("clients are told to log in with {told}")),
+    });
+    record(
+        "auth_metadata",
+        url,
+        &a,
+        advertised,
+        Effect::Breaks,
+        &["matrix_authentication_service", "enabled"],
+        t.mas_pos,
+        "restart Synapse with MAS enabled; set MAS's http.issuer to its public URL",
+    );
+
+    let url = join(&t.synapse_url, "_matrix/client/v3/login");
+    let a = http.get(&url, None);
+    record(
+        "login_routed",
+        url,
+        &a,
+        login_routed(&a),
+        Effect::Advice,
+        &["public_baseurl"],
+        t.synapse_pos,
+        "route /_matrix/client/*/login, /logout and /refresh to MAS in the reverse proxy",
+    );
+
+    let url = join(
+        &t.synapse_url,
+        "_matrix/client/unstable/org.matrix.msc4108/rendezvous",
+    );
+    let a = http.get(&url, None);
+    let effect = if t.msc4108 {
+        Effect::Breaks
+    } else {
+        Effect::Advice
+    };
+    record(
+        "qr_login",
+        url,
+        &a,
+        qr_login(&a),
+        effect,
+        &["experimental_features", "msc4108_enabled"],
+        t.synapse_pos,
+        "set experimental_features.msc4108_enabled: true (`mas-link synapse`) and restart Synapse",
+    );
+    (probes, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: u16, body: &str) -> Answer {
+        Answer::Status(s, body.into())
+    }
+
+    #[test]
+    fn versions() {
+        assert!(client_versions(&ok(200, r#"{"versions":["v1.11"]}"#)).is_ok());
+        assert!(client_versions(&ok(200, "<html>")).is_err());
+        assert!(client_versions(&ok(502, "")).is_err());
+        assert!(
+            client_versions(&Answer::Failed("connection refused".into()))
+                .unwrap_err()
+                .contains("refused")
+        );
+    }
+
+    #[test]
+    fn discovery() {
+        assert_eq!(
+            mas_discovery(&ok(200, r#"{"issuer":"https://auth.example.com/"}"#)),
+            Ok("https://auth.example.com/".into())
+        );
+        assert!(mas_discovery(&ok(200, "{}")).is_err());
+        assert!(mas_discovery(&ok(404, "")).is_err());
+        assert!(
+            mas_discovery(&Answer::Failed("x".into()))
+                .unwrap_err()
+                .contains("unreachable")
+        );
+    }
+
+    #[test]
+    fn secrets() {
+        assert_eq!(shared_secret(&ok(400, "")), SecretVerdict::Accepted);
+        assert_eq!(shared_secret(&ok(401, "")), SecretVerdict::Mismatch);
+        assert_eq!(shared_secret(&ok(403, "")), SecretVerdict::Mismatch);
+        assert_eq!(shared_secret(&ok(404, "")), SecretVerdict::NotRouted);
+        assert_eq!(shared_secret(&ok(200, "")), SecretVerdict::Other);
+        assert_eq!(
+            shared_secret(&Answer::Failed("x".into())),
+            SecretVerdict::Other
+        );
+    }
+
+    #[test]
+    fn metadata_login_and_qr() {
+        assert_eq!(
+            auth_metadata(&ok(200, r#"{"issuer":"https://a/"}"#)),
+            Ok("https://a/".into())
+        );
+        assert!(
+            auth_metadata(&ok(404, ""))
+                .unwrap_err()
+                .contains("does not advertise")
+        );
+        assert!(auth_metadata(&ok(500, "")).is_err());
+        assert!(login_routed(&ok(200, r#"{"flows":[]}"#)).is_ok());
+        assert!(login_routed(&ok(404, "")).is_err());
+        assert!(qr_login(&ok(405, "")).is_ok());
+        assert!(qr_login(&ok(404, "")).is_err());
+    }
+
+    struct Fake(
+        Vec<(&'static str, Answer)>,
+        std::cell::RefCell<Vec<Option<String>>>,
+    );
+
+    impl Fetch for Fake {
+        fn get(&self, url: &str, bearer: Option<&str>) -> Answer {
+            self.1.borrow_mut().push(bearer.map(str::to_owned));
+            self.0
+                .iter()
+                .find(|(p, _)| url.ends_with(p))
+                .map_or(Answer::Status(404, String::new()), |(_, a)| a.clone())
+        }
+    }
+
+    #[test]
+    fn a_wrong_secret_is_reported_without_the_secret() {
+        let fake = Fake(
+            vec![
+                ("/_matrix/client/versions", ok(200, r#"{"versions":[]}"#)),
+                (
+                    "/.well-known/openid-configuration",
+                    ok(200, r#"{"issuer":"http://mas/"}"#),
+                ),
+                ("/is_localpart_available", ok(401, "")),
+                ("/auth_metadata", ok(200, r#"{"issuer":"http://mas/"}"#)),
+            ],
+            Default::default(),
+        );
+        let t = Targets {
+            synapse_url: "http://hs/".into(),
+            mas_url: "http://mas/".into(),
+            secret: Some("TopSecret123".into()),
+            msc4108: true,
+            synapse_pos: Pos::default(),
+            mas_pos: Pos::default(),
+        };
+        let (probes, findings) = run(&fake, &t);
+        assert_eq!(probes.len(), 6);
+        let secret = findings
+            .iter()
+            .find(|f| f.key.ends_with("secret"))
+            .expect("a secret finding");
+        assert!(
+            secret.message.contains("secret mismatch"),
+            "{}",
+            secret.message
+        );
+        let all = serde_json::to_string(&(probes, &findings)).unwrap();
+        assert!(!all.contains("TopSecret123"));
+        // The secret went only to the one probe that needs it.
+        assert_eq!(fake.1.borrow().iter().filter(|b| b.is_some()).count(), 1);
+    }
+}

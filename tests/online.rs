@@ -1,0 +1,340 @@
+//! `check --online` against a real Synapse (the PyPI package, SQLite, on 127.0.0.1) configured
+//! by `mas-link synapse`, and a stand-in MAS served by this test on 127.0.0.1. Needs
+//! MAS_LINK_SYNAPSE_PYTHON like the other Synapse-backed tests. Servers are stopped on drop,
+//! also when an assertion fails.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+const SECRET: &str = "Pq7WnB2sZcXk3RtvQ9Lm0aS3dF5gH7jK";
+
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("MAS_LINK_SYNAPSE_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var("MAS_LINK_REQUIRE_SYNAPSE").as_deref() == Ok("1") => {
+            panic!("MAS_LINK_REQUIRE_SYNAPSE=1 but MAS_LINK_SYNAPSE_PYTHON is not set")
+        }
+        None => {
+            eprintln!("skipping: set MAS_LINK_SYNAPSE_PYTHON to a Python with matrix-synapse");
+            None
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A stand-in MAS: answers its discovery document, 404 otherwise. Stops on drop.
+struct StandInMas {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StandInMas {
+    fn start() -> StandInMas {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                // Drain the headers.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request.split(' ').nth(1).unwrap_or("");
+                let base = format!("http://127.0.0.1:{port}/");
+                let (status, body) = if path.starts_with("/.well-known/openid-configuration") {
+                    (
+                        "200 OK",
+                        serde_json::json!({
+                            "issuer": base,
+                            "authorization_endpoint": format!("{base}authorize"),
+                            "token_endpoint": format!("{base}oauth2/token"),
+                            "jwks_uri": format!("{base}oauth2/keys.json"),
+                            "registration_endpoint": format!("{base}oauth2/registration"),
+                            "introspection_endpoint": format!("{base}oauth2/introspect"),
+                            "revocation_endpoint": format!("{base}oauth2/revoke"),
+                            "response_types_supported": ["code"],
+                            "response_modes_supported": ["query", "fragment"],
+                            "grant_types_supported": ["authorization_code", "refresh_token"],
+                            "code_challenge_methods_supported": ["S256"],
+                            "account_management_uri": format!("{base}account/"),
+                        })
+                        .to_string(),
+                    )
+                } else {
+                    ("404 Not Found", "{}".to_owned())
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        StandInMas {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for StandInMas {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A running Synapse; killed on drop.
+struct Synapse(Child);
+
+impl Drop for Synapse {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+fn start_synapse(py: &Path, dir: &Path, port: u16) -> Synapse {
+    let log = fs::File::create(dir.join("synapse.log")).unwrap();
+    let child = Command::new(py)
+        .args(["-m", "synapse.app.homeserver", "-c", "homeserver.yaml"])
+        .current_dir(dir)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let synapse = Synapse(child);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if get_status(port, "/_matrix/client/versions") == Some(200) {
+            return synapse;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "Synapse did not start:\n{}",
+        fs::read_to_string(dir.join("synapse.log")).unwrap_or_default()
+    );
+}
+
+/// A Synapse folder: base config, signing key, log config, then linked by mas-link.
+fn prepare(py: &Path, dir: &Path, port: u16, mas_port: u16) {
+    let d = dir.display();
+    fs::write(
+        dir.join("homeserver.yaml"),
+        format!(
+            "server_name: \"localhost\"\npublic_baseurl: \"http://127.0.0.1:{port}/\"\npid_file: \"{d}/hs.pid\"\n\
+             listeners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client]\n\
+             database:\n  name: sqlite3\n  args:\n    database: \"{d}/hs.db\"\n\
+             log_config: \"{d}/log.config\"\nmedia_store_path: \"{d}/media\"\nsigning_key_path: \"{d}/signing.key\"\n\
+             report_stats: false\ntrusted_key_servers: []\n"
+        ),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("log.config"),
+        "version: 1\nformatters:\n  f:\n    format: '%(levelname)s %(name)s %(message)s'\nhandlers:\n  console:\n    class: logging.StreamHandler\n    formatter: f\nroot:\n  level: WARNING\n  handlers: [console]\n",
+    )
+    .unwrap();
+    let script = format!(
+        "from signedjson.key import generate_signing_key, write_signing_keys\nwrite_signing_keys(open('{d}/signing.key', 'w'), [generate_signing_key('a')])\n"
+    );
+    assert!(
+        Command::new(py)
+            .args(["-c", &script])
+            .status()
+            .unwrap()
+            .success()
+    );
+    mas_link()
+        .current_dir(dir)
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+            "--endpoint",
+        ])
+        .arg(format!("http://127.0.0.1:{mas_port}/"))
+        .env("MAS_SECRET", SECRET)
+        .assert()
+        .success();
+    write_mas_config(dir, port, mas_port, SECRET);
+}
+
+fn write_mas_config(dir: &Path, port: u16, mas_port: u16, secret: &str) {
+    fs::write(
+        dir.join("config.yaml"),
+        format!(
+            "http:\n  public_base: http://127.0.0.1:{mas_port}/\n  issuer: http://127.0.0.1:{mas_port}/\n\
+             matrix:\n  kind: synapse\n  homeserver: localhost\n  secret: {secret}\n  endpoint: http://127.0.0.1:{port}/\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// Runs `check --online --format json`; returns the exit code, the report and all the text.
+fn check_online(dir: &Path) -> (i32, Value, String) {
+    let out = mas_link()
+        .current_dir(dir)
+        .args([
+            "check",
+            "--online",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-config",
+            "config.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (out.status.code().unwrap(), report, text)
+}
+
+fn probe<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no probe {name}: {report:#}"))
+}
+
+#[test]
+fn check_online_against_a_real_synapse() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut mas = StandInMas::start();
+    let port = free_port();
+    prepare(&py, dir.path(), port, mas.port);
+    let synapse = start_synapse(&py, dir.path(), port);
+
+    // Everything in place.
+    let (code, report, text) = check_online(dir.path());
+    for name in [
+        "client_versions",
+        "mas_discovery",
+        "shared_secret",
+        "auth_metadata",
+        "qr_login",
+    ] {
+        assert_eq!(probe(&report, name)["ok"], true, "{name}: {report:#}");
+    }
+    assert_eq!(probe(&report, "shared_secret")["status"], 400);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(!text.contains(SECRET));
+
+    // MAS's secret differs from Synapse's: a secret mismatch, live.
+    let wrong = "WrongWrongWrongWrongWrongWrong12";
+    write_mas_config(dir.path(), port, mas.port, wrong);
+    let (code, report, text) = check_online(dir.path());
+    assert_eq!(code, 1);
+    let p = probe(&report, "shared_secret");
+    assert_eq!(p["ok"], false);
+    assert!(p["status"] == 401 || p["status"] == 403, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("secret mismatch"),
+        "{p}"
+    );
+    assert!(
+        !text.contains(SECRET) && !text.contains(wrong),
+        "a secret was printed"
+    );
+    write_mas_config(dir.path(), port, mas.port, SECRET);
+
+    // MAS stopped: unreachable at the endpoint Synapse uses.
+    mas.stop();
+    let (code, report, _) = check_online(dir.path());
+    assert_eq!(code, 1);
+    let p = probe(&report, "mas_discovery");
+    assert_eq!(p["ok"], false);
+    assert!(p["detail"].as_str().unwrap().contains("unreachable"), "{p}");
+    drop(synapse);
+
+    // QR-code login off: Synapse restarted without msc4108.
+    let mas = StandInMas::start();
+    write_mas_config(dir.path(), port, mas.port, SECRET);
+    let hs = fs::read_to_string(dir.path().join("homeserver.yaml")).unwrap();
+    let hs = hs.replace("msc4108_enabled: true", "msc4108_enabled: false");
+    let old_endpoint = hs
+        .lines()
+        .find(|l| l.trim_start().starts_with("endpoint:"))
+        .unwrap()
+        .to_owned();
+    let hs = hs.replace(
+        &old_endpoint,
+        &format!("  endpoint: \"http://127.0.0.1:{}/\"", mas.port),
+    );
+    fs::write(dir.path().join("homeserver.yaml"), hs).unwrap();
+    let _synapse = start_synapse(&py, dir.path(), port);
+    let (_, report, _) = check_online(dir.path());
+    let p = probe(&report, "qr_login");
+    assert_eq!(p["ok"], false, "{report:#}");
+    assert_eq!(p["status"], 404);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("no QR-code login"));
+    assert!(f.is_some(), "{report:#}");
+    assert_eq!(probe(&report, "mas_discovery")["ok"], true);
+}
