@@ -285,36 +285,29 @@ pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal
             "where Synapse reaches MAS",
         );
     }
-    let present = |k: &str| mas(k).is_some();
-    match &opts.secret {
-        SecretSetting::Inline(secret) => {
-            if mas("secret").and_then(Value::as_str) != Some(secret) {
-                plan.push(
-                    Edit::set(&[MAS, "secret"], NewScalar::string(secret)),
-                    "the secret shared with MAS (its matrix.secret)",
-                );
-            }
-            if present("secret_path") {
-                plan.push(
-                    Edit::remove(&[MAS, "secret_path"]),
-                    "Synapse refuses `secret` and `secret_path` together",
-                );
-            }
-        }
-        SecretSetting::Path(path) => {
-            if mas("secret_path").and_then(Value::as_str) != Some(path) {
-                plan.push(
-                    Edit::set(&[MAS, "secret_path"], NewScalar::string(path)),
-                    "the file holding the secret shared with MAS",
-                );
-            }
-            if present("secret") {
-                plan.push(
-                    Edit::remove(&[MAS, "secret"]),
-                    "Synapse refuses `secret` and `secret_path` together",
-                );
-            }
-        }
+    // Exactly one of `secret` and `secret_path`: the one asked for, the other removed.
+    let (key, other, value, reason) = match &opts.secret {
+        SecretSetting::Inline(s) => (
+            "secret",
+            "secret_path",
+            s,
+            "the secret shared with MAS (its matrix.secret)",
+        ),
+        SecretSetting::Path(p) => (
+            "secret_path",
+            "secret",
+            p,
+            "the file holding the secret shared with MAS",
+        ),
+    };
+    if mas(key).and_then(Value::as_str) != Some(value.as_str()) {
+        plan.push(Edit::set(&[MAS, key], NewScalar::string(value)), reason);
+    }
+    if mas(other).is_some() {
+        plan.push(
+            Edit::remove(&[MAS, other]),
+            "Synapse refuses `secret` and `secret_path` together",
+        );
     }
 
     if root.at(&["password_config", "enabled"]) != Some(&Value::Bool(false)) {

@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use mas_link::check::Effect;
@@ -287,19 +287,6 @@ pub fn corpus() -> Vec<(String, String)> {
     cases
 }
 
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("MAS_LINK_SYNAPSE_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("MAS_LINK_REQUIRE_SYNAPSE").as_deref() == Ok("1") => {
-            panic!("MAS_LINK_REQUIRE_SYNAPSE=1 but MAS_LINK_SYNAPSE_PYTHON is not set")
-        }
-        None => {
-            eprintln!("skipping: set MAS_LINK_SYNAPSE_PYTHON to a Python with matrix-synapse");
-            None
-        }
-    }
-}
-
 fn check_refuses(path: &Path) -> (bool, Vec<String>) {
     let doc = Document::from_bytes(&fs::read(path).unwrap(), Options::PYYAML).unwrap();
     let (findings, _) = synapse::findings(&doc, Path::new("."));
@@ -313,7 +300,9 @@ fn check_refuses(path: &Path) -> (bool, Vec<String>) {
 
 #[test]
 fn check_agrees_with_synapses_loader() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::synapse_python() else {
+        return;
+    };
     let work = tempfile::tempdir().unwrap();
     let secrets = work.path().join("secrets");
     fs::create_dir(&secrets).unwrap();

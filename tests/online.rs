@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,19 +18,6 @@ use common::*;
 use serde_json::Value;
 
 const SECRET: &str = "Pq7WnB2sZcXk3RtvQ9Lm0aS3dF5gH7jK";
-
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("MAS_LINK_SYNAPSE_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("MAS_LINK_REQUIRE_SYNAPSE").as_deref() == Ok("1") => {
-            panic!("MAS_LINK_REQUIRE_SYNAPSE=1 but MAS_LINK_SYNAPSE_PYTHON is not set")
-        }
-        None => {
-            eprintln!("skipping: set MAS_LINK_SYNAPSE_PYTHON to a Python with matrix-synapse");
-            None
-        }
-    }
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -261,7 +248,9 @@ fn probe<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn check_online_against_a_real_synapse() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::synapse_python() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut mas = StandInMas::start();
     let port = free_port();

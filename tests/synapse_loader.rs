@@ -10,19 +10,6 @@ use std::process::Command;
 
 use common::*;
 
-fn python() -> Option<PathBuf> {
-    match std::env::var_os("MAS_LINK_SYNAPSE_PYTHON") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("MAS_LINK_REQUIRE_SYNAPSE").as_deref() == Ok("1") => {
-            panic!("MAS_LINK_REQUIRE_SYNAPSE=1 but MAS_LINK_SYNAPSE_PYTHON is not set")
-        }
-        None => {
-            eprintln!("skipping: set MAS_LINK_SYNAPSE_PYTHON to a Python with matrix-synapse");
-            None
-        }
-    }
-}
-
 /// Runs Synapse's loader on the files; returns (file, error) for each refusal.
 fn synapse_verdicts(python: &Path, files: &[PathBuf]) -> Vec<(PathBuf, Option<String>)> {
     let out = Command::new(python)
@@ -60,15 +47,11 @@ fn synapse_verdicts(python: &Path, files: &[PathBuf]) -> Vec<(PathBuf, Option<St
 
 #[test]
 fn synapse_accepts_every_file_mas_link_writes() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::synapse_python() else {
+        return;
+    };
     let work = tempfile::tempdir().unwrap();
-    let mut sources: Vec<(String, PathBuf)> = LINKABLE
-        .iter()
-        .map(|n| (n.to_string(), fixture(&format!("{n}/homeserver.yaml"))))
-        .collect();
-    for f in corpus() {
-        sources.push((f.file_stem().unwrap().to_string_lossy().into_owned(), f));
-    }
+    let sources = linkable_sources();
     let mut written = Vec::new();
     for (name, src) in &sources {
         for mode in ["inline", "secret_path", "tricky_secret"] {
@@ -113,7 +96,9 @@ fn synapse_accepts_every_file_mas_link_writes() {
 /// msc3861, is refused.
 #[test]
 fn synapse_refuses_a_half_done_link() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::synapse_python() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let hs = dir.path().join("homeserver.yaml");
     let mut text = fs::read_to_string(fixture("legacy-msc3861/homeserver.yaml")).unwrap();
@@ -128,15 +113,11 @@ fn synapse_refuses_a_half_done_link() {
 /// Synapse's loader accepts every result.
 #[test]
 fn synapse_accepts_link_unlink_link() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::synapse_python() else {
+        return;
+    };
     let work = tempfile::tempdir().unwrap();
-    let mut sources: Vec<(String, PathBuf)> = LINKABLE
-        .iter()
-        .map(|n| (n.to_string(), fixture(&format!("{n}/homeserver.yaml"))))
-        .collect();
-    for f in corpus() {
-        sources.push((f.file_stem().unwrap().to_string_lossy().into_owned(), f));
-    }
+    let sources = linkable_sources();
     let mut written = Vec::new();
     for (name, src) in &sources {
         for edited in [false, true] {

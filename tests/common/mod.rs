@@ -73,3 +73,30 @@ pub fn files_in(dir: &Path) -> usize {
         })
         .count()
 }
+
+/// The Python with matrix-synapse (MAS_LINK_SYNAPSE_PYTHON), or `None` with a note that the
+/// test skips; with MAS_LINK_REQUIRE_SYNAPSE=1 (CI) a missing one fails instead.
+pub fn synapse_python() -> Option<PathBuf> {
+    match std::env::var_os("MAS_LINK_SYNAPSE_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var("MAS_LINK_REQUIRE_SYNAPSE").as_deref() == Ok("1") => {
+            panic!("MAS_LINK_REQUIRE_SYNAPSE=1 but MAS_LINK_SYNAPSE_PYTHON is not set")
+        }
+        None => {
+            eprintln!("skipping: set MAS_LINK_SYNAPSE_PYTHON to a Python with matrix-synapse");
+            None
+        }
+    }
+}
+
+/// Every homeserver.yaml to link: the linkable fixtures and the shared corpus, with a name.
+pub fn linkable_sources() -> Vec<(String, PathBuf)> {
+    let mut sources: Vec<(String, PathBuf)> = LINKABLE
+        .iter()
+        .map(|n| (n.to_string(), fixture(&format!("{n}/homeserver.yaml"))))
+        .collect();
+    for f in corpus() {
+        sources.push((f.file_stem().unwrap().to_string_lossy().into_owned(), f));
+    }
+    sources
+}
