@@ -8,6 +8,9 @@ use super::tree::Pos;
 pub enum ErrorKind {
     Syntax(String),
     MultipleDocuments,
+    /// A carriage return not followed by a line feed: YAML reads it as a line break, which
+    /// line-based editing would not.
+    LoneCarriageReturn,
     NotUtf8 {
         offset: usize,
     },
@@ -89,6 +92,10 @@ impl fmt::Display for ErrorKind {
             MultipleDocuments => write!(
                 f,
                 "more than one YAML document (`---`): the file must hold exactly one"
+            ),
+            LoneCarriageReturn => write!(
+                f,
+                "a carriage return without a line feed (an old Mac line end): convert the file's line ends to LF or CRLF first"
             ),
             NotUtf8 { offset } => write!(f, "not UTF-8 text (invalid byte at offset {offset})"),
             TooLarge { bytes, limit } => {

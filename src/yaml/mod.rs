@@ -86,6 +86,18 @@ impl Document {
     }
 
     pub fn parse(text: String, options: Options) -> Result<Document, YamlError> {
+        let bytes = text.as_bytes();
+        if let Some(offset) =
+            (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            return Err(YamlError::new(
+                ErrorKind::LoneCarriageReturn,
+                Pos { offset, line, col },
+            ));
+        }
         let parsed = tree::parse(&text)?;
         Ok(Document {
             text,

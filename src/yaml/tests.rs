@@ -282,3 +282,13 @@ fn deeper_white_space_lines_are_block_scalar_content() {
         "p: |\n  a\np2: true\n\n\n"
     );
 }
+
+#[test]
+fn a_lone_carriage_return_is_refused_with_its_place() {
+    // Found by the fuzzer: YAML breaks lines at a lone CR, line-based editing would not.
+    let e = Document::parse("a: 1\r\nb: [x]\rc: 2\n".into(), Options::PYYAML).unwrap_err();
+    assert_eq!(
+        (e.kind, e.line, e.col),
+        (ErrorKind::LoneCarriageReturn, 2, 7)
+    );
+}
