@@ -490,3 +490,27 @@ fn warns_about_conf_d_overrides() {
             "conf.d/auth.yaml sets `password_config`",
         ));
 }
+
+/// Colour: on with --color always, off with never, off when piped (auto), off with NO_COLOR.
+#[test]
+fn colour_follows_the_flag_the_terminal_and_no_color() {
+    let run = |color: &str, no_color: bool| {
+        let (dir, _) = scratch(&fixture("cloudron/homeserver.yaml"));
+        let mut c = mas_link();
+        c.env_remove("NO_COLOR");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        let out = c
+            .current_dir(dir.path())
+            .args(["--color", color, "synapse", "--synapse-config", "homeserver.yaml", "--dry-run", "--mas-config"])
+            .arg(fixture("mas/config.yaml"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().contains('\u{1b}')
+    };
+    assert!(run("always", false));
+    assert!(!run("never", false));
+    assert!(!run("auto", false), "piped output gets no colour");
+    assert!(!run("auto", true));
+}
