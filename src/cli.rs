@@ -311,26 +311,26 @@ fn load_mas(path: &Path) -> Result<(MasConfig, String)> {
     Ok((config, text))
 }
 
-fn mas_secret(path: &Path) -> Result<String> {
+/// What MAS's config says of the pairing: its secret, public URL and homeserver, read once.
+fn mas_bundle(path: &Path) -> Result<mas::Bundle> {
     let (config, text) = load_mas(path)?;
-    mas::shared_secret(&config, &text, Path::new(".")).map_err(|e| match e {
+    let secret = mas::shared_secret(&config, &text, Path::new(".")).map_err(|e| match e {
         mas::MasError::SecretFile { .. } => anyhow!("{}: {e}", path.display()),
         e => anyhow!("{}:{e}", path.display()),
+    })?;
+    Ok(mas::Bundle {
+        endpoint: config.http.and_then(|h| h.public_base),
+        homeserver: config.matrix.and_then(|m| m.homeserver),
+        secret,
     })
 }
 
 fn cmd_secret(a: &SecretArgs, out: &mut Out) -> Result<u8> {
-    let secret = mas_secret(&a.mas_config)?;
+    let bundle = mas_bundle(&a.mas_config)?;
     if a.bundle {
-        let (config, _) = load_mas(&a.mas_config)?;
-        let bundle = mas::Bundle {
-            endpoint: config.http.and_then(|h| h.public_base),
-            homeserver: config.matrix.and_then(|m| m.homeserver),
-            secret,
-        };
         writeln!(out.out, "{}", bundle.to_line())?;
     } else {
-        writeln!(out.out, "{secret}")?;
+        writeln!(out.out, "{}", bundle.secret)?;
     }
     Ok(0)
 }
@@ -385,7 +385,7 @@ fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<mas::
         ..Default::default()
     };
     if let Some(p) = &a.mas_config {
-        return Ok(bare(mas_secret(p)?));
+        return mas_bundle(p);
     }
     if let Some(p) = &a.secret_file {
         return Ok(bare(read_trimmed(p)?));
@@ -421,22 +421,15 @@ fn resolve_secret(a: &SynapseArgs, hs: &Document, out: &mut Out) -> Result<mas::
     )
 }
 
+/// The endpoint: --endpoint, MAS_ENDPOINT, or what the MAS side says (its config or bundle).
 fn resolve_endpoint(a: &SynapseArgs, bundle: &mas::Bundle) -> Result<String> {
     let env = std::env::var("MAS_ENDPOINT").ok().filter(|s| !s.is_empty());
     let endpoint = match (a.endpoint.clone(), env, bundle.endpoint.clone()) {
         (Some(e), _, _) | (None, Some(e), _) | (None, None, Some(e)) => e,
-        (None, None, None) => {
-            let from_mas = match &a.mas_config {
-                Some(p) => load_mas(p)?.0.http.and_then(|h| h.public_base),
-                None => None,
-            };
-            from_mas.ok_or_else(|| {
-                anyhow!(
-                    "no MAS endpoint: pass --endpoint URL (where Synapse reaches MAS), set \
-                     MAS_ENDPOINT, or give --mas-config with http.public_base"
-                )
-            })?
-        }
+        (None, None, None) => bail!(
+            "no MAS endpoint: pass --endpoint URL (where Synapse reaches MAS), set \
+             MAS_ENDPOINT, or give --mas-config with http.public_base"
+        ),
     };
     synapse::validate_endpoint(&endpoint).map_err(|e| anyhow!("--endpoint: {e}"))?;
     Ok(endpoint)

@@ -503,7 +503,15 @@ fn colour_follows_the_flag_the_terminal_and_no_color() {
         }
         let out = c
             .current_dir(dir.path())
-            .args(["--color", color, "synapse", "--synapse-config", "homeserver.yaml", "--dry-run", "--mas-config"])
+            .args([
+                "--color",
+                color,
+                "synapse",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--dry-run",
+                "--mas-config",
+            ])
             .arg(fixture("mas/config.yaml"))
             .output()
             .unwrap();
