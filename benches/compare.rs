@@ -1,7 +1,8 @@
 //! `mas-link synapse --yes` against a ruamel.yaml round-trip script making the same five
 //! edits (benches/ruamel_edit.py) and against `cp` of the same file (the floor), on the
-//! 2,865-line sample and generated files of 1k, 10k and 100k lines: medians, ratios, peak
-//! memory (GNU time's maximum resident set), and time per line to show linear growth.
+//! 2,865-line sample and generated files of 1k, 10k and 100k lines in two shapes (the sample's,
+//! and dense): medians, ratios, peak memory (GNU time's maximum resident set), and time per
+//! line to show linear growth.
 //!
 //! Run: `MAS_LINK_RUAMEL_PYTHON=path/to/python cargo bench --bench compare`
 //! (a Python with ruamel.yaml; without it the ruamel column is skipped).
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{generated, median, repo};
+use common::{Shape, generated, median, repo};
 
 /// Runs `cmd` `runs` times on fresh copies of `src`; returns the median wall time, and the
 /// peak RSS (KiB) from one more run under GNU time (kept apart so that it adds nothing to the
@@ -73,10 +74,12 @@ fn main() {
         "sample 1.60".to_string(),
         repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml"),
     )];
-    for lines in [1_000, 10_000, 100_000] {
-        let p = dir.path().join(format!("gen-{lines}.yaml"));
-        std::fs::write(&p, generated(lines)).unwrap();
-        inputs.push((format!("generated {}k", lines / 1000), p));
+    for (shape, tag) in [(Shape::Sample, "sample-shape"), (Shape::Dense, "dense")] {
+        for lines in [1_000, 10_000, 100_000] {
+            let p = dir.path().join(format!("gen-{tag}-{lines}.yaml"));
+            std::fs::write(&p, generated(lines, shape)).unwrap();
+            inputs.push((format!("{tag} {}k", lines / 1000), p));
+        }
     }
     let mas_link = |f: &Path| {
         let mut c = Command::new(bin);
@@ -98,7 +101,7 @@ fn main() {
         c
     };
     println!(
-        "{:<14} {:>7} | {:>10} {:>8} | {:>10} {:>8} {:>8} | {:>8} {:>8} | {:>10}",
+        "{:<18} {:>7} | {:>10} {:>8} | {:>10} {:>8} {:>8} | {:>8} {:>8} | {:>10}",
         "file", "lines", "mas-link", "RSS", "ruamel", "RSS", "ratio", "cp", "ratio", "µs/line"
     );
     for (name, path) in &inputs {
@@ -141,7 +144,7 @@ fn main() {
             None => ("-".into(), "-".into(), "-".into()),
         };
         println!(
-            "{name:<14} {lines:>7} | {:>7.2} ms {:>7.1}M | {ruamel:>10} {ruamel_rss:>8} {ratio:>8} | {:>5.2} ms {:>7.1}x | {:>10.3}",
+            "{name:<18} {lines:>7} | {:>7.2} ms {:>7.1}M | {ruamel:>10} {ruamel_rss:>8} {ratio:>8} | {:>5.2} ms {:>7.1}x | {:>10.3}",
             ms(ours),
             our_rss as f64 / 1024.0,
             ms(floor),

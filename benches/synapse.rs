@@ -1,6 +1,8 @@
 //! Times `mas-link synapse --yes` end to end (process start, read, plan, diff, backup, atomic
-//! write) on the 2,865-line Synapse 1.60 sample and on a generated 100,000-line file, and
-//! reports the medians and the peak resident memory of the child processes.
+//! write) on the 2,865-line Synapse 1.60 sample and on generated 100,000-line files (in the
+//! sample's shape, and dense: every line a setting), and reports the medians and the peak
+//! resident memory of the child processes (a running maximum, so each row covers the rows
+//! above it; the larger files come last).
 //!
 //! Run: `cargo bench --bench synapse`
 
@@ -10,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{generated, median, repo};
+use common::{Shape, generated, median, repo};
 
 fn peak_children_rss_kib() -> i64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
@@ -59,7 +61,7 @@ fn time_link(name: &str, source: &Path, runs: usize) -> Duration {
     let lines = original.iter().filter(|&&b| b == b'\n').count();
     let m = median(times.clone());
     println!(
-        "{name:<34} {lines:>7} lines  median {:>8.2} ms  min {:>8.2} ms  ({runs} runs)  peak RSS so far {:.1} MiB",
+        "{name:<36} {lines:>7} lines  median {:>8.2} ms  min {:>8.2} ms  ({runs} runs)  peak RSS so far {:.1} MiB",
         m.as_secs_f64() * 1e3,
         times.iter().min().unwrap().as_secs_f64() * 1e3,
         peak_children_rss_kib() as f64 / 1024.0
@@ -72,9 +74,12 @@ fn main() {
     let runs = |n: usize| if quick { 1 } else { n };
     let sample = repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml");
     let big_dir = tempfile::tempdir().unwrap();
-    let big = big_dir.path().join("generated-100k.yaml");
-    std::fs::write(&big, generated(100_000)).unwrap();
+    let like_sample = big_dir.path().join("generated-100k-sample-shape.yaml");
+    std::fs::write(&like_sample, generated(100_000, Shape::Sample)).unwrap();
+    let dense = big_dir.path().join("generated-100k-dense.yaml");
+    std::fs::write(&dense, generated(100_000, Shape::Dense)).unwrap();
     println!("mas-link synapse --yes, wall time per process (includes start-up, backup, fsync):");
     time_link("synapse-1.60-sample-deployed.yaml", &sample, runs(51));
-    time_link("generated 100k", &big, runs(21));
+    time_link("generated 100k, sample's shape", &like_sample, runs(21));
+    time_link("generated 100k, dense", &dense, runs(11));
 }

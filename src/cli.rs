@@ -359,9 +359,8 @@ fn lock_for(w: &WriteArgs, path: &Path, what: &str) -> Result<Option<write::Lock
 
 /// Loads a YAML file for editing, with errors naming it.
 fn load_yaml(path: &Path, options: Options) -> Result<(Loaded, Document)> {
-    let loaded = Loaded::read(path)?;
-    let doc = Document::from_bytes(&loaded.bytes, options)
-        .map_err(|e| anyhow!("{}:{e}", path.display()))?;
+    let (loaded, bytes) = Loaded::read(path)?;
+    let doc = Document::from_vec(bytes, options).map_err(|e| anyhow!("{}:{e}", path.display()))?;
     Ok((loaded, doc))
 }
 
@@ -575,7 +574,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
     // Untouched since `synapse` wrote it: its backup is the file as it was.
     let restorable_backup = record.as_ref().and_then(|r| {
         let backup = r.backup.as_ref()?;
-        (record::fnv1a64(&loaded.bytes) == r.written_fnv1a64).then_some(())?;
+        (record::fnv1a64(doc.text().as_bytes()) == r.written_fnv1a64).then_some(())?;
         let bytes = std::fs::read(backup).ok()?;
         let old = Document::from_bytes(&bytes, Options::PYYAML).ok()?;
         let (findings, _) = synapse::findings(&old, Path::new("."));
@@ -1055,8 +1054,10 @@ fn write_proposal(p: &Proposal, w: &WriteArgs) -> Result<Written> {
     if let Some((f, secret)) = p.secret_file {
         write::write_secret_file(f, secret)?;
     }
+    // `before` is the file as read: the bytes to back up, and to find unchanged at the write.
     Ok(write::replace(
         p.loaded,
+        p.before.text().as_bytes(),
         p.after.text().as_bytes(),
         !w.no_backup,
     )?)

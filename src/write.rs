@@ -38,16 +38,16 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     }
 }
 
-/// A file as read: the path given, the file it resolves to, and its bytes.
+/// A file as read: the path given and the file it resolves to.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub path: PathBuf,
     pub target: PathBuf,
-    pub bytes: Vec<u8>,
 }
 
 impl Loaded {
-    pub fn read(path: &Path) -> Result<Loaded, WriteError> {
+    /// Reads the file behind `path` (refusing one over the size limit before reading it).
+    pub fn read(path: &Path) -> Result<(Loaded, Vec<u8>), WriteError> {
         let target = fs::canonicalize(path).map_err(io("reading", path))?;
         let size = fs::metadata(&target).map_err(io("reading", path))?.len();
         if size > crate::yaml::MAX_BYTES as u64 {
@@ -58,11 +58,11 @@ impl Loaded {
             });
         }
         let bytes = fs::read(&target).map_err(io("reading", path))?;
-        Ok(Loaded {
+        let loaded = Loaded {
             path: path.to_owned(),
             target,
-            bytes,
-        })
+        };
+        Ok((loaded, bytes))
     }
 }
 
@@ -210,13 +210,18 @@ fn sibling(target: &Path, suffix: &str) -> PathBuf {
     target.with_file_name(s)
 }
 
-/// Replaces the loaded file's target with `new`, keeping its owner and mode, after writing a
-/// timestamped backup of the old bytes beside it (unless `backup` is false).
-pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, WriteError> {
+/// Replaces the loaded file's target, read as `old`, with `new`, keeping its owner and mode,
+/// after writing a timestamped backup of `old` beside it (unless `backup` is false).
+pub fn replace(
+    loaded: &Loaded,
+    old: &[u8],
+    new: &[u8],
+    backup: bool,
+) -> Result<Written, WriteError> {
     let target = &loaded.target;
     let unchanged = || -> Result<(), WriteError> {
         let now = fs::read(target).map_err(io("reading", target))?;
-        if now != loaded.bytes {
+        if now != old {
             return Err(WriteError::Changed {
                 path: loaded.path.clone(),
             });
@@ -240,7 +245,7 @@ pub fn replace(loaded: &Loaded, new: &[u8], backup: bool) -> Result<Written, Wri
         // Written under a temporary name first: a backup is whole or absent, never partial.
         let partial = tmp_name(target, "bak");
         let _ = fs::remove_file(&partial);
-        create_with(&partial, &loaded.bytes, mode, owner)?;
+        create_with(&partial, old, mode, owner)?;
         // A hard link never replaces an existing file; then the temporary name goes.
         let linked = fs::hard_link(&partial, &path);
         let _ = fs::remove_file(&partial);
@@ -334,8 +339,8 @@ mod tests {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
         let link = dir.path().join("link.yaml");
         std::os::unix::fs::symlink(&p, &link).unwrap();
-        let loaded = Loaded::read(&link).unwrap();
-        let w = replace(&loaded, b"new", true).unwrap();
+        let (loaded, old) = Loaded::read(&link).unwrap();
+        let w = replace(&loaded, &old, b"new", true).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert!(
             fs::symlink_metadata(&link)
@@ -355,10 +360,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("hs.yaml");
         fs::write(&p, "old").unwrap();
-        let loaded = Loaded::read(&p).unwrap();
+        let (loaded, old) = Loaded::read(&p).unwrap();
         fs::write(&p, "other").unwrap();
         assert!(matches!(
-            replace(&loaded, b"new", true),
+            replace(&loaded, &old, b"new", true),
             Err(WriteError::Changed { .. })
         ));
         assert_eq!(fs::read(&p).unwrap(), b"other");

@@ -8,24 +8,69 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A homeserver.yaml of about `lines` lines: the generated default plus documented sections.
-pub fn generated(lines: usize) -> String {
-    let mut out =
-        std::fs::read_to_string(repo().join("fixtures/generated-1.163/homeserver.yaml")).unwrap();
-    out.push('\n');
-    let mut n = 0;
-    let mut count = out.lines().count();
-    while count < lines {
-        let section = format!(
-            "\n# Section {n}: settings for module {n}.\n# Uncomment to change the default.\n#\n\
-             module_{n}:\n  enabled: true\n  name: \"module-{n}\"\n  # limit: 10\n  options:\n    \
-             retries: 3\n    hosts:\n      - a{n}.example.org\n      - b{n}.example.org\n"
-        );
-        count += section.lines().count();
-        out.push_str(&section);
-        n += 1;
+/// How a generated file is made.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// Like real homeserver.yaml files: the Synapse 1.60 sample (about 87% comments) repeated,
+    /// each copy's top-level keys renamed so that every copy adds settings.
+    Sample,
+    /// Every line a setting: small documented sections of nested mappings and lists, the
+    /// hardest case for the engine.
+    Dense,
+}
+
+/// A homeserver.yaml of about `lines` lines in the given shape.
+pub fn generated(lines: usize, shape: Shape) -> String {
+    match shape {
+        Shape::Sample => {
+            let sample = std::fs::read_to_string(
+                repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml"),
+            )
+            .unwrap();
+            let mut out = sample.clone();
+            let mut n = 1;
+            while out.lines().count() < lines {
+                for line in sample.lines() {
+                    // `key:` at the start of a line is a top-level key: give this copy its own.
+                    match line.split_once(':') {
+                        Some((k, rest))
+                            if !k.is_empty()
+                                && k.chars().all(|c| {
+                                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
+                                }) =>
+                        {
+                            out.push_str(&format!("{k}_{n}:{rest}\n"));
+                        }
+                        _ => {
+                            out.push_str(line);
+                            out.push('\n');
+                        }
+                    }
+                }
+                n += 1;
+            }
+            out
+        }
+        Shape::Dense => {
+            let mut out =
+                std::fs::read_to_string(repo().join("fixtures/generated-1.163/homeserver.yaml"))
+                    .unwrap();
+            out.push('\n');
+            let mut n = 0;
+            let mut count = out.lines().count();
+            while count < lines {
+                let section = format!(
+                    "\n# Section {n}: settings for module {n}.\n# Uncomment to change the default.\n#\n\
+                     module_{n}:\n  enabled: true\n  name: \"module-{n}\"\n  # limit: 10\n  options:\n    \
+                     retries: 3\n    hosts:\n      - a{n}.example.org\n      - b{n}.example.org\n"
+                );
+                count += section.lines().count();
+                out.push_str(&section);
+                n += 1;
+            }
+            out
+        }
     }
-    out
 }
 
 pub fn median(mut v: Vec<Duration>) -> Duration {

@@ -61,6 +61,11 @@ pub struct Document {
 impl Document {
     /// Parses UTF-8 bytes (a leading byte-order mark is kept as part of the text).
     pub fn from_bytes(bytes: &[u8], options: Options) -> Result<Document, YamlError> {
+        Document::from_vec(bytes.to_vec(), options)
+    }
+
+    /// Like [`Document::from_bytes`], without copying the bytes.
+    pub fn from_vec(bytes: Vec<u8>, options: Options) -> Result<Document, YamlError> {
         if bytes.len() > MAX_BYTES {
             return Err(YamlError::new(
                 ErrorKind::TooLarge {
@@ -70,8 +75,9 @@ impl Document {
                 Pos::default(),
             ));
         }
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            let offset = e.valid_up_to();
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let offset = e.utf8_error().valid_up_to();
             let before = &bytes[..offset];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
             let col = offset
@@ -82,7 +88,7 @@ impl Document {
                 + 1;
             YamlError::new(ErrorKind::NotUtf8 { offset }, Pos { offset, line, col })
         })?;
-        Document::parse(text.to_owned(), options)
+        Document::parse(text, options)
     }
 
     pub fn parse(text: String, options: Options) -> Result<Document, YamlError> {
