@@ -10,6 +10,11 @@ fn committed_fuzz_seeds_pass() {
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
+        // MAS_LINK_SEED=NAME replays one seed alone.
+        if std::env::var("MAS_LINK_SEED").is_ok_and(|only| !path.ends_with(&only)) {
+            n += 1;
+            continue;
+        }
         check(&std::fs::read(&path).unwrap());
         n += 1;
     }

@@ -484,6 +484,14 @@ impl Document {
         }
         if let Kind::Mapping { entries, .. } = &node.kind {
             for (k, _) in entries {
+                // `? key` (YAML's explicit key): its lines do not follow the usual layout.
+                let before = self.text[..k.start().offset].trim_end_matches([' ', '\t']);
+                if before.ends_with('?') {
+                    return Err(YamlError::new(
+                        ErrorKind::ComplexKey { path: p() },
+                        k.start(),
+                    ));
+                }
                 match k.scalar() {
                     None => {
                         return Err(YamlError::new(
@@ -718,11 +726,11 @@ impl Document {
             return;
         };
         let depth = usize::MAX / 2;
-        let end = |i: usize| content_end(&self.text, &entries[i].1);
+        let end = |i: usize| entry_end(&self.text, &entries[i].0, &entries[i].1);
         if !flow {
             for &i in indices {
                 let (k, v) = &entries[i];
-                let after = line_after(&self.text, content_end(&self.text, v).max(k.end()));
+                let after = line_after(&self.text, entry_end(&self.text, k, v));
                 // A byte-order mark stays, even when the first line goes.
                 let bom = if self.text.starts_with('\u{feff}') {
                     3
@@ -805,8 +813,8 @@ impl Document {
                             map.start().offset + 1,
                             g.tree.flow(),
                         ),
-                        Some((_, v)) => {
-                            let at = content_end(&self.text, v);
+                        Some((k, v)) => {
+                            let at = entry_end(&self.text, k, v);
                             push(at, at, format!(", {}", g.tree.flow()));
                         }
                     }
@@ -960,6 +968,21 @@ fn is_null(v: &str, style: Style, schema: Schema) -> bool {
     resolve_scalar(v, style, None, schema) == Value::Null
 }
 
+/// Where an entry's text ends: after its colon when the value is absent (the parser places
+/// an absent value at the colon), else where the value's text ends.
+fn entry_end(text: &str, k: &Node, v: &Node) -> usize {
+    if v.is_absent() {
+        let rest = &text[k.end()..];
+        let at = k.end() + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+        return if text[at..].starts_with(':') {
+            at + 1
+        } else {
+            k.end()
+        };
+    }
+    content_end(text, v).max(k.end())
+}
+
 /// Where a node's own text ends: block scalars without their trailing blank lines, block
 /// collections at their last child's content.
 fn content_end(text: &str, n: &Node) -> usize {
@@ -973,7 +996,7 @@ fn content_end(text: &str, n: &Node) -> usize {
             entries,
         } => entries
             .last()
-            .map_or(n.end(), |(k, v)| content_end(text, v).max(k.end())),
+            .map_or(n.end(), |(k, v)| entry_end(text, k, v)),
         Kind::Sequence { flow: false, items } => {
             items.last().map_or(n.end(), |v| content_end(text, v))
         }

@@ -292,3 +292,27 @@ fn a_lone_carriage_return_is_refused_with_its_place() {
         (ErrorKind::LoneCarriageReturn, 2, 7)
     );
 }
+
+#[test]
+fn absent_values_in_flow_mappings_end_after_their_colon() {
+    // Found by the fuzzer: the parser places an absent value at the colon.
+    assert_eq!(
+        edit("f: {a: 1, b:}\n", &[Edit::set(&["f", "c"], t())]),
+        "f: {a: 1, b:, c: true}\n"
+    );
+    assert_eq!(
+        edit("f: {a: 1, b:}\n", &[Edit::remove(&["f", "b"])]),
+        "f: {a: 1}\n"
+    );
+    assert_eq!(
+        edit("f: {a:, b: 2}\n", &[Edit::remove(&["f", "a"])]),
+        "f: {b: 2}\n"
+    );
+}
+
+#[test]
+fn explicit_keys_are_refused() {
+    // Found by the fuzzer: `? key` lines follow another layout.
+    let e = err("p:\n ? k\n : v\n", &[Edit::set(&["p", "x"], t())]);
+    assert!(matches!(e.kind, ErrorKind::ComplexKey { .. }), "{e}");
+}
