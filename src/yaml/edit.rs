@@ -631,6 +631,13 @@ impl Document {
                 },
                 key.start(),
             )),
+            // `key: &anchor` with nothing after it: the value would go before the anchor.
+            Kind::Scalar { .. } if cur.is_absent() && cur.anchor != 0 => Err(YamlError::new(
+                ErrorKind::Alias {
+                    path: display_path(path),
+                },
+                key.start(),
+            )),
             Kind::Scalar { .. } if cur.is_absent() => {
                 let at = self.after_colon(key);
                 ops.push(Op {

@@ -316,3 +316,10 @@ fn explicit_keys_are_refused() {
     let e = err("p:\n ? k\n : v\n", &[Edit::set(&["p", "x"], t())]);
     assert!(matches!(e.kind, ErrorKind::ComplexKey { .. }), "{e}");
 }
+
+#[test]
+fn an_anchored_empty_value_is_refused() {
+    // Found by the fuzzer: `key: &a` with no value; the new value would go before the anchor.
+    let e = err("a: &x\nb: 1\n", &[Edit::set(&["a"], t())]);
+    assert!(matches!(e.kind, ErrorKind::Alias { .. }), "{e}");
+}
