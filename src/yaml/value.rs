@@ -249,6 +249,13 @@ fn all(s: &str, f: impl Fn(char) -> bool) -> bool {
     !s.is_empty() && s.chars().all(f)
 }
 
+/// One base-60 digit group: `[0-5]?[0-9]`.
+fn base60_digit(p: &str) -> bool {
+    (1..=2).contains(&p.len())
+        && all(p, |c| c.is_ascii_digit())
+        && (p.len() == 1 || p.as_bytes()[0] <= b'5')
+}
+
 /// `[1-9][0-9_]*(:[0-5]?[0-9])+`, the base-60 form PyYAML reads as a number.
 fn is_sexagesimal(body: &str, int_tail: impl Fn(&str) -> bool) -> bool {
     let mut parts = body.split(':');
@@ -258,12 +265,9 @@ fn is_sexagesimal(body: &str, int_tail: impl Fn(&str) -> bool) -> bool {
         return false;
     }
     let (last, middle) = rest.split_last().expect("non-empty");
-    let digit_part = |p: &&str| {
-        (1..=2).contains(&p.len())
-            && all(p, |c| c.is_ascii_digit())
-            && (p.len() == 1 || p.as_bytes()[0] <= b'5')
-    };
-    all(head, |c| c.is_ascii_digit() || c == '_') && middle.iter().all(digit_part) && int_tail(last)
+    all(head, |c| c.is_ascii_digit() || c == '_')
+        && middle.iter().all(|p| base60_digit(p))
+        && int_tail(last)
 }
 
 /// PyYAML's int resolver.
@@ -285,12 +289,7 @@ fn is_int_11(t: &str) -> bool {
         if all(b, |c| c.is_ascii_digit() || c == '_') {
             return true;
         }
-        let ok_tail = |p: &str| {
-            (1..=2).contains(&p.len())
-                && all(p, |c| c.is_ascii_digit())
-                && (p.len() == 1 || p.as_bytes()[0] <= b'5')
-        };
-        return is_sexagesimal(b, ok_tail);
+        return is_sexagesimal(b, base60_digit);
     }
     false
 }
@@ -317,10 +316,9 @@ fn is_float_11(t: &str) -> bool {
             .find(|c: char| !(c.is_ascii_digit() || c == '_'))
             .unwrap_or(rest.len());
         let (frac, exp) = rest.split_at(frac_end);
-        let _ = frac;
         if int_part.is_empty() {
             // `\.[0-9_]+` with no sign allowed before it.
-            return t == b && !rest[..frac_end].is_empty() && exp_ok(exp);
+            return t == b && !frac.is_empty() && exp_ok(exp);
         }
         if int_part.starts_with(|c: char| c.is_ascii_digit())
             && all(int_part, |c| c.is_ascii_digit() || c == '_')
@@ -329,12 +327,7 @@ fn is_float_11(t: &str) -> bool {
         }
         // Base 60 with a fraction: `[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*`.
         let frac_only = all(rest, |c| c.is_ascii_digit() || c == '_') || rest.is_empty();
-        return frac_only
-            && is_sexagesimal(int_part, |p| {
-                (1..=2).contains(&p.len())
-                    && all(p, |c| c.is_ascii_digit())
-                    && (p.len() == 1 || p.as_bytes()[0] <= b'5')
-            });
+        return frac_only && is_sexagesimal(int_part, base60_digit);
     }
     false
 }
