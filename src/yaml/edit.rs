@@ -483,6 +483,10 @@ impl Document {
             ));
         }
         if let Kind::Mapping { entries, .. } = &node.kind {
+            // New keys go after the last entry, whose end must be known.
+            if let Some((k, v)) = entries.last() {
+                self.check_end_known(k, v, path)?;
+            }
             for (k, _) in entries {
                 // `? key` (YAML's explicit key): its lines do not follow the usual layout.
                 let before = self.text[..k.start().offset].trim_end_matches([' ', '\t']);
@@ -505,6 +509,26 @@ impl Document {
                     _ => {}
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// An empty value that carries an anchor or a tag (`key: &a`, `key: !t`) has no span the
+    /// parser reports: where its text ends is unknown, so nothing is placed after it.
+    fn check_end_known(&self, k: &Node, v: &Node, path: &[String]) -> Result<(), YamlError> {
+        if v.is_absent() && (v.anchor != 0 || v.tag.is_some()) {
+            let mut full = path.to_vec();
+            full.push(k.scalar().map_or("?", |s| s.0).to_owned());
+            let kind = match &v.tag {
+                Some(tag) => ErrorKind::Tag {
+                    path: display_path(&full),
+                    tag: tag.to_string(),
+                },
+                None => ErrorKind::Alias {
+                    path: display_path(&full),
+                },
+            };
+            return Err(YamlError::new(kind, k.start()));
         }
         Ok(())
     }
@@ -703,6 +727,9 @@ impl Document {
             .collect();
         if found.is_empty() {
             return Err(not_found());
+        }
+        for &i in &found {
+            self.check_end_known(&entries[i].0, &entries[i].1, parents)?;
         }
         if !flow {
             for &i in &found {

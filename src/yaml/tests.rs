@@ -323,3 +323,20 @@ fn an_anchored_empty_value_is_refused() {
     let e = err("a: &x\nb: 1\n", &[Edit::set(&["a"], t())]);
     assert!(matches!(e.kind, ErrorKind::Alias { .. }), "{e}");
 }
+
+#[test]
+fn nothing_goes_after_an_empty_value_with_a_tag_or_anchor() {
+    // Found by the fuzzer: such a value has no reported span, so its end is unknown.
+    for src in ["a: 1\nb: !t\n", "a: 1\nb: &x\n", "a: 1\nb:\n  !t\n"] {
+        let e = err(src, &[Edit::set(&["c"], t())]);
+        assert!(
+            matches!(e.kind, ErrorKind::Tag { .. } | ErrorKind::Alias { .. }),
+            "{src}: {e}"
+        );
+        let e = err(src, &[Edit::remove(&["b"])]);
+        assert!(
+            matches!(e.kind, ErrorKind::Tag { .. } | ErrorKind::Alias { .. }),
+            "{src}: {e}"
+        );
+    }
+}
