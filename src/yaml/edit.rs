@@ -1047,12 +1047,26 @@ fn block_scalar_end(text: &str, start: usize, end: usize) -> usize {
     let header = header.split('#').next().unwrap_or("");
     let header_line_end = start + text[start..header_end].trim_end_matches(['\r', '\n']).len();
     if header.contains('+') {
-        return end.max(header_line_end);
+        // Kept trailing lines are content: the end is the last line break before the next
+        // token (the parser's end may be that token's start), not counting that break.
+        let at = if text[..end].ends_with('\n') {
+            end
+        } else {
+            line_start(text, end)
+        };
+        let at = at
+            - if text[..at].ends_with("\r\n") {
+                2
+            } else {
+                usize::from(text[..at].ends_with('\n'))
+            };
+        return at.max(header_line_end);
     }
     let body = &text[header_end..end];
     let lines: Vec<&str> = body.split_inclusive('\n').collect();
     let width = |l: &str| l.len() - l.trim_start_matches(' ').len();
-    let blank = |l: &str| l.trim_matches([' ', '\t', '\r', '\n']).is_empty();
+    // Only spaces indent a block scalar: a tab after them is content.
+    let blank = |l: &str| l.trim_matches([' ', '\r', '\n']).is_empty();
     let indent = header
         .chars()
         .find(|c| c.is_ascii_digit() && *c != '0')

@@ -340,3 +340,17 @@ fn nothing_goes_after_an_empty_value_with_a_tag_or_anchor() {
         );
     }
 }
+
+#[test]
+fn kept_block_scalars_end_before_the_next_key() {
+    // Found by the fuzzer: `|+` keeps its trailing lines; the next key is not part of it.
+    assert_eq!(
+        edit("e:\n a: |+\n  x\n\nb: 1\n", &[Edit::set(&["e", "k"], t())]),
+        "e:\n a: |+\n  x\n\n k: true\nb: 1\n"
+    );
+    // Tabs after the indentation are content.
+    assert_eq!(
+        edit("d: |\n \t\t", &[Edit::set(&["k"], t())]),
+        "d: |\n \t\t\nk: true"
+    );
+}
