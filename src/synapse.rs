@@ -834,6 +834,13 @@ mod tests {
         Document::parse(s.into(), Options::PYYAML).unwrap()
     }
 
+    fn paths(plan: &Plan) -> Vec<String> {
+        plan.changes
+            .iter()
+            .map(|c| c.edit.path().join("."))
+            .collect()
+    }
+
     fn opts() -> LinkOptions {
         LinkOptions {
             endpoint: "http://mas:8080/".into(),
@@ -845,11 +852,7 @@ mod tests {
     fn plans_every_part_of_the_link() {
         let d = doc("server_name: x\n");
         let plan = plan_link(&d, &opts()).unwrap();
-        let paths: Vec<String> = plan
-            .changes
-            .iter()
-            .map(|c| c.edit.path().join("."))
-            .collect();
+        let paths = paths(&plan);
         assert_eq!(
             paths,
             [
@@ -869,11 +872,7 @@ mod tests {
     fn registration_reads_like_strtobool_and_password_like_python() {
         let d = doc("enable_registration: \"false\"\npassword_config: {enabled: \"false\"}\n");
         let plan = plan_link(&d, &opts()).unwrap();
-        let paths: Vec<String> = plan
-            .changes
-            .iter()
-            .map(|c| c.edit.path().join("."))
-            .collect();
+        let paths = paths(&plan);
         assert!(!paths.contains(&"enable_registration".to_string()));
         assert!(paths.contains(&"password_config.enabled".to_string()));
     }
