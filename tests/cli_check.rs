@@ -308,16 +308,7 @@ fn unreadable_or_unparseable_files_exit_2() {
 fn check_passes_what_synapse_writes() {
     for name in LINKABLE {
         let (dir, _) = scratch(&fixture(&format!("{name}/homeserver.yaml")));
-        mas_link()
-            .current_dir(dir.path())
-            .args([
-                "synapse",
-                "--synapse-config",
-                "homeserver.yaml",
-                "--yes",
-                "--mas-config",
-            ])
-            .arg(fixture("mas/config.yaml"))
+        link_with_mas_fixture(dir.path(), &["--yes"])
             .assert()
             .success();
         let out = mas_link()

@@ -329,16 +329,7 @@ fn link_unlink_link_round_trips() {
             let (dir, hs) = scratch(&fixture(&format!("{name}/homeserver.yaml")));
             let original = meaning(&hs, Options::PYYAML);
             let link = || {
-                mas_link()
-                    .current_dir(dir.path())
-                    .args([
-                        "synapse",
-                        "--synapse-config",
-                        "homeserver.yaml",
-                        "--yes",
-                        "--mas-config",
-                    ])
-                    .arg(fixture("mas/config.yaml"))
+                link_with_mas_fixture(dir.path(), &["--yes"])
                     .assert()
                     .success();
             };

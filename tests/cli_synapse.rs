@@ -9,16 +9,7 @@ use common::*;
 use predicates::prelude::*;
 
 fn link_dry_run(dir: &std::path::Path) -> String {
-    let out = mas_link()
-        .current_dir(dir)
-        .args([
-            "synapse",
-            "--synapse-config",
-            "homeserver.yaml",
-            "--dry-run",
-            "--mas-config",
-        ])
-        .arg(fixture("mas/config.yaml"))
+    let out = link_with_mas_fixture(dir, &["--dry-run"])
         .assert()
         .success();
     String::from_utf8(out.get_output().stdout.clone()).unwrap()
@@ -360,16 +351,7 @@ fn secret_sources_are_exclusive_and_required() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no secret given"));
-    mas_link()
-        .current_dir(dir.path())
-        .args([
-            "synapse",
-            "--synapse-config",
-            "homeserver.yaml",
-            "--yes",
-            "--mas-config",
-        ])
-        .arg(fixture("mas/config.yaml"))
+    link_with_mas_fixture(dir.path(), &["--yes"])
         .env("MAS_SECRET", "x")
         .assert()
         .code(2)
@@ -474,16 +456,7 @@ fn warns_about_conf_d_overrides() {
         "password_config:\n  enabled: true\n",
     )
     .unwrap();
-    mas_link()
-        .current_dir(dir.path())
-        .args([
-            "synapse",
-            "--synapse-config",
-            "homeserver.yaml",
-            "--dry-run",
-            "--mas-config",
-        ])
-        .arg(fixture("mas/config.yaml"))
+    link_with_mas_fixture(dir.path(), &["--dry-run"])
         .assert()
         .success()
         .stderr(predicate::str::contains(

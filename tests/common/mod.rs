@@ -100,3 +100,19 @@ pub fn linkable_sources() -> Vec<(String, PathBuf)> {
     }
     sources
 }
+
+/// `mas-link synapse` on `homeserver.yaml` in `dir`, with the MAS fixture as the secret's
+/// source, plus `extra` flags.
+pub fn link_with_mas_fixture(dir: &Path, extra: &[&str]) -> Command {
+    let mut c = mas_link();
+    c.current_dir(dir)
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-config",
+        ])
+        .arg(fixture("mas/config.yaml"))
+        .args(extra);
+    c
+}
