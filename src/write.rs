@@ -210,8 +210,64 @@ fn sibling(target: &Path, suffix: &str) -> PathBuf {
     target.with_file_name(s)
 }
 
+/// A backup name beside `target` that does not exist yet: `NAME.YYYYMMDDTHHMMSSZ.bak`, with
+/// `-N` added when a run in the same second left one.
+fn backup_name(target: &Path) -> PathBuf {
+    let now = stamp(SystemTime::now());
+    let mut path = sibling(target, &format!(".{now}.bak"));
+    let mut n = 1;
+    while fs::symlink_metadata(&path).is_ok() {
+        path = sibling(target, &format!(".{now}-{n}.bak"));
+        n += 1;
+    }
+    path
+}
+
+/// Makes `path` a backup of `target`, which must still hold `old`. The backup is a second name
+/// for the file as read: the replacement is a new file renamed over `target`, so the old one
+/// lives on under the backup's name, whole, with its owner and mode, and with no bytes copied
+/// or synced. A file that has other names (whose next in-place edit would change the backup
+/// too), or a file system without hard links, gets a copy instead, written under a temporary
+/// name first so that a backup is whole or absent, never partial.
+fn make_backup(
+    target: &Path,
+    path: &Path,
+    old: &[u8],
+    meta: &fs::Metadata,
+) -> Result<(), WriteError> {
+    if meta.nlink() == 1 && fs::hard_link(target, path).is_ok() {
+        // The name linked may no longer be the file read: compare what the backup holds.
+        match fs::read(path) {
+            Ok(held) if held == old => return Ok(()),
+            Ok(_) => {
+                let _ = fs::remove_file(path);
+                return Err(WriteError::Changed {
+                    path: target.to_owned(),
+                });
+            }
+            Err(e) => {
+                let _ = fs::remove_file(path);
+                return Err(io("reading", path)(e));
+            }
+        }
+    }
+    let partial = tmp_name(target, "bak");
+    let _ = fs::remove_file(&partial);
+    create_with(
+        &partial,
+        old,
+        meta.mode() & 0o7777,
+        (meta.uid(), meta.gid()),
+    )?;
+    // A hard link never replaces an existing file; then the temporary name goes.
+    let linked = fs::hard_link(&partial, path);
+    let _ = fs::remove_file(&partial);
+    linked.map_err(io("creating", path))
+}
+
 /// Replaces the loaded file's target, read as `old`, with `new`, keeping its owner and mode,
-/// after writing a timestamped backup of `old` beside it (unless `backup` is false).
+/// after making a timestamped backup of `old` beside it (unless `backup` is false). On any
+/// failure before the rename, the file is untouched and the backup this run made is removed.
 pub fn replace(
     loaded: &Loaded,
     old: &[u8],
@@ -219,58 +275,59 @@ pub fn replace(
     backup: bool,
 ) -> Result<Written, WriteError> {
     let target = &loaded.target;
+    let changed = || WriteError::Changed {
+        path: loaded.path.clone(),
+    };
     let unchanged = || -> Result<(), WriteError> {
         let now = fs::read(target).map_err(io("reading", target))?;
         if now != old {
-            return Err(WriteError::Changed {
-                path: loaded.path.clone(),
-            });
+            return Err(changed());
         }
         Ok(())
     };
     test_pause("start");
-    unchanged()?;
     let meta = fs::metadata(target).map_err(io("reading", target))?;
     let mode = meta.mode() & 0o7777;
     let owner = (meta.uid(), meta.gid());
 
     let backup_path = if backup {
-        let base = format!(".{}.bak", stamp(SystemTime::now()));
-        let mut path = sibling(target, &base);
-        let mut n = 1;
-        while path.exists() {
-            path = sibling(target, &format!(".{}-{n}.bak", stamp(SystemTime::now())));
-            n += 1;
-        }
-        // Written under a temporary name first: a backup is whole or absent, never partial.
-        let partial = tmp_name(target, "bak");
-        let _ = fs::remove_file(&partial);
-        create_with(&partial, old, mode, owner)?;
-        // A hard link never replaces an existing file; then the temporary name goes.
-        let linked = fs::hard_link(&partial, &path);
-        let _ = fs::remove_file(&partial);
-        linked.map_err(io("creating", &path))?;
+        let path = backup_name(target);
+        make_backup(target, &path, old, &meta).map_err(|e| match e {
+            WriteError::Changed { .. } => changed(),
+            e => e,
+        })?;
         test_pause("backup-written");
         Some(path)
     } else {
+        unchanged()?;
         None
+    };
+    let undo_backup = || {
+        if let Some(b) = &backup_path {
+            let _ = fs::remove_file(b);
+        }
     };
 
     let tmp = tmp_name(target, "new");
     let _ = fs::remove_file(&tmp);
-    create_with(&tmp, new, mode, owner)?;
+    if let Err(e) = create_with(&tmp, new, mode, owner) {
+        undo_backup();
+        return Err(e);
+    }
     test_pause("temp-written");
     if let Err(e) = unchanged() {
         let _ = fs::remove_file(&tmp);
+        undo_backup();
         return Err(e);
     }
-    fs::rename(&tmp, target).map_err(|e| {
+    if let Err(e) = fs::rename(&tmp, target) {
         let _ = fs::remove_file(&tmp);
-        io("replacing", target)(e)
-    })?;
+        undo_backup();
+        return Err(io("replacing", target)(e));
+    }
     test_pause("renamed");
     if let Some(dir) = target.parent() {
-        // The rename is durable only once the directory is synced.
+        // The rename (and the backup's name) are durable only once the directory is synced.
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(io("syncing", dir))?;
@@ -353,6 +410,38 @@ mod tests {
         assert_eq!(fs::metadata(&b).unwrap().mode() & 0o777, 0o640);
         assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn backup_is_the_old_file_itself_unless_it_has_other_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hs.yaml");
+        fs::write(&p, "old").unwrap();
+        let ino = fs::metadata(&p).unwrap().ino();
+        let (loaded, old) = Loaded::read(&p).unwrap();
+        let b = replace(&loaded, &old, b"new", true)
+            .unwrap()
+            .backup
+            .unwrap();
+        // No bytes copied: the backup is the inode that was read.
+        assert_eq!(fs::metadata(&b).unwrap().ino(), ino);
+        assert_eq!(fs::metadata(&b).unwrap().nlink(), 1);
+
+        // A file with a second name: the backup must not follow edits made through it.
+        let q = dir.path().join("other.yaml");
+        fs::hard_link(&p, &q).unwrap();
+        let (loaded, old) = Loaded::read(&p).unwrap();
+        let b = replace(&loaded, &old, b"newer", true)
+            .unwrap()
+            .backup
+            .unwrap();
+        assert_ne!(
+            fs::metadata(&b).unwrap().ino(),
+            fs::metadata(&q).unwrap().ino()
+        );
+        fs::write(&q, "edited through the other name").unwrap();
+        assert_eq!(fs::read(&b).unwrap(), b"new");
+        assert_eq!(fs::read(&p).unwrap(), b"newer");
     }
 
     #[test]
