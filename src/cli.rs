@@ -983,14 +983,14 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
         )?;
         return Ok((0, None));
     }
-    let (old_mask, new_mask) = if w.show_secrets {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            p.before.secret_spans(p.is_secret),
-            p.after.secret_spans(p.is_secret),
-        )
+    let mask = |doc: &Document, window: std::ops::Range<usize>| {
+        if w.show_secrets {
+            Vec::new()
+        } else {
+            doc.secret_spans(p.is_secret, window)
+        }
     };
+    let (old_mask, new_mask) = (|r| mask(p.before, r), |r| mask(p.after, r));
     let label = path.display().to_string();
     out.diff(&unified_diff(
         &Side {

@@ -47,14 +47,15 @@ impl Plan {
         before: &Document,
         is_secret: &dyn Fn(&[&str]) -> bool,
     ) -> Vec<ChangeReport> {
-        let spans = before.secret_spans(is_secret);
         self.changes
             .iter()
             .map(|c| {
                 let path = c.edit.path();
                 let keys: Vec<&str> = path.iter().map(String::as_str).collect();
                 let old = before.entry(&keys).map(|(_, v)| {
-                    crate::yaml::mask_range(before.text(), v.start().offset, v.end(), &spans)
+                    let (from, to) = (v.start().offset, v.end());
+                    let spans = before.secret_spans(is_secret, from..to);
+                    crate::yaml::mask_range(before.text(), from, to, &spans)
                 });
                 let new = match &c.edit {
                     Edit::Set { value, .. } if is_secret(&keys) => {
@@ -96,16 +97,22 @@ impl ChangeReport {
     }
 }
 
-/// One side of a diff: the text and the byte ranges to mask in it (sorted).
+/// One side of a diff: the text, and what to mask in it: given a byte range of the text, the
+/// sorted byte ranges to mask there.
 pub struct Side<'a> {
     pub text: &'a str,
-    pub masked: &'a [(usize, usize)],
+    pub masked: &'a dyn Fn(std::ops::Range<usize>) -> Vec<(usize, usize)>,
 }
 
-fn line_starts(text: &str) -> Vec<usize> {
+/// Lines of context around each change, as `diff -u` shows.
+const CONTEXT: usize = 3;
+
+/// Where each line of `text` starts, offset by `base`.
+fn line_starts(text: &str, base: usize) -> Vec<usize> {
     std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .filter(|&i| i < text.len())
+        .map(|i| i + base)
         .collect()
 }
 
@@ -117,38 +124,123 @@ fn hunk_range(start: usize, end: usize) -> String {
     }
 }
 
+/// The part of two texts that can differ, with `margin` lines around it: byte ranges
+/// `(start, old_end, new_end)` that begin and end on line boundaries, outside of which both
+/// texts are the same bytes. A small edit to a large file is then diffed over a few lines, not
+/// the whole file.
+fn differing_region(old: &str, new: &str, margin: usize) -> (usize, usize, usize) {
+    let (o, n) = (old.as_bytes(), new.as_bytes());
+    let prefix = o.iter().zip(n).take_while(|(a, b)| a == b).count();
+    let line_start = |t: &[u8], at: usize| {
+        t[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+    };
+    let next_line = |t: &[u8], at: usize| {
+        t[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(t.len(), |i| at + i + 1)
+    };
+    // Back to the start of the first differing line, then the margin before it.
+    let mut start = line_start(o, prefix);
+    let room = o.len().min(n.len()) - start;
+    let suffix = o
+        .iter()
+        .rev()
+        .zip(n.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    for _ in 0..margin {
+        if start == 0 {
+            break;
+        }
+        start = line_start(o, start - 1);
+    }
+    // On to the end of the last differing line, which must start a line in both texts: past a
+    // newline in the common part, or where both already do. Then the margin after it.
+    let (from, new_from) = (o.len() - suffix, n.len() - suffix);
+    let starts_line = |t: &[u8], at: usize| at == 0 || t[at - 1] == b'\n';
+    let mut end = if starts_line(o, from) && starts_line(n, new_from) {
+        from
+    } else {
+        next_line(o, from)
+    };
+    for _ in 0..margin {
+        end = next_line(o, end);
+    }
+    (start, end, end + n.len() - o.len())
+}
+
 /// A unified diff labelled with the file's name. Only the lines shown are masked, so a large
 /// file is never copied whole for display.
 pub fn unified_diff(old: &Side, new: &Side, label: &str) -> String {
-    let diff = TextDiff::from_lines(old.text, new.text);
-    let starts = [line_starts(old.text), line_starts(new.text)];
-    let line = |side: &Side, starts: &[usize], i: usize| {
-        let end = starts.get(i + 1).copied().unwrap_or(side.text.len());
-        crate::yaml::mask_range(side.text, starts[i], end, side.masked)
+    if old.text == new.text {
+        return String::new();
+    }
+    // Diff the differing region with a margin. The diff may slide a change through equal
+    // lines up to the region's edge; then the hunk's context there would be cut short, so the
+    // margin grows until the edges keep their context or the region is the whole file.
+    let mut margin = 2 * CONTEXT;
+    let (start, old_end, new_end, diff) = loop {
+        let (start, old_end, new_end) = differing_region(old.text, new.text, margin);
+        let diff = TextDiff::from_lines(&old.text[start..old_end], &new.text[start..new_end]);
+        let edge_ok = |op: Option<&similar::DiffOp>, at_file_edge: bool| {
+            at_file_edge
+                || matches!(op, Some(similar::DiffOp::Equal { len, .. }) if *len >= CONTEXT)
+        };
+        let ops = diff.ops();
+        if edge_ok(ops.first(), start == 0) && edge_ok(ops.last(), old_end == old.text.len()) {
+            break (start, old_end, new_end, diff);
+        }
+        margin *= 4;
+    };
+    let (old_part, new_part) = (&old.text[start..old_end], &new.text[start..new_end]);
+    let masks = [(old.masked)(start..old_end), (new.masked)(start..new_end)];
+    let first_line = old.text.as_bytes()[..start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    let starts = [line_starts(old_part, start), line_starts(new_part, start)];
+    let line = |side: usize, starts: &[usize], end: usize, i: usize| {
+        let to = starts.get(i + 1).copied().unwrap_or(end);
+        let text = if side == 0 { old.text } else { new.text };
+        crate::yaml::mask_range(text, starts[i], to, &masks[side])
     };
     let mut out = String::new();
-    for group in diff.grouped_ops(3) {
+    for group in diff.grouped_ops(CONTEXT) {
         if out.is_empty() {
             out.push_str(&format!("--- {label} (current)\n+++ {label} (planned)\n"));
         }
         let (first, last) = (&group[0], &group[group.len() - 1]);
         out.push_str(&format!(
             "@@ -{} +{} @@\n",
-            hunk_range(first.old_range().start, last.old_range().end),
-            hunk_range(first.new_range().start, last.new_range().end)
+            hunk_range(
+                first_line + first.old_range().start,
+                first_line + last.old_range().end
+            ),
+            hunk_range(
+                first_line + first.new_range().start,
+                first_line + last.new_range().end
+            )
         ));
         for op in &group {
             for change in diff.iter_changes(op) {
                 let (sign, text) = match change.tag() {
-                    ChangeTag::Delete => {
-                        ('-', line(old, &starts[0], change.old_index().unwrap_or(0)))
-                    }
-                    ChangeTag::Insert => {
-                        ('+', line(new, &starts[1], change.new_index().unwrap_or(0)))
-                    }
-                    ChangeTag::Equal => {
-                        (' ', line(old, &starts[0], change.old_index().unwrap_or(0)))
-                    }
+                    ChangeTag::Delete => (
+                        '-',
+                        line(0, &starts[0], old_end, change.old_index().unwrap_or(0)),
+                    ),
+                    ChangeTag::Insert => (
+                        '+',
+                        line(1, &starts[1], new_end, change.new_index().unwrap_or(0)),
+                    ),
+                    ChangeTag::Equal => (
+                        ' ',
+                        line(0, &starts[0], old_end, change.old_index().unwrap_or(0)),
+                    ),
                 };
                 out.push(sign);
                 out.push_str(&text);
@@ -164,6 +256,112 @@ pub fn unified_diff(old: &Side, new: &Side, label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Applies a unified diff made by [`unified_diff`] to `old`, checking every context and
+    /// removed line against it, and that each hunk has its full context unless it reaches an
+    /// end of the file.
+    fn apply_diff(old: &str, diff: &str) -> String {
+        let lines: Vec<&str> = old.split_inclusive('\n').collect();
+        let mut out = String::new();
+        let mut at = 0; // next old line to copy
+        let mut rows = diff.lines().skip(2).peekable();
+        while let Some(header) = rows.next() {
+            let nums: Vec<usize> = header
+                .trim_matches(|c| c == '@' || c == ' ')
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|t| !t.is_empty())
+                .map(|t| t.parse().unwrap())
+                .collect();
+            let from = if nums[0] == 0 { 0 } else { nums[0] - 1 };
+            // `-0,0`-style headers name the line before; a bare number is one line.
+            let from = if header.contains(&format!("-{},0 ", nums[0])) {
+                nums[0]
+            } else {
+                from
+            };
+            assert!(from >= at, "{diff}");
+            for l in &lines[at..from] {
+                out.push_str(l);
+            }
+            at = from;
+            let mut body: Vec<(char, String)> = Vec::new();
+            while let Some(row) = rows.peek() {
+                if row.starts_with("@@") {
+                    break;
+                }
+                let row = rows.next().unwrap();
+                if row.starts_with('\\') {
+                    let last = body.last_mut().unwrap();
+                    last.1.pop();
+                    continue;
+                }
+                let (sign, text) = row.split_at(1);
+                body.push((sign.chars().next().unwrap(), format!("{text}\n")));
+            }
+            let lead = body.iter().take_while(|(s, _)| *s == ' ').count();
+            let trail = body.iter().rev().take_while(|(s, _)| *s == ' ').count();
+            for (sign, text) in &body {
+                match sign {
+                    ' ' | '-' => {
+                        assert_eq!(lines[at], text, "{diff}");
+                        if *sign == ' ' {
+                            out.push_str(text);
+                        }
+                        at += 1;
+                    }
+                    _ => out.push_str(text),
+                }
+            }
+            assert!(
+                lead == CONTEXT || from == 0,
+                "short leading context:\n{diff}"
+            );
+            assert!(
+                trail == CONTEXT || at == lines.len(),
+                "short trailing context:\n{diff}"
+            );
+        }
+        for l in &lines[at..] {
+            out.push_str(l);
+        }
+        out
+    }
+
+    proptest! {
+        /// Files of short lines from a small alphabet (so lines repeat, as in YAML), a few
+        /// lines inserted, removed or changed: the diff of the differing region turns the old
+        /// text into the new one, and every hunk has its context.
+        #[test]
+        fn region_diff_equals_whole_diff(
+            lines in proptest::collection::vec("[ab]{0,2}", 0..40),
+            edits in proptest::collection::vec((0usize..45, 0u8..3, "[abc]{0,2}"), 0..4),
+            final_newline in any::<bool>(),
+        ) {
+            let mut new_lines = lines.clone();
+            for (at, what, text) in edits {
+                let at = at.min(new_lines.len());
+                match what {
+                    0 => new_lines.insert(at, text),
+                    1 if at < new_lines.len() => { new_lines.remove(at); }
+                    _ if at < new_lines.len() => new_lines[at] = text,
+                    _ => new_lines.push(text),
+                }
+            }
+            let join = |v: &[String]| {
+                let mut t = v.join("\n");
+                if final_newline && !t.is_empty() {
+                    t.push('\n');
+                }
+                t
+            };
+            let (old, new) = (join(&lines), join(&new_lines));
+            let none = |_| Vec::new();
+            let side = |text| Side { text, masked: &none };
+            let diff = unified_diff(&side(&old), &side(&new), "f");
+            prop_assert_eq!(apply_diff(&old, &diff), new);
+        }
+    }
 
     #[test]
     fn diff_masks_only_what_it_shows() {
@@ -172,11 +370,11 @@ mod tests {
         let d = unified_diff(
             &Side {
                 text: old,
-                masked: &[(13, 16)],
+                masked: &|_| vec![(13, 16)],
             },
             &Side {
                 text: new,
-                masked: &[(13, 16)],
+                masked: &|_| vec![(13, 16)],
             },
             "f",
         );
@@ -188,11 +386,11 @@ mod tests {
             unified_diff(
                 &Side {
                     text: old,
-                    masked: &[]
+                    masked: &|_| Vec::new()
                 },
                 &Side {
                     text: old,
-                    masked: &[]
+                    masked: &|_| Vec::new()
                 },
                 "f"
             ),

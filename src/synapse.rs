@@ -213,6 +213,9 @@ pub fn is_secret_key(path: &[&str]) -> bool {
     ]
     .iter()
     .any(|s| k.contains(s));
+    if !secretish {
+        return false;
+    }
     let harmless = [
         "_path", "_file", "lifetime", "timeout", "_enabled", "_dir", "_config",
     ]
@@ -220,7 +223,7 @@ pub fn is_secret_key(path: &[&str]) -> bool {
     .any(|s| k.ends_with(s))
         || k.starts_with("enable")
         || k.contains("require");
-    secretish && !harmless
+    !harmless
 }
 
 /// The admin token of a legacy `experimental_features.msc3861` block, which MAS may still

@@ -385,6 +385,8 @@ impl Document {
             }
             let got = value::to_value(new.root(), schema);
             if got == expected {
+                // Computed once: whoever reads the result's meaning next gets it for free.
+                let _ = new.value.set(got);
                 Ok(())
             } else {
                 Err(describe_difference(&expected, &got))
@@ -450,18 +452,23 @@ impl Document {
                 expected.len()
             ));
         }
-        for (key, (ek, ev)) in order.iter().zip(expected) {
-            if key != ek {
+        let mut meaning = Vec::with_capacity(order.len());
+        for (key, (ek, ev)) in order.into_iter().zip(expected) {
+            if key != *ek {
                 return Err(format!("top-level key {key:?} stands where {ek:?} should"));
             }
-            let got = value::node_value(&entries[last[key]].1, schema, &mut anchors);
+            let got = value::node_value(&entries[last[&key]].1, schema, &mut anchors);
             if got != *ev {
                 return Err(describe_difference(
                     &Value::Map(Map(vec![(ek.clone(), ev.clone())])),
-                    &Value::Map(Map(vec![(key.clone(), got)])),
+                    &Value::Map(Map(vec![(key, got)])),
                 ));
             }
+            meaning.push((key, got));
         }
+        // The whole meaning, as `Document::value` would compute it again (no aliases, no
+        // top-level merge here): keep it.
+        let _ = new.value.set(Value::Map(Map(meaning)));
         Ok(())
     }
 

@@ -179,12 +179,18 @@ impl Document {
         }
     }
 
-    /// The byte ranges of the scalar values that the predicate calls secret, in order.
-    pub fn secret_spans(&self, is_secret: &dyn Fn(&[&str]) -> bool) -> Vec<(usize, usize)> {
+    /// The byte ranges of the scalar values that the predicate calls secret and that reach
+    /// into `window` (a byte range of the text), in order. Only the nodes that overlap the
+    /// window are visited, so masking the few lines a diff shows costs little in a large file.
+    pub fn secret_spans(
+        &self,
+        is_secret: &dyn Fn(&[&str]) -> bool,
+        window: std::ops::Range<usize>,
+    ) -> Vec<(usize, usize)> {
         let mut spans = Vec::new();
         if let Some(root) = &self.root {
             let mut path = Vec::new();
-            collect_secret_spans(root, &mut path, is_secret, &mut spans);
+            collect_secret_spans(root, &mut path, is_secret, &window, &mut spans);
         }
         spans.sort();
         spans
@@ -196,7 +202,7 @@ impl Document {
             &self.text,
             0,
             self.text.len(),
-            &self.secret_spans(is_secret),
+            &self.secret_spans(is_secret, 0..self.text.len()),
         )
     }
 }
@@ -229,32 +235,42 @@ fn collect_secret_spans<'a>(
     node: &'a Node,
     path: &mut Vec<&'a str>,
     is_secret: &dyn Fn(&[&str]) -> bool,
+    window: &std::ops::Range<usize>,
     out: &mut Vec<(usize, usize)>,
 ) {
+    // A node outside the window holds nothing to mask there (an empty window touches the
+    // nodes at its place).
+    let outside = |from: usize, to: usize| to < window.start || from > window.end;
     match &node.kind {
         Kind::Mapping { entries, .. } => {
             for (k, v) in entries {
+                if outside(k.start().offset, v.end()) {
+                    continue;
+                }
                 let Some((key, _)) = k.scalar() else { continue };
                 path.push(key);
-                // A boolean or null is never the secret itself.
-                let hides_something = match &v.kind {
-                    Kind::Scalar { value, style } => !matches!(
-                        resolve_scalar(value, *style, v.tag(), Schema::Yaml11),
-                        Value::Null | Value::Bool(_)
-                    ),
-                    _ => false,
-                };
-                if is_secret(path) && hides_something {
+                let secret = is_secret(path)
+                    // A boolean or null is never the secret itself.
+                    && match &v.kind {
+                        Kind::Scalar { value, style } => !matches!(
+                            resolve_scalar(value, *style, v.tag(), Schema::Yaml11),
+                            Value::Null | Value::Bool(_)
+                        ),
+                        _ => false,
+                    };
+                if secret {
                     out.push((v.start().offset, v.end()));
                 } else {
-                    collect_secret_spans(v, path, is_secret, out);
+                    collect_secret_spans(v, path, is_secret, window, out);
                 }
                 path.pop();
             }
         }
         Kind::Sequence { items, .. } => {
             for item in items {
-                collect_secret_spans(item, path, is_secret, out);
+                if !outside(item.start().offset, item.end()) {
+                    collect_secret_spans(item, path, is_secret, window, out);
+                }
             }
         }
         _ => {}

@@ -139,10 +139,9 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
                 .collect(),
         ),
         Kind::Mapping { entries, .. } => {
-            let mut map = Map::default();
+            let mut map = Map(Vec::with_capacity(entries.len()));
             let mut merged = Vec::new();
-            // Where each key stands, so that large mappings build in linear time.
-            let mut index: HashMap<Value, usize> = HashMap::with_capacity(entries.len());
+            let mut index = KeyIndex::new(entries.len());
             for (k, v) in entries {
                 let key = node_value(k, schema, anchors);
                 let value = node_value(v, schema, anchors);
@@ -151,10 +150,10 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
                     && k.tag.is_none();
                 if is_merge {
                     merged.push(value);
-                } else if let Some(&i) = index.get(&key) {
+                } else if let Some(i) = index.find(&map, &key) {
                     map.0[i].1 = value;
                 } else {
-                    index.insert(key.clone(), map.0.len());
+                    index.add(&map, &key, map.0.len());
                     map.0.push((key, value));
                 }
             }
@@ -167,8 +166,8 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
                 for s in sources {
                     if let Value::Map(m) = s {
                         for (k, v) in m.0 {
-                            if !index.contains_key(&k) {
-                                index.insert(k.clone(), map.0.len());
+                            if index.find(&map, &k).is_none() {
+                                index.add(&map, &k, map.0.len());
                                 map.0.push((k, v));
                             }
                         }
@@ -182,6 +181,52 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
         anchors.insert(node.anchor, v.clone());
     }
     v
+}
+
+/// Where each key of a mapping being built stands. Most mappings are small: a scan of their
+/// entries is cheaper than hashing every key; large ones get a hash index, so that they still
+/// build in linear time.
+enum KeyIndex {
+    Scan,
+    Hashed(HashMap<Value, usize>),
+}
+
+impl KeyIndex {
+    const SCAN_MAX: usize = 16;
+
+    fn new(entries: usize) -> KeyIndex {
+        if entries <= Self::SCAN_MAX {
+            KeyIndex::Scan
+        } else {
+            KeyIndex::Hashed(HashMap::with_capacity(entries))
+        }
+    }
+
+    fn find(&self, map: &Map, key: &Value) -> Option<usize> {
+        match self {
+            KeyIndex::Scan => map.0.iter().position(|(k, _)| k == key),
+            KeyIndex::Hashed(h) => h.get(key).copied(),
+        }
+    }
+
+    /// Notes that `key` is about to be pushed to `map` at index `at`.
+    fn add(&mut self, map: &Map, key: &Value, at: usize) {
+        match self {
+            // A merge can grow a small mapping past the scan's size: index it from then on.
+            KeyIndex::Scan if at >= Self::SCAN_MAX => {
+                let mut h = HashMap::with_capacity(at * 2);
+                for (i, (k, _)) in map.0.iter().enumerate() {
+                    h.insert(k.clone(), i);
+                }
+                h.insert(key.clone(), at);
+                *self = KeyIndex::Hashed(h);
+            }
+            KeyIndex::Scan => {}
+            KeyIndex::Hashed(h) => {
+                h.insert(key.clone(), at);
+            }
+        }
+    }
 }
 
 /// The value of one scalar: quoted and block scalars are strings; plain ones are resolved.
@@ -463,5 +508,37 @@ mod tests {
         assert!(!Value::Int("-0_0".into()).truthy());
         assert!(Value::Int("1".into()).truthy());
         assert!(!Value::Null.truthy());
+    }
+
+    /// Mappings on both sides of the scan/hash threshold, with a duplicate key and a merge
+    /// that grows a small mapping past it: last duplicate wins, explicit keys beat merged ones.
+    #[test]
+    fn mapping_keys_resolve_alike_small_and_large() {
+        for n in [3, 16, 17, 40] {
+            let base: String = (0..n).map(|i| format!("  k{i}: {i}\n")).collect();
+            let src = format!("base: &b\n{base}  k0: last\nuse:\n  k1: mine\n  <<: *b\n  z: 1\n");
+            let doc = crate::yaml::Document::parse(src, crate::yaml::Options::PYYAML).unwrap();
+            let Value::Map(root) = doc.value() else {
+                panic!()
+            };
+            let Some(Value::Map(b)) = root.get("base") else {
+                panic!()
+            };
+            assert_eq!(b.0.len(), n, "{n}");
+            assert_eq!(b.get("k0"), Some(&Value::Str("last".into())), "{n}");
+            let Some(Value::Map(u)) = root.get("use") else {
+                panic!()
+            };
+            assert_eq!(u.0.len(), n + 1, "{n}");
+            assert_eq!(u.get("k1"), Some(&Value::Str("mine".into())), "{n}");
+            assert_eq!(u.get("k0"), Some(&Value::Str("last".into())), "{n}");
+            let keys: Vec<&Value> = u.0.iter().map(|(k, _)| k).collect();
+            assert_eq!(
+                keys.iter()
+                    .filter(|k| ***k == Value::Str("k1".into()))
+                    .count(),
+                1
+            );
+        }
     }
 }
