@@ -538,6 +538,18 @@ fn link_loaded(
         .as_ref()
         .filter(|p| std::fs::read_to_string(p).map_or(true, |s| s.trim() != secret));
     refuse_synapse_errors(&edited.document, path, secret_file.is_some(), false)?;
+    let earlier = record::load(&loaded.target);
+    let make_record = |backup: Option<&Path>| {
+        let record = record::Record {
+            format_version: record::FORMAT_VERSION,
+            written_fnv1a64: record::fnv1a64(edited.text().as_bytes()),
+            backup: backup
+                .map(Path::to_path_buf)
+                .or_else(|| earlier.as_ref().and_then(|r| r.backup.clone())),
+            changes: record::before_plan(&doc, &plan, earlier.as_ref()),
+        };
+        (record::path_for(&loaded.target), record::encode(&record))
+    };
     let proposal = Proposal {
         loaded: &loaded,
         before: &doc,
@@ -549,20 +561,13 @@ fn link_loaded(
         findings: synapse::findings(&edited.document, Path::new(".")).0,
         secret_file: secret_file.map(|p| (p.as_path(), secret.as_str())),
         next_step: "restart Synapse so that it reads the change; undo with `mas-link unlink`",
+        record: Some(&make_record),
     };
-    let (code, written) = show_and_write(out, &proposal, &a.write)?;
-    if let Some(w) = written {
-        let earlier = record::load(&loaded.target);
-        let record = record::Record {
-            format_version: record::FORMAT_VERSION,
-            written_fnv1a64: record::fnv1a64(edited.text().as_bytes()),
-            backup: w
-                .backup
-                .or_else(|| earlier.as_ref().and_then(|r| r.backup.clone())),
-            changes: record::before_plan(&doc, &plan, earlier.as_ref()),
-        };
-        record::save(&loaded.target, &record)?;
-    }
+    let (code, _) = show_and_write(out, &proposal, &a.write)?;
+    drop(proposal);
+    // The process ends next and the system takes its memory back at once; freeing both trees
+    // and their meanings node by node would be a tenth of a large file's run.
+    std::mem::forget((doc, edited));
     Ok(code)
 }
 
@@ -623,6 +628,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
         findings: synapse::findings(&after, Path::new(".")).0,
         secret_file: None,
         next_step: "restart Synapse; relink with `mas-link synapse`",
+        record: None,
     };
     let (code, written) = show_and_write(out, &proposal, &a.write)?;
     if written.is_some() {
@@ -716,6 +722,7 @@ pub(crate) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
         secret_file: None,
         next_step: "restart MAS; give Synapse the same secret with \
                     `mas-link secret | mas-link synapse --secret-stdin --yes`",
+        record: None,
     };
     Ok(show_and_write(out, &proposal, &a.write)?.0)
 }
@@ -920,6 +927,8 @@ struct Proposal<'a> {
     findings: Vec<check::Finding>,
     secret_file: Option<(&'a Path, &'a str)>,
     next_step: &'a str,
+    /// The record to keep beside the file when it is written.
+    record: Option<write::Sidecar<'a>>,
 }
 
 /// The JSON report of `synapse`, `mas` and `unlink` (see README), for Ansible's `changed_when`.
@@ -1060,5 +1069,6 @@ fn write_proposal(p: &Proposal, w: &WriteArgs) -> Result<Written> {
         p.before.text().as_bytes(),
         p.after.text().as_bytes(),
         !w.no_backup,
+        p.record,
     )?)
 }

@@ -90,10 +90,11 @@ pub fn before_plan(doc: &Document, plan: &Plan, earlier: Option<&Record>) -> Vec
     out
 }
 
-/// Writes the record beside the config, with the config's owner and mode.
-pub fn save(config: &Path, record: &Record) -> Result<(), crate::write::WriteError> {
-    let json = serde_json::to_string_pretty(record).expect("a record serializes");
-    crate::write::write_beside(config, &path_for(config), format!("{json}\n").as_bytes())
+/// The record as written beside the config (by the same replace that writes the config).
+pub fn encode(record: &Record) -> Vec<u8> {
+    let mut json = serde_json::to_vec_pretty(record).expect("a record serializes");
+    json.push(b'\n');
+    json
 }
 
 #[cfg(test)]

@@ -166,8 +166,15 @@ fn stamp(t: SystemTime) -> String {
     )
 }
 
-/// Creates `path` with exactly `mode` and the given owner, holding `bytes`, synced to disk.
-fn create_with(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Result<(), WriteError> {
+/// Creates `path` with exactly `mode` and the given owner, holding `bytes`, synced to disk
+/// when `sync`.
+fn create_with(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    owner: (u32, u32),
+    sync: bool,
+) -> Result<(), WriteError> {
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -183,7 +190,10 @@ fn create_with(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Resul
         }
         f.set_permissions(fs::Permissions::from_mode(mode))
             .map_err(io("keeping the mode of", path))?;
-        f.sync_all().map_err(io("syncing", path))
+        if sync {
+            f.sync_all().map_err(io("syncing", path))?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(path);
@@ -258,6 +268,7 @@ fn make_backup(
         old,
         meta.mode() & 0o7777,
         (meta.uid(), meta.gid()),
+        true,
     )?;
     // A hard link never replaces an existing file; then the temporary name goes.
     let linked = fs::hard_link(&partial, path);
@@ -265,14 +276,24 @@ fn make_backup(
     linked.map_err(io("creating", path))
 }
 
+/// A small file written beside the target once it is replaced (mas-link's record): given the
+/// backup's path, its path and bytes.
+pub type Sidecar<'a> = &'a dyn Fn(Option<&Path>) -> (PathBuf, Vec<u8>);
+
 /// Replaces the loaded file's target, read as `old`, with `new`, keeping its owner and mode,
 /// after making a timestamped backup of `old` beside it (unless `backup` is false). On any
 /// failure before the rename, the file is untouched and the backup this run made is removed.
+///
+/// A `sidecar` is written after the rename, with the target's owner and mode, and made durable
+/// by the same directory sync, without a sync of its own: it is advice for a later run (which
+/// reads a missing or torn one as absent), not data, and a sync costs as much as the rest of
+/// a run on a typical file.
 pub fn replace(
     loaded: &Loaded,
     old: &[u8],
     new: &[u8],
     backup: bool,
+    sidecar: Option<Sidecar>,
 ) -> Result<Written, WriteError> {
     let target = &loaded.target;
     let changed = || WriteError::Changed {
@@ -310,7 +331,7 @@ pub fn replace(
 
     let tmp = tmp_name(target, "new");
     let _ = fs::remove_file(&tmp);
-    if let Err(e) = create_with(&tmp, new, mode, owner) {
+    if let Err(e) = create_with(&tmp, new, mode, owner, true) {
         undo_backup();
         return Err(e);
     }
@@ -326,26 +347,26 @@ pub fn replace(
         return Err(io("replacing", target)(e));
     }
     test_pause("renamed");
+    let side = sidecar.map(|make| {
+        let (path, bytes) = make(backup_path.as_deref());
+        // Named like the other temporary files, so that a killed run's is cleaned up too.
+        let tmp = tmp_name(target, "sidecar");
+        let _ = fs::remove_file(&tmp);
+        create_with(&tmp, &bytes, mode, owner, false)?;
+        fs::rename(&tmp, &path).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io("writing", &path)(e)
+        })
+    });
     if let Some(dir) = target.parent() {
-        // The rename (and the backup's name) are durable only once the directory is synced.
+        // The renames (and the backup's name) are durable only once the directory is synced.
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(io("syncing", dir))?;
     }
+    side.transpose()?;
     Ok(Written {
         backup: backup_path,
-    })
-}
-
-/// Writes `path` atomically with the owner and mode of `like` (a file beside it).
-pub fn write_beside(like: &Path, path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let meta = fs::metadata(like).map_err(io("reading", like))?;
-    let tmp = sibling(path, &format!(".mas-link-{}.tmp", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    create_with(&tmp, bytes, meta.mode() & 0o7777, (meta.uid(), meta.gid()))?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io("writing", path)(e)
     })
 }
 
@@ -369,7 +390,7 @@ pub fn write_secret_file(path: &Path, secret: &str) -> Result<bool, WriteError> 
             fs::metadata(dir).map(|m| (m.uid(), m.gid()))
         })
         .map_err(io("reading", path))?;
-    create_with(&tmp, format!("{secret}\n").as_bytes(), 0o600, owner)?;
+    create_with(&tmp, format!("{secret}\n").as_bytes(), 0o600, owner, true)?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         io("writing", path)(e)
@@ -397,7 +418,7 @@ mod tests {
         let link = dir.path().join("link.yaml");
         std::os::unix::fs::symlink(&p, &link).unwrap();
         let (loaded, old) = Loaded::read(&link).unwrap();
-        let w = replace(&loaded, &old, b"new", true).unwrap();
+        let w = replace(&loaded, &old, b"new", true, None).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert!(
             fs::symlink_metadata(&link)
@@ -419,7 +440,7 @@ mod tests {
         fs::write(&p, "old").unwrap();
         let ino = fs::metadata(&p).unwrap().ino();
         let (loaded, old) = Loaded::read(&p).unwrap();
-        let b = replace(&loaded, &old, b"new", true)
+        let b = replace(&loaded, &old, b"new", true, None)
             .unwrap()
             .backup
             .unwrap();
@@ -431,7 +452,7 @@ mod tests {
         let q = dir.path().join("other.yaml");
         fs::hard_link(&p, &q).unwrap();
         let (loaded, old) = Loaded::read(&p).unwrap();
-        let b = replace(&loaded, &old, b"newer", true)
+        let b = replace(&loaded, &old, b"newer", true, None)
             .unwrap()
             .backup
             .unwrap();
@@ -452,7 +473,7 @@ mod tests {
         let (loaded, old) = Loaded::read(&p).unwrap();
         fs::write(&p, "other").unwrap();
         assert!(matches!(
-            replace(&loaded, &old, b"new", true),
+            replace(&loaded, &old, b"new", true, None),
             Err(WriteError::Changed { .. })
         ));
         assert_eq!(fs::read(&p).unwrap(), b"other");

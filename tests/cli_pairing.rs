@@ -393,21 +393,28 @@ fn link_unlink_link_round_trips() {
 
 #[test]
 fn unlink_without_a_record_turns_password_login_back_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let hs = dir.path().join("homeserver.yaml");
-    fs::write(
-        &hs,
-        "server_name: x\nmatrix_authentication_service:\n  enabled: true\n  secret: \"s\"\npassword_config:\n  enabled: false\nexperimental_features:\n  msc4108_enabled: true\n",
-    )
-    .unwrap();
-    mas_link()
-        .current_dir(dir.path())
-        .args(["unlink", "--synapse-config", "homeserver.yaml", "--yes"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("no record of the link"));
-    assert_eq!(
-        fs::read_to_string(&hs).unwrap(),
-        "server_name: x\nmatrix_authentication_service:\n  enabled: false\n  secret: \"s\"\npassword_config:\n  enabled: true\nexperimental_features:\n  msc4108_enabled: false\n"
-    );
+    // No record, or one torn by a crash (it is written without a sync of its own).
+    for record in [None, Some(""), Some("{\n  \"format_version\": 1,\n  \"wri")] {
+        let dir = tempfile::tempdir().unwrap();
+        let hs = dir.path().join("homeserver.yaml");
+        fs::write(
+            &hs,
+            "server_name: x\nmatrix_authentication_service:\n  enabled: true\n  secret: \"s\"\npassword_config:\n  enabled: false\nexperimental_features:\n  msc4108_enabled: true\n",
+        )
+        .unwrap();
+        if let Some(r) = record {
+            fs::write(dir.path().join("homeserver.yaml.mas-link.json"), r).unwrap();
+        }
+        mas_link()
+            .current_dir(dir.path())
+            .args(["unlink", "--synapse-config", "homeserver.yaml", "--yes"])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("no record of the link"));
+        assert_eq!(
+            fs::read_to_string(&hs).unwrap(),
+            "server_name: x\nmatrix_authentication_service:\n  enabled: false\n  secret: \"s\"\npassword_config:\n  enabled: true\nexperimental_features:\n  msc4108_enabled: false\n",
+            "{record:?}"
+        );
+    }
 }

@@ -7,6 +7,7 @@
 
 mod edit;
 mod error;
+mod input;
 mod text;
 mod tree;
 mod value;
@@ -93,9 +94,9 @@ impl Document {
 
     pub fn parse(text: String, options: Options) -> Result<Document, YamlError> {
         let bytes = text.as_bytes();
-        if let Some(offset) =
-            (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
-        {
+        // Each CR in turn (found with memchr: most files have none).
+        let mut crs = text.match_indices('\r').map(|(i, _)| i);
+        if let Some(offset) = crs.find(|&i| bytes.get(i + 1) != Some(&b'\n')) {
             let before = &text[..offset];
             let line = before.matches('\n').count() + 1;
             let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
