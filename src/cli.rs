@@ -255,7 +255,11 @@ impl Out {
         }
     }
 
+    /// Shows a diff, coloured, in one write (stdout is line-buffered: a large diff would
+    /// otherwise cost a system call per line).
     fn diff(&mut self, diff: &str) -> Result<()> {
+        use std::fmt::Write as _;
+        let mut shown = String::with_capacity(diff.len() + diff.len() / 4);
         for line in diff.split_inclusive('\n') {
             let body = line.trim_end_matches(['\n', '\r']);
             let style = if body.starts_with("+++") || body.starts_with("---") {
@@ -269,8 +273,9 @@ impl Out {
             } else {
                 Style::new()
             };
-            writeln!(self.out, "{style}{body}{style:#}")?;
+            writeln!(shown, "{style}{body}{style:#}")?;
         }
+        self.out.write_all(shown.as_bytes())?;
         Ok(())
     }
 }
@@ -542,7 +547,8 @@ fn link_loaded(
     let make_record = |backup: Option<&Path>| {
         let record = record::Record {
             format_version: record::FORMAT_VERSION,
-            written_fnv1a64: record::fnv1a64(edited.text().as_bytes()),
+            written_hash: Some(record::written_hash(edited.text().as_bytes())),
+            written_fnv1a64: None,
             backup: backup
                 .map(Path::to_path_buf)
                 .or_else(|| earlier.as_ref().and_then(|r| r.backup.clone())),
@@ -579,7 +585,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
     // Untouched since `synapse` wrote it: its backup is the file as it was.
     let restorable_backup = record.as_ref().and_then(|r| {
         let backup = r.backup.as_ref()?;
-        (record::fnv1a64(doc.text().as_bytes()) == r.written_fnv1a64).then_some(())?;
+        r.wrote(doc.text().as_bytes()).then_some(())?;
         let bytes = std::fs::read(backup).ok()?;
         let old = Document::from_bytes(&bytes, Options::PYYAML).ok()?;
         let (findings, _) = synapse::findings(&old, Path::new("."));
@@ -948,6 +954,7 @@ struct WriteReport<'a> {
 fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Option<Written>)> {
     let json = matches!(w.format, Format::Json);
     let changed = p.before.text() != p.after.text() || p.secret_file.is_some();
+
     if json {
         if changed && !(w.yes || w.dry_run || w.check) {
             bail!("--format json needs --yes, --dry-run or --check: it never asks");
@@ -1012,17 +1019,17 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
         },
         &label,
     ))?;
-    writeln!(out.out)?;
+    let mut list = String::from("\n");
     for c in &p.changes {
-        writeln!(out.out, "  * {}", c.line())?;
+        list.push_str(&format!("  * {}\n", c.line()));
     }
     if let Some((f, _)) = p.secret_file {
-        writeln!(
-            out.out,
-            "  * {}: written with the shared secret, mode 0600",
+        list.push_str(&format!(
+            "  * {}: written with the shared secret, mode 0600\n",
             f.display()
-        )?;
+        ));
     }
+    out.out.write_all(list.as_bytes())?;
     if w.check {
         writeln!(out.out, "\n{} needs the changes above.", path.display())?;
         return Ok((1, None));
@@ -1051,11 +1058,12 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
         }
     }
     let written = write_proposal(p, w)?;
-    writeln!(out.out, "\nWrote {}.", path.display())?;
+    let mut done = format!("\nWrote {}.\n", path.display());
     if let Some(b) = &written.backup {
-        writeln!(out.out, "Backup: {}", b.display())?;
+        done.push_str(&format!("Backup: {}\n", b.display()));
     }
-    writeln!(out.out, "Next: {}.", p.next_step)?;
+    done.push_str(&format!("Next: {}.\n", p.next_step));
+    out.out.write_all(done.as_bytes())?;
     Ok((0, Some(written)))
 }
 

@@ -99,7 +99,7 @@ pub struct Lock {
 impl Lock {
     pub fn acquire(target: &Path, what: &str) -> Result<Lock, WriteError> {
         let path = sibling(target, ".mas-link.lock");
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
@@ -129,7 +129,10 @@ impl Lock {
             std::process::id(),
             stamp(SystemTime::now())
         );
-        let _ = file.set_len(0).and_then(|_| file.write_all(me.as_bytes()));
+        // Written over the old text, then cut to length: never truncated to empty first,
+        // which makes ext4 flush the file when it is closed (its auto_da_alloc).
+        let _ = std::os::unix::fs::FileExt::write_all_at(&file, me.as_bytes(), 0)
+            .and_then(|_| file.set_len(me.len() as u64));
         // Temporary files a killed run left behind: no one else can be writing them now.
         if let (Some(dir), Some(name)) = (target.parent(), target.file_name()) {
             let prefix = format!(".{}.mas-link-", name.to_string_lossy());
@@ -233,33 +236,22 @@ fn backup_name(target: &Path) -> PathBuf {
     path
 }
 
-/// Makes `path` a backup of `target`, which must still hold `old`. The backup is a second name
-/// for the file as read: the replacement is a new file renamed over `target`, so the old one
-/// lives on under the backup's name, whole, with its owner and mode, and with no bytes copied
-/// or synced. A file that has other names (whose next in-place edit would change the backup
-/// too), or a file system without hard links, gets a copy instead, written under a temporary
-/// name first so that a backup is whole or absent, never partial.
+/// Makes `path` a backup of `target`, read as `old`; returns whether it is a second name for
+/// the target (a hard link), which the caller checks is still the file read.
+///
+/// A second name is the cheapest whole backup: the replacement is a new file renamed over
+/// `target`, so the old one lives on under the backup's name, with its owner and mode, and
+/// with no bytes copied or synced. A file that has other names (whose next in-place edit
+/// would change the backup too), or a file system without hard links, gets a copy instead,
+/// written under a temporary name first so that a backup is whole or absent, never partial.
 fn make_backup(
     target: &Path,
     path: &Path,
     old: &[u8],
     meta: &fs::Metadata,
-) -> Result<(), WriteError> {
+) -> Result<bool, WriteError> {
     if meta.nlink() == 1 && fs::hard_link(target, path).is_ok() {
-        // The name linked may no longer be the file read: compare what the backup holds.
-        match fs::read(path) {
-            Ok(held) if held == old => return Ok(()),
-            Ok(_) => {
-                let _ = fs::remove_file(path);
-                return Err(WriteError::Changed {
-                    path: target.to_owned(),
-                });
-            }
-            Err(e) => {
-                let _ = fs::remove_file(path);
-                return Err(io("reading", path)(e));
-            }
-        }
+        return Ok(true);
     }
     let partial = tmp_name(target, "bak");
     let _ = fs::remove_file(&partial);
@@ -273,7 +265,17 @@ fn make_backup(
     // A hard link never replaces an existing file; then the temporary name goes.
     let linked = fs::hard_link(&partial, path);
     let _ = fs::remove_file(&partial);
-    linked.map_err(io("creating", path))
+    linked.map_err(io("creating", path))?;
+    Ok(false)
+}
+
+/// A file's bytes and identity (device, inode), from one open.
+fn read_with_identity(path: &Path) -> std::io::Result<(Vec<u8>, (u64, u64))> {
+    let mut f = File::open(path)?;
+    let meta = f.metadata()?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut f, &mut bytes)?;
+    Ok((bytes, (meta.dev(), meta.ino())))
 }
 
 /// A small file written beside the target once it is replaced (mas-link's record): given the
@@ -299,29 +301,31 @@ pub fn replace(
     let changed = || WriteError::Changed {
         path: loaded.path.clone(),
     };
-    let unchanged = || -> Result<(), WriteError> {
-        let now = fs::read(target).map_err(io("reading", target))?;
-        if now != old {
-            return Err(changed());
-        }
-        Ok(())
-    };
     test_pause("start");
     let meta = fs::metadata(target).map_err(io("reading", target))?;
     let mode = meta.mode() & 0o7777;
     let owner = (meta.uid(), meta.gid());
 
-    let backup_path = if backup {
+    let (backup_path, linked) = if backup {
         let path = backup_name(target);
-        make_backup(target, &path, old, &meta).map_err(|e| match e {
-            WriteError::Changed { .. } => changed(),
-            e => e,
-        })?;
+        let linked = make_backup(target, &path, old, &meta)?;
         test_pause("backup-written");
-        Some(path)
+        (Some(path), linked)
     } else {
-        unchanged()?;
-        None
+        (None, false)
+    };
+    // The target still holds `old`, and a backup that is a second name for it is still that
+    // same file (not a file put in its place before the link).
+    let unchanged = || -> Result<(), WriteError> {
+        let (now, identity) = read_with_identity(target).map_err(io("reading", target))?;
+        let same_backup = || {
+            let b = fs::metadata(backup_path.as_ref().expect("linked to a backup"));
+            b.is_ok_and(|b| (b.dev(), b.ino()) == identity)
+        };
+        if now != old || (linked && !same_backup()) {
+            return Err(changed());
+        }
+        Ok(())
     };
     let undo_backup = || {
         if let Some(b) = &backup_path {

@@ -33,20 +33,26 @@ impl<'a> FastInput<'a> {
 }
 
 /// How many bytes at the start of `bytes` are tab or space to tilde: printable, and no line
-/// break. Eight at a time while all eight are space to tilde (comment text mostly is).
+/// break. Eight at a time: the first byte outside space to tilde in a word is found exactly
+/// (later ones may be flagged falsely, by a borrow; they do not matter), and only a tab there
+/// (printable after all) sends the count on a byte at a time.
 fn printable_ascii_prefix(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut n = 0;
     while let Some(chunk) = bytes.get(n..n + 8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        // A high bit set in any of: the byte itself (non-ASCII), the byte minus 0x20 (below
-        // space; the borrow's spill only ever adds a flag where one is already due), the byte
-        // xor 0x7f minus one (DEL).
+        // A high bit set where: the byte is not ASCII; the byte minus 0x20 borrows (below
+        // space); the byte xor 0x7f minus one borrows (DEL).
         let below_space = w.wrapping_sub(0x20 * ONES) & !w;
         let x = w ^ (0x7f * ONES);
         let del = x.wrapping_sub(ONES) & !x;
-        if (w | below_space | del) & HIGH != 0 {
+        let flagged = (w | below_space | del) & HIGH;
+        if flagged != 0 {
+            n += (flagged.trailing_zeros() / 8) as usize;
+            if bytes[n] != b'\t' {
+                return n;
+            }
             break;
         }
         n += 8;
