@@ -560,6 +560,7 @@ fn link_loaded(
         loaded: &loaded,
         before: &doc,
         after: &edited.document,
+        splices: edited.splices.as_deref(),
         changes: plan.describe(&doc, &synapse::is_secret_key),
         notes: &plan.notes,
         warnings: &edited.warnings,
@@ -594,7 +595,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
             .any(|f| matches!(f.effect, check::Effect::Refuses | check::Effect::Breaks));
         clean.then_some((backup.clone(), old))
     });
-    let (after, changes, notes, warnings) = match restorable_backup {
+    let (after, changes, notes, warnings, splices) = match restorable_backup {
         Some((backup, old)) => (
             old,
             vec![ChangeReport {
@@ -608,6 +609,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
             }],
             Vec::new(),
             Vec::new(),
+            None,
         ),
         None => {
             let plan = synapse::plan_unlink(&doc, record.as_ref());
@@ -619,6 +621,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
                 plan.describe(&doc, &synapse::is_secret_key),
                 plan.notes,
                 edited.warnings,
+                edited.splices,
             )
         }
     };
@@ -627,6 +630,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
         loaded: &loaded,
         before: &doc,
         after: &after,
+        splices: splices.as_deref(),
         changes,
         notes: &notes,
         warnings: &warnings,
@@ -720,6 +724,7 @@ pub(crate) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
         loaded: &loaded,
         before: &doc,
         after: &edited.document,
+        splices: edited.splices.as_deref(),
         changes: plan.describe(&doc, &mas::is_secret_key),
         notes: &plan.notes,
         warnings: &edited.warnings,
@@ -925,6 +930,8 @@ struct Proposal<'a> {
     loaded: &'a Loaded,
     before: &'a Document,
     after: &'a Document,
+    /// Where `after` differs from `before`, when known (the diff looks only there).
+    splices: Option<&'a [crate::yaml::Splice]>,
     changes: Vec<ChangeReport>,
     notes: &'a [String],
     warnings: &'a [Warning],
@@ -1018,6 +1025,7 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
             masked: &new_mask,
         },
         &label,
+        p.splices,
     ))?;
     let mut list = String::from("\n");
     for c in &p.changes {

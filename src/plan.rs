@@ -4,7 +4,7 @@
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
-use crate::yaml::{Document, Edit, Edited, YamlError};
+use crate::yaml::{Document, Edit, Edited, Splice, YamlError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
@@ -124,25 +124,42 @@ fn hunk_range(start: usize, end: usize) -> String {
     }
 }
 
-/// The part of two texts that can differ, with `margin` lines around it: byte ranges
-/// `(start, old_end, new_end)` that begin and end on line boundaries, outside of which both
-/// texts are the same bytes. A small edit to a large file is then diffed over a few lines, not
-/// the whole file.
-fn differing_region(old: &str, new: &str, margin: usize) -> (usize, usize, usize) {
+fn line_start(t: &[u8], at: usize) -> usize {
+    t[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+fn next_line(t: &[u8], at: usize) -> usize {
+    t[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(t.len(), |i| at + i + 1)
+}
+
+fn starts_line(t: &[u8], at: usize) -> bool {
+    at == 0 || t[at - 1] == b'\n'
+}
+
+fn newlines(t: &[u8]) -> usize {
+    t.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// A stretch of both texts, on line boundaries, outside of which they are the same bytes.
+#[derive(Debug, Clone, Copy)]
+struct Region {
+    start: usize,
+    old_end: usize,
+    new_start: usize,
+    new_end: usize,
+}
+
+/// The part of two texts that can differ, with `margin` lines around it: a small edit to a
+/// large file is then diffed over a few lines, not the whole file.
+fn differing_region(old: &str, new: &str, margin: usize) -> Region {
     let (o, n) = (old.as_bytes(), new.as_bytes());
     let prefix = o.iter().zip(n).take_while(|(a, b)| a == b).count();
-    let line_start = |t: &[u8], at: usize| {
-        t[..at]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-    };
-    let next_line = |t: &[u8], at: usize| {
-        t[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(t.len(), |i| at + i + 1)
-    };
     // Back to the start of the first differing line, then the margin before it.
     let mut start = line_start(o, prefix);
     let room = o.len().min(n.len()) - start;
@@ -162,7 +179,6 @@ fn differing_region(old: &str, new: &str, margin: usize) -> (usize, usize, usize
     // On to the end of the last differing line, which must start a line in both texts: past a
     // newline in the common part, or where both already do. Then the margin after it.
     let (from, new_from) = (o.len() - suffix, n.len() - suffix);
-    let starts_line = |t: &[u8], at: usize| at == 0 || t[at - 1] == b'\n';
     let mut end = if starts_line(o, from) && starts_line(n, new_from) {
         from
     } else {
@@ -171,84 +187,162 @@ fn differing_region(old: &str, new: &str, margin: usize) -> (usize, usize, usize
     for _ in 0..margin {
         end = next_line(o, end);
     }
-    (start, end, end + n.len() - o.len())
+    Region {
+        start,
+        old_end: end,
+        new_start: start,
+        new_end: end + n.len() - o.len(),
+    }
 }
 
-/// A unified diff labelled with the file's name. Only the lines shown are masked, so a large
-/// file is never copied whole for display.
-pub fn unified_diff(old: &Side, new: &Side, label: &str) -> String {
+/// The regions around the given splices, each widened to whole lines and `margin` more, and
+/// merged where they meet: between two regions, both texts are the same bytes.
+fn splice_regions(old: &str, new: &str, splices: &[Splice], margin: usize) -> Vec<Region> {
+    let (o, n) = (old.as_bytes(), new.as_bytes());
+    let mut regions: Vec<Region> = Vec::new();
+    for s in splices {
+        let mut start = line_start(o, s.old.start);
+        for _ in 0..margin {
+            if start == 0 {
+                break;
+            }
+            start = line_start(o, start - 1);
+        }
+        let mut end = if starts_line(o, s.old.end) && starts_line(n, s.new.end) {
+            s.old.end
+        } else {
+            next_line(o, s.old.end)
+        };
+        for _ in 0..margin {
+            end = next_line(o, end);
+        }
+        // Outside the splices the bytes are the same: positions map by the splice's shift
+        // (up to the splice, from a region that starts past the last one; after it, up to the
+        // next, whose region then meets this one).
+        let new_end = s.new.end + (end - s.old.end);
+        match regions.last_mut() {
+            Some(last) if start <= last.old_end => {
+                if end >= last.old_end {
+                    last.old_end = end;
+                    last.new_end = new_end;
+                } else {
+                    // Still within the last region, which ends past this splice.
+                    last.new_end = s.new.end + (last.old_end - s.old.end);
+                }
+            }
+            _ => regions.push(Region {
+                start,
+                old_end: end,
+                new_start: s.new.start - (s.old.start - start),
+                new_end,
+            }),
+        }
+    }
+    regions
+}
+
+/// A unified diff labelled with the file's name. `splices`, when known, say where the texts
+/// differ, so that only the lines around them are compared. Only the lines shown are masked,
+/// so a large file is never copied whole for display.
+pub fn unified_diff(old: &Side, new: &Side, label: &str, splices: Option<&[Splice]>) -> String {
     if old.text == new.text {
         return String::new();
     }
-    // Diff the differing region with a margin. The diff may slide a change through equal
-    // lines up to the region's edge; then the hunk's context there would be cut short, so the
-    // margin grows until the edges keep their context or the region is the whole file.
+    // The diff may slide a change through equal lines up to a region's edge; then the hunk's
+    // context there would be cut short, so the margin grows until every edge keeps its
+    // context or the region is the whole file.
     let mut margin = 2 * CONTEXT;
-    let (start, old_end, new_end, diff) = loop {
-        let (start, old_end, new_end) = differing_region(old.text, new.text, margin);
-        let diff = TextDiff::from_lines(&old.text[start..old_end], &new.text[start..new_end]);
+    let mut splices = splices.filter(|s| !s.is_empty());
+    let diffs = loop {
+        let regions = match splices {
+            Some(s) => splice_regions(old.text, new.text, s, margin),
+            None => vec![differing_region(old.text, new.text, margin)],
+        };
+        let diffs: Vec<(Region, TextDiff<str>)> = regions
+            .into_iter()
+            .map(|r| {
+                let diff = TextDiff::from_lines(
+                    &old.text[r.start..r.old_end],
+                    &new.text[r.new_start..r.new_end],
+                );
+                (r, diff)
+            })
+            .collect();
         let edge_ok = |op: Option<&similar::DiffOp>, at_file_edge: bool| {
             at_file_edge
                 || matches!(op, Some(similar::DiffOp::Equal { len, .. }) if *len >= CONTEXT)
         };
-        let ops = diff.ops();
-        if edge_ok(ops.first(), start == 0) && edge_ok(ops.last(), old_end == old.text.len()) {
-            break (start, old_end, new_end, diff);
+        if diffs.iter().all(|(r, d)| {
+            edge_ok(d.ops().first(), r.start == 0)
+                && edge_ok(d.ops().last(), r.old_end == old.text.len())
+        }) {
+            break diffs;
         }
+        // Grown regions may meet: from here on, one region from the first change to the last.
+        splices = None;
         margin *= 4;
     };
-    let (old_part, new_part) = (&old.text[start..old_end], &new.text[start..new_end]);
-    let masks = [(old.masked)(start..old_end), (new.masked)(start..new_end)];
-    let first_line = old.text.as_bytes()[..start]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count();
-    let starts = [line_starts(old_part, start), line_starts(new_part, start)];
-    let line = |side: usize, starts: &[usize], end: usize, i: usize| {
-        let to = starts.get(i + 1).copied().unwrap_or(end);
-        let text = if side == 0 { old.text } else { new.text };
-        crate::yaml::mask_range(text, starts[i], to, &masks[side])
-    };
     let mut out = String::new();
-    for group in diff.grouped_ops(CONTEXT) {
-        if out.is_empty() {
-            out.push_str(&format!("--- {label} (current)\n+++ {label} (planned)\n"));
-        }
-        let (first, last) = (&group[0], &group[group.len() - 1]);
-        out.push_str(&format!(
-            "@@ -{} +{} @@\n",
-            hunk_range(
-                first_line + first.old_range().start,
-                first_line + last.old_range().end
-            ),
-            hunk_range(
-                first_line + first.new_range().start,
-                first_line + last.new_range().end
-            )
-        ));
-        for op in &group {
-            for change in diff.iter_changes(op) {
-                let (sign, text) = match change.tag() {
-                    ChangeTag::Delete => (
-                        '-',
-                        line(0, &starts[0], old_end, change.old_index().unwrap_or(0)),
-                    ),
-                    ChangeTag::Insert => (
-                        '+',
-                        line(1, &starts[1], new_end, change.new_index().unwrap_or(0)),
-                    ),
-                    ChangeTag::Equal => (
-                        ' ',
-                        line(0, &starts[0], old_end, change.old_index().unwrap_or(0)),
-                    ),
-                };
-                out.push(sign);
-                out.push_str(&text);
-                if !text.ends_with('\n') {
-                    out.push_str("\n\\ No newline at end of file\n");
+    let (mut line_at, mut first_line, mut shift) = (0, 0, 0isize);
+    for (r, diff) in &diffs {
+        first_line += newlines(&old.text.as_bytes()[line_at..r.start]);
+        line_at = r.start;
+        let new_first = first_line
+            .checked_add_signed(shift)
+            .expect("lines shift within the file");
+        let (old_part, new_part) = (
+            &old.text[r.start..r.old_end],
+            &new.text[r.new_start..r.new_end],
+        );
+        let masks = [
+            (old.masked)(r.start..r.old_end),
+            (new.masked)(r.new_start..r.new_end),
+        ];
+        let starts = [
+            line_starts(old_part, r.start),
+            line_starts(new_part, r.new_start),
+        ];
+        let line = |side: usize, i: usize| {
+            let (text, end) = if side == 0 {
+                (old.text, r.old_end)
+            } else {
+                (new.text, r.new_end)
+            };
+            let to = starts[side].get(i + 1).copied().unwrap_or(end);
+            crate::yaml::mask_range(text, starts[side][i], to, &masks[side])
+        };
+        for group in diff.grouped_ops(CONTEXT) {
+            if out.is_empty() {
+                out.push_str(&format!("--- {label} (current)\n+++ {label} (planned)\n"));
+            }
+            let (first, last) = (&group[0], &group[group.len() - 1]);
+            out.push_str(&format!(
+                "@@ -{} +{} @@\n",
+                hunk_range(
+                    first_line + first.old_range().start,
+                    first_line + last.old_range().end
+                ),
+                hunk_range(
+                    new_first + first.new_range().start,
+                    new_first + last.new_range().end
+                )
+            ));
+            for op in &group {
+                for change in diff.iter_changes(op) {
+                    let (sign, text) = match change.tag() {
+                        ChangeTag::Delete => ('-', line(0, change.old_index().unwrap_or(0))),
+                        ChangeTag::Insert => ('+', line(1, change.new_index().unwrap_or(0))),
+                        ChangeTag::Equal => (' ', line(0, change.old_index().unwrap_or(0))),
+                    };
+                    out.push(sign);
+                    out.push_str(&text);
+                    if !text.ends_with('\n') {
+                        out.push_str("\n\\ No newline at end of file\n");
+                    }
                 }
             }
         }
+        shift += newlines(new_part.as_bytes()) as isize - newlines(old_part.as_bytes()) as isize;
     }
     out
 }
@@ -329,37 +423,43 @@ mod tests {
     }
 
     proptest! {
-        /// Files of short lines from a small alphabet (so lines repeat, as in YAML), a few
-        /// lines inserted, removed or changed: the diff of the differing region turns the old
-        /// text into the new one, and every hunk has its context.
+        /// Files of short lines from a small alphabet (so lines repeat, as in YAML), changed at
+        /// a few byte ranges (inside lines, across them, at either end): the diff, with the
+        /// splices as hints or without them, turns the old text into the new one, and every
+        /// hunk has its context.
         #[test]
-        fn region_diff_equals_whole_diff(
+        fn region_diff_applies_with_full_context(
             lines in proptest::collection::vec("[ab]{0,2}", 0..40),
-            edits in proptest::collection::vec((0usize..45, 0u8..3, "[abc]{0,2}"), 0..4),
             final_newline in any::<bool>(),
+            cuts in proptest::collection::vec((0usize..200, 0usize..6, "[ab\n]{0,5}"), 0..4),
         ) {
-            let mut new_lines = lines.clone();
-            for (at, what, text) in edits {
-                let at = at.min(new_lines.len());
-                match what {
-                    0 => new_lines.insert(at, text),
-                    1 if at < new_lines.len() => { new_lines.remove(at); }
-                    _ if at < new_lines.len() => new_lines[at] = text,
-                    _ => new_lines.push(text),
-                }
+            let mut old = lines.join("\n");
+            if final_newline && !old.is_empty() {
+                old.push('\n');
             }
-            let join = |v: &[String]| {
-                let mut t = v.join("\n");
-                if final_newline && !t.is_empty() {
-                    t.push('\n');
+            // Non-overlapping byte ranges, in order, each replaced.
+            let mut splices = Vec::new();
+            let mut new = String::new();
+            let mut at = 0;
+            for (gap, len, text) in cuts {
+                let start = (at + gap).min(old.len());
+                let end = (start + len).min(old.len());
+                if start < at || (start == end && text.is_empty()) {
+                    continue;
                 }
-                t
-            };
-            let (old, new) = (join(&lines), join(&new_lines));
+                new.push_str(&old[at..start]);
+                let from = new.len();
+                new.push_str(&text);
+                splices.push(Splice { old: start..end, new: from..new.len() });
+                at = end;
+            }
+            new.push_str(&old[at..]);
             let none = |_| Vec::new();
             let side = |text| Side { text, masked: &none };
-            let diff = unified_diff(&side(&old), &side(&new), "f");
-            prop_assert_eq!(apply_diff(&old, &diff), new);
+            for hints in [None, Some(&splices[..])] {
+                let diff = unified_diff(&side(&old), &side(&new), "f", hints);
+                prop_assert_eq!(apply_diff(&old, &diff), new.as_str(), "{}", diff);
+            }
         }
     }
 
@@ -377,6 +477,7 @@ mod tests {
                 masked: &|_| vec![(13, 16)],
             },
             "f",
+            None,
         );
         assert_eq!(
             d,
@@ -392,7 +493,8 @@ mod tests {
                     text: old,
                     masked: &|_| Vec::new()
                 },
-                "f"
+                "f",
+                None
             ),
             ""
         );

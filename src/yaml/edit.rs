@@ -156,6 +156,17 @@ impl Edit {
 pub struct Edited {
     pub document: Document,
     pub warnings: Vec<Warning>,
+    /// Where the text changed, in order; outside them it is the original's bytes. None when a
+    /// change cannot be placed so simply (a file without a final newline that lost its last
+    /// lines).
+    pub splices: Option<Vec<Splice>>,
+}
+
+/// One replaced stretch: bytes `old` of the original are bytes `new` of the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splice {
+    pub old: std::ops::Range<usize>,
+    pub new: std::ops::Range<usize>,
 }
 
 impl Edited {
@@ -347,7 +358,7 @@ impl Document {
             self.render_group(g, gone, unit, nl, &mut ops);
         }
 
-        let text = self.splice(ops)?;
+        let (text, splices) = self.splice(ops)?;
         let document = Document::parse(text, self.options).map_err(|e| {
             YamlError::new(
                 ErrorKind::Verification {
@@ -362,7 +373,11 @@ impl Document {
                 Default::default(),
             ));
         }
-        Ok(Edited { document, warnings })
+        Ok(Edited {
+            document,
+            warnings,
+            splices,
+        })
     }
 
     /// Checks that `new` means this document plus the edits. Top-level entries are compared
@@ -942,10 +957,11 @@ impl Document {
             .map_or(2, |(unit, _)| unit)
     }
 
-    fn splice(&self, mut ops: Vec<Op>) -> Result<String, YamlError> {
+    fn splice(&self, mut ops: Vec<Op>) -> Result<(String, Option<Vec<Splice>>), YamlError> {
         // Same place: the narrower edit first, then the deeper node's insertion.
         ops.sort_by_key(|o| (o.start, o.end, Reverse(o.depth)));
         let mut out = String::with_capacity(self.text.len() + 256);
+        let mut splices: Vec<Splice> = Vec::with_capacity(ops.len());
         let mut at = 0;
         for op in ops {
             if op.start < at {
@@ -957,15 +973,29 @@ impl Document {
                 ));
             }
             out.push_str(&self.text[at..op.start]);
+            let from = out.len();
             out.push_str(&op.text);
+            // Edits at one place (insertions side by side) make one stretch.
+            match splices.last_mut() {
+                Some(last) if last.old.end == op.start => {
+                    last.old.end = op.end;
+                    last.new.end = out.len();
+                }
+                _ => splices.push(Splice {
+                    old: op.start..op.end,
+                    new: from..out.len(),
+                }),
+            }
             at = op.end;
         }
         out.push_str(&self.text[at..]);
         // A file without a final newline keeps none, even when its last lines were removed.
+        let before = out.len();
         if !self.text.is_empty() && !self.text.ends_with('\n') {
             out.truncate(out.trim_end_matches(['\n', '\r', ' ', '\t']).len());
         }
-        Ok(out)
+        let splices = (out.len() == before).then_some(splices);
+        Ok((out, splices))
     }
 }
 

@@ -12,7 +12,7 @@ mod text;
 mod tree;
 mod value;
 
-pub use edit::{Edit, Edited, NewScalar};
+pub use edit::{Edit, Edited, NewScalar, Splice};
 pub use error::{ErrorKind, Warning, YamlError};
 pub use tree::{Kind, Node, Pos, Style};
 pub use value::{Map, Schema, Value, resolve_scalar};
