@@ -10,6 +10,7 @@ pub mod mas;
 pub mod online;
 pub mod plan;
 pub mod record;
+pub mod scan;
 pub mod synapse;
 pub mod wizard;
 pub mod write;

@@ -143,7 +143,7 @@ fn starts_line(t: &[u8], at: usize) -> bool {
 }
 
 fn newlines(t: &[u8]) -> usize {
-    t.iter().filter(|&&b| b == b'\n').count()
+    crate::scan::count(t, b'\n')
 }
 
 /// A stretch of both texts, on line boundaries, outside of which they are the same bytes.

@@ -94,9 +94,15 @@ impl Document {
 
     pub fn parse(text: String, options: Options) -> Result<Document, YamlError> {
         let bytes = text.as_bytes();
-        // Each CR in turn (found with memchr: most files have none).
-        let mut crs = text.match_indices('\r').map(|(i, _)| i);
-        if let Some(offset) = crs.find(|&i| bytes.get(i + 1) != Some(&b'\n')) {
+        // Each CR in turn (most files have none).
+        let mut from = 0;
+        let lone_cr = std::iter::from_fn(|| {
+            let i = from + crate::scan::find(&bytes[from..], b'\r')?;
+            from = i + 1;
+            Some(i)
+        })
+        .find(|&i| bytes.get(i + 1) != Some(&b'\n'));
+        if let Some(offset) = lone_cr {
             let before = &text[..offset];
             let line = before.matches('\n').count() + 1;
             let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
