@@ -269,13 +269,28 @@ fn make_backup(
     Ok(false)
 }
 
-/// A file's bytes and identity (device, inode), from one open.
-fn read_with_identity(path: &Path) -> std::io::Result<(Vec<u8>, (u64, u64))> {
+/// Whether the file at `path` holds exactly `expected`, and its identity (device, inode), from
+/// one open. Read a block at a time into one small buffer: no second copy of the file.
+fn holds(path: &Path, expected: &[u8]) -> std::io::Result<(bool, (u64, u64))> {
     let mut f = File::open(path)?;
     let meta = f.metadata()?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::io::Read::read_to_end(&mut f, &mut bytes)?;
-    Ok((bytes, (meta.dev(), meta.ino())))
+    let identity = (meta.dev(), meta.ino());
+    let mut buf = [0u8; 16 * 1024];
+    let mut at = 0;
+    loop {
+        let n = match std::io::Read::read(&mut f, &mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok((at == expected.len(), identity));
+        }
+        if expected.get(at..at + n) != Some(&buf[..n]) {
+            return Ok((false, identity));
+        }
+        at += n;
+    }
 }
 
 /// A small file written beside the target once it is replaced (mas-link's record): given the
@@ -317,12 +332,12 @@ pub fn replace(
     // The target still holds `old`, and a backup that is a second name for it is still that
     // same file (not a file put in its place before the link).
     let unchanged = || -> Result<(), WriteError> {
-        let (now, identity) = read_with_identity(target).map_err(io("reading", target))?;
+        let (same, identity) = holds(target, old).map_err(io("reading", target))?;
         let same_backup = || {
             let b = fs::metadata(backup_path.as_ref().expect("linked to a backup"));
             b.is_ok_and(|b| (b.dev(), b.ino()) == identity)
         };
-        if now != old || (linked && !same_backup()) {
+        if !same || (linked && !same_backup()) {
             return Err(changed());
         }
         Ok(())
@@ -467,6 +482,20 @@ mod tests {
         fs::write(&q, "edited through the other name").unwrap();
         assert_eq!(fs::read(&b).unwrap(), b"new");
         assert_eq!(fs::read(&p).unwrap(), b"newer");
+    }
+
+    #[test]
+    fn holds_compares_whole_files_across_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        let text: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&p, &text).unwrap();
+        assert!(holds(&p, &text).unwrap().0);
+        assert!(!holds(&p, &text[..39_999]).unwrap().0);
+        assert!(!holds(&p, &[&text[..], b"x"].concat()).unwrap().0);
+        let mut other = text.clone();
+        other[30_000] ^= 1;
+        assert!(!holds(&p, &other).unwrap().0);
     }
 
     #[test]
