@@ -2,7 +2,8 @@
 //! edits (benches/ruamel_edit.py) and against `cp` of the same file (the floor), on the
 //! 2,865-line sample and generated files of 1k, 10k and 100k lines in two shapes (the sample's,
 //! and dense): medians, ratios, peak memory (GNU time's maximum resident set), and time per
-//! line to show linear growth.
+//! line to show linear growth. The mas-link measured is the one shipped: on x86_64 Linux the
+//! static binary `cargo dist` builds (or `MAS_LINK_BIN`).
 //!
 //! Run: `MAS_LINK_RUAMEL_PYTHON=path/to/python cargo bench --bench compare`
 //! (a Python with ruamel.yaml; without it the ruamel column is skipped).
@@ -10,15 +11,23 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Shape, generated, median, repo};
 
-/// Runs `cmd` `runs` times on fresh copies of `src`; returns the median wall time, and the
-/// peak RSS (KiB) from one more run under GNU time (kept apart so that it adds nothing to the
-/// times).
-fn measure(src: &Path, runs: usize, cmd: &dyn Fn(&Path) -> Command) -> (Duration, u64) {
+/// One command measured: how many times, and how to run it on a file.
+struct Tool<'a> {
+    runs: usize,
+    cmd: &'a dyn Fn(&Path) -> Command,
+}
+
+/// Runs each tool its number of times on fresh copies of `src`, interleaved (a round of each
+/// in turn, the tools with fewer runs spread evenly), so that a slow spell of the machine
+/// weighs on all alike; output goes to /dev/null, as hyperfine does. Returns each tool's median
+/// wall time, and its peak RSS (KiB) from one more run under GNU time (kept apart so that it
+/// adds nothing to the times).
+fn measure(src: &Path, tools: &[Tool]) -> Vec<(Duration, u64)> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("homeserver.yaml");
     let bytes = std::fs::read(src).unwrap();
@@ -28,46 +37,62 @@ fn measure(src: &Path, runs: usize, cmd: &dyn Fn(&Path) -> Command) -> (Duration
         }
         std::fs::write(&file, &bytes).unwrap();
     };
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        fresh();
-        let mut c = cmd(&file);
-        let t = Instant::now();
-        let out = c.output().unwrap();
-        times.push(t.elapsed());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    fresh();
-    let inner = cmd(&file);
-    let mut c = Command::new("/usr/bin/time");
-    c.arg("-f")
-        .arg("%M")
-        .arg(inner.get_program())
-        .args(inner.get_args());
-    for (k, v) in inner.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
+    let rounds = tools.iter().map(|t| t.runs).max().unwrap_or(0);
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); tools.len()];
+    for round in 0..rounds {
+        for (i, tool) in tools.iter().enumerate() {
+            // This tool's k-th run falls in round k * rounds / runs.
+            if times[i].len() >= tool.runs || times[i].len() * rounds > round * tool.runs {
+                continue;
+            }
+            fresh();
+            let mut c = (tool.cmd)(&file);
+            c.stdout(Stdio::null()).stderr(Stdio::null());
+            let t = Instant::now();
+            let status = c.status().unwrap();
+            times[i].push(t.elapsed());
+            if !status.success() {
+                fresh();
+                let out = (tool.cmd)(&file).output().unwrap();
+                panic!("{}", String::from_utf8_lossy(&out.stderr));
+            }
         }
     }
-    let out = c.output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    let peak = err
-        .lines()
-        .last()
-        .unwrap_or("0")
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    (median(times), peak)
+    tools
+        .iter()
+        .zip(times)
+        .map(|(tool, times)| {
+            fresh();
+            let inner = (tool.cmd)(&file);
+            let mut c = Command::new("/usr/bin/time");
+            c.arg("-f")
+                .arg("%M")
+                .arg(inner.get_program())
+                .args(inner.get_args())
+                .stdout(Stdio::null());
+            for (k, v) in inner.get_envs() {
+                if let Some(v) = v {
+                    c.env(k, v);
+                }
+            }
+            let out = c.output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            let peak = err
+                .lines()
+                .last()
+                .unwrap_or("0")
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            (median(times), peak)
+        })
+        .collect()
 }
 
 fn main() {
     let quick = common::quick();
-    let bin = env!("CARGO_BIN_EXE_mas-link");
+    let bin = common::shipped_binary();
+    println!("mas-link: {}", bin.display());
     let python = std::env::var_os("MAS_LINK_RUAMEL_PYTHON").map(PathBuf::from);
     let dir = tempfile::tempdir().unwrap();
     let mut inputs = vec![(
@@ -82,7 +107,7 @@ fn main() {
         }
     }
     let mas_link = |f: &Path| {
-        let mut c = Command::new(bin);
+        let mut c = Command::new(&bin);
         c.args([
             "synapse",
             "--yes",
@@ -111,35 +136,43 @@ fn main() {
         } else if lines > 50_000 {
             11
         } else {
-            31
+            101
         };
-        let (ours, our_rss) = measure(path, runs, &mas_link);
-        let (floor, _) = measure(path, runs, &cp);
-        let theirs = python.as_ref().map(|py| {
-            let script = repo().join("benches/ruamel_edit.py");
-            let py = py.clone();
-            measure(
-                path,
-                if quick {
-                    1
-                } else if lines > 50_000 {
-                    3
-                } else {
-                    7
-                },
-                &move |f: &Path| {
-                    let mut c = Command::new(&py);
-                    c.arg(&script).arg(f);
-                    c
-                },
-            )
-        });
+        let script = repo().join("benches/ruamel_edit.py");
+        let ruamel = |f: &Path| {
+            let mut c = Command::new(python.as_ref().expect("a Python with ruamel.yaml"));
+            c.arg(&script).arg(f);
+            c
+        };
+        let ruamel_runs = if quick {
+            1
+        } else if lines > 50_000 {
+            3
+        } else {
+            21
+        };
+        let mut tools = vec![
+            Tool {
+                runs,
+                cmd: &mas_link,
+            },
+            Tool { runs, cmd: &cp },
+        ];
+        if python.is_some() {
+            tools.push(Tool {
+                runs: ruamel_runs,
+                cmd: &ruamel,
+            });
+        }
+        let results = measure(path, &tools);
+        let ((ours, our_rss), (floor, _)) = (results[0], results[1]);
+        let theirs = results.get(2).copied();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let (ruamel, ruamel_rss, ratio) = match theirs {
             Some((t, rss)) => (
                 format!("{:.1} ms", ms(t)),
                 format!("{:.1}M", rss as f64 / 1024.0),
-                format!("{:.0}x", ms(t) / ms(ours)),
+                format!("{:.1}x", ms(t) / ms(ours)),
             ),
             None => ("-".into(), "-".into(), "-".into()),
         };

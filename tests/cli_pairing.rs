@@ -236,7 +236,7 @@ fn two_containers_pipe() {
         matrix_box.path(),
         "homeserver.yaml",
     );
-    let bin = assert_cmd::cargo::cargo_bin("mas-link");
+    let bin = common::bin();
     for bundle in ["", " --bundle"] {
         let line = format!(
             "cd {mas} && {bin} secret --mas-config config.yaml{bundle} | (cd {matrix} && {bin} synapse --synapse-config homeserver.yaml --secret-stdin --endpoint https://auth.example.com/ --yes)",

@@ -13,7 +13,7 @@ use rexpect::session::{PtySession, spawn_command};
 const SECRET: &str = "Wq4zR8tY2uI6oP0aS3dF5gH7jK9lZxCv";
 
 fn wizard(dir: &std::path::Path) -> PtySession {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("mas-link"));
+    let mut cmd = Command::new(common::bin());
     cmd.current_dir(dir)
         .args(["wizard", "--synapse-config", "homeserver.yaml"])
         .env("NO_COLOR", "1")

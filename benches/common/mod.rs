@@ -27,6 +27,19 @@ pub fn generated(lines: usize, shape: Shape) -> String {
                 repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml"),
             )
             .unwrap();
+            // Fewer lines than the sample: its beginning, cut before a top-level key.
+            if sample.lines().count() > lines {
+                let mut out = String::new();
+                for (i, line) in sample.lines().enumerate() {
+                    let top_level_key = line.starts_with(|c: char| c.is_ascii_lowercase());
+                    if i >= lines && top_level_key {
+                        break;
+                    }
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                return out;
+            }
             let mut out = sample.clone();
             let mut n = 1;
             while out.lines().count() < lines {
@@ -81,4 +94,29 @@ pub fn median(mut v: Vec<Duration>) -> Duration {
 /// `cargo bench` passes --bench; `cargo test --benches` does not: then one quick run each.
 pub fn quick() -> bool {
     !std::env::args().any(|a| a == "--bench")
+}
+
+/// The binary to measure, the one users run: `MAS_LINK_BIN` if set; on x86_64 Linux the static
+/// release binary (`cargo dist`, built here when missing or older than the sources); else this
+/// build's.
+pub fn shipped_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("MAS_LINK_BIN") {
+        return PathBuf::from(p);
+    }
+    let this_build = PathBuf::from(env!("CARGO_BIN_EXE_mas-link"));
+    if !(cfg!(target_arch = "x86_64") && cfg!(target_os = "linux")) {
+        return this_build;
+    }
+    let status = std::process::Command::new(env!("CARGO"))
+        .arg("dist")
+        .current_dir(repo())
+        .status();
+    let dist = repo().join("target/x86_64-unknown-linux-gnu/release/mas-link");
+    match status {
+        Ok(s) if s.success() && dist.exists() => dist,
+        _ => {
+            eprintln!("`cargo dist` failed: measuring this build's binary instead");
+            this_build
+        }
+    }
 }

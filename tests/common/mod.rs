@@ -42,8 +42,16 @@ pub const LINKABLE: &[&str] = &[
 
 pub const MAS_SECRET: &str = "6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP";
 
+/// The binary under test: the one `MAS_LINK_BIN` names (CI sets it to the static release
+/// binary, `cargo dist`'s, after the usual run), else this build's.
+pub fn bin() -> PathBuf {
+    std::env::var_os("MAS_LINK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("mas-link"))
+}
+
 pub fn mas_link() -> Command {
-    let mut c = Command::cargo_bin("mas-link").unwrap();
+    let mut c = Command::new(bin());
     c.env_remove("MAS_SECRET")
         .env_remove("MAS_ENDPOINT")
         .env_remove("CLOUDRON_APP_ORIGIN")
