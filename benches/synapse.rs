@@ -24,8 +24,7 @@ fn peak_children_rss_kib() -> i64 {
     usage.ru_maxrss
 }
 
-fn time_link(name: &str, source: &Path, runs: usize) -> Duration {
-    let bin = env!("CARGO_BIN_EXE_mas-link");
+fn time_link(bin: &Path, name: &str, source: &Path, runs: usize) -> Duration {
     let dir = tempfile::tempdir().unwrap();
     let hs = dir.path().join("homeserver.yaml");
     let original = std::fs::read(source).unwrap();
@@ -78,8 +77,17 @@ fn main() {
     std::fs::write(&like_sample, generated(100_000, Shape::Sample)).unwrap();
     let dense = big_dir.path().join("generated-100k-dense.yaml");
     std::fs::write(&dense, generated(100_000, Shape::Dense)).unwrap();
-    println!("mas-link synapse --yes, wall time per process (includes start-up, backup, fsync):");
-    time_link("synapse-1.60-sample-deployed.yaml", &sample, runs(51));
-    time_link("generated 100k, sample's shape", &like_sample, runs(21));
-    time_link("generated 100k, dense", &dense, runs(11));
+    let bin = common::shipped_binary();
+    println!(
+        "{} synapse --yes, wall time per process (includes start-up, backup, fsync):",
+        bin.display()
+    );
+    time_link(&bin, "synapse-1.60-sample-deployed.yaml", &sample, runs(51));
+    time_link(
+        &bin,
+        "generated 100k, sample's shape",
+        &like_sample,
+        runs(21),
+    );
+    time_link(&bin, "generated 100k, dense", &dense, runs(11));
 }
