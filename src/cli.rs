@@ -259,9 +259,16 @@ impl Out {
     /// otherwise cost a system call per line).
     fn diff(&mut self, diff: &str) -> Result<()> {
         use std::fmt::Write as _;
+        // Uncoloured, no styles at all: the stream would strip them, writing each piece apart.
+        let colored = self.out.current_choice() != anstream::ColorChoice::Never;
         let mut shown = String::with_capacity(diff.len() + diff.len() / 4);
         for line in diff.split_inclusive('\n') {
             let body = line.trim_end_matches(['\n', '\r']);
+            if !colored {
+                shown.push_str(body);
+                shown.push('\n');
+                continue;
+            }
             let style = if body.starts_with("+++") || body.starts_with("---") {
                 Style::new().bold()
             } else if body.starts_with('+') {
