@@ -8,6 +8,10 @@ use mas_link::synapse::{self, LinkOptions, SecretSetting};
 use mas_link::yaml::{Document, Edit, ErrorKind, NewScalar, Options};
 
 pub fn check(data: &[u8]) {
+    // The engine's input reads exactly as granit-parser's own does.
+    if let Ok(text) = std::str::from_utf8(data) {
+        mas_link::yaml::agrees_with_granit(text).unwrap();
+    }
     for options in [Options::PYYAML, Options::SERDE_YAML] {
         let Ok(doc) = Document::from_bytes(data, options) else { continue };
         let _ = doc.value();
@@ -24,6 +28,19 @@ pub fn check(data: &[u8]) {
                 Ok(edited) => {
                     let again = Document::parse(edited.text().to_owned(), options).expect("the result parses");
                     assert_eq!(again.text(), edited.text());
+                    // The splices reported are exactly where the text changed.
+                    if let Some(splices) = &edited.splices {
+                        let mut rebuilt = String::new();
+                        let mut at = 0;
+                        for s in splices {
+                            assert!(s.old.start >= at && rebuilt.len() + s.old.start - at == s.new.start);
+                            rebuilt.push_str(&doc.text()[at..s.old.start]);
+                            rebuilt.push_str(&edited.text()[s.new.clone()]);
+                            at = s.old.end;
+                        }
+                        rebuilt.push_str(&doc.text()[at..]);
+                        assert_eq!(rebuilt, edited.text());
+                    }
                 }
                 Err(e) => assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}"),
             }

@@ -14,6 +14,8 @@ mod value;
 
 pub use edit::{Edit, Edited, NewScalar, Splice};
 pub use error::{ErrorKind, Warning, YamlError};
+#[doc(hidden)]
+pub use input::agrees_with_granit;
 pub use tree::{Kind, Node, Pos, Style};
 pub use value::{Map, Schema, Value, resolve_scalar};
 
