@@ -510,9 +510,10 @@ impl Document {
                 self.check_end_known(k, v, path)?;
             }
             for (k, _) in entries {
-                // `? key` (YAML's explicit key): its lines do not follow the usual layout.
+                // `? key` (YAML's explicit key): its lines do not follow the usual layout. An
+                // empty key (`?` alone, or a line that starts with `: `) has no text at all.
                 let before = self.text[..k.start().offset].trim_end_matches([' ', '\t']);
-                if before.ends_with('?') {
+                if before.ends_with('?') || k.end() == k.start().offset {
                     return Err(YamlError::new(
                         ErrorKind::ComplexKey { path: p() },
                         k.start(),

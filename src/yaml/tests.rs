@@ -333,6 +333,20 @@ fn explicit_keys_are_refused() {
     // Found by the fuzzer: `? key` lines follow another layout.
     let e = err("p:\n ? k\n : v\n", &[Edit::set(&["p", "x"], t())]);
     assert!(matches!(e.kind, ErrorKind::ComplexKey { .. }), "{e}");
+    // Empty keys, explicit or not (the first found by the fuzzer: the new key went where
+    // `: t` then read as a value in the wrong place).
+    let mut parsed = 0;
+    for src in ["p:\n ?\n: t\n", "p:\n  a: 1\n: t\n", "p:\n ?\n :\n"] {
+        let doc = Document::parse(src.into(), Options::PYYAML);
+        let Ok(doc) = doc else { continue };
+        parsed += 1;
+        let e = doc.apply(&[Edit::set(&["p", "x"], t())]).unwrap_err();
+        assert!(
+            matches!(e.kind, ErrorKind::ComplexKey { .. }),
+            "{src:?}: {e}"
+        );
+    }
+    assert!(parsed >= 2, "{parsed}");
 }
 
 #[test]
