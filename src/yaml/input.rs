@@ -137,10 +137,6 @@ impl Input for FastInput<'_> {
         self.text.get(start..end)
     }
     #[inline]
-    fn may_contain_comments(&self) -> bool {
-        self.text.as_bytes().contains(&b'#')
-    }
-    #[inline]
     fn next_2_are(&self, c1: char, c2: char) -> bool {
         self.inner.next_2_are(c1, c2)
     }

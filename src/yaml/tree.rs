@@ -171,7 +171,6 @@ impl<'a> Builder<'a> {
                         },
                     ));
                 }
-                Some(Ok((Event::Comment(..), _))) => continue,
                 Some(Ok(ev)) => return Ok(ev),
             }
         }
