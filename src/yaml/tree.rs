@@ -152,27 +152,24 @@ fn pos_of(src: &str, span: &Span) -> Pos {
 
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
-        loop {
-            match self.events.next() {
-                None => {
-                    return Err(YamlError::new(
-                        ErrorKind::Syntax("unexpected end of input".into()),
-                        Pos::default(),
-                    ));
-                }
-                Some(Err(e)) => {
-                    let m = e.marker();
-                    return Err(YamlError::new(
-                        ErrorKind::Syntax(e.info()),
-                        Pos {
-                            offset: m.byte_offset().unwrap_or(0),
-                            line: m.line(),
-                            col: m.col() + 1,
-                        },
-                    ));
-                }
-                Some(Ok(ev)) => return Ok(ev),
+        // (granit-parser is built without comment events: every event is one of the tree's.)
+        match self.events.next() {
+            None => Err(YamlError::new(
+                ErrorKind::Syntax("unexpected end of input".into()),
+                Pos::default(),
+            )),
+            Some(Err(e)) => {
+                let m = e.marker();
+                Err(YamlError::new(
+                    ErrorKind::Syntax(e.info()),
+                    Pos {
+                        offset: m.byte_offset().unwrap_or(0),
+                        line: m.line(),
+                        col: m.col() + 1,
+                    },
+                ))
             }
+            Some(Ok(ev)) => Ok(ev),
         }
     }
 
