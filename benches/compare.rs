@@ -63,27 +63,7 @@ fn measure(src: &Path, tools: &[Tool]) -> Vec<(Duration, u64)> {
         .zip(times)
         .map(|(tool, times)| {
             fresh();
-            let inner = (tool.cmd)(&file);
-            let mut c = Command::new("/usr/bin/time");
-            c.arg("-f")
-                .arg("%M")
-                .arg(inner.get_program())
-                .args(inner.get_args())
-                .stdout(Stdio::null());
-            for (k, v) in inner.get_envs() {
-                if let Some(v) = v {
-                    c.env(k, v);
-                }
-            }
-            let out = c.output().unwrap();
-            let err = String::from_utf8_lossy(&out.stderr);
-            let peak = err
-                .lines()
-                .last()
-                .unwrap_or("0")
-                .trim()
-                .parse()
-                .unwrap_or(0);
+            let peak = common::peak_rss_kib(&(tool.cmd)(&file));
             (median(times), peak)
         })
         .collect()
@@ -106,20 +86,7 @@ fn main() {
             inputs.push((format!("{tag} {}k", lines / 1000), p));
         }
     }
-    let mas_link = |f: &Path| {
-        let mut c = Command::new(&bin);
-        c.args([
-            "synapse",
-            "--yes",
-            "--endpoint",
-            "https://auth.example.org/",
-            "--synapse-config",
-        ])
-        .arg(f)
-        .env("MAS_SECRET", "6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP")
-        .env("NO_COLOR", "1");
-        c
-    };
+    let mas_link = |f: &Path| common::link_command(&bin, f);
     let cp = |f: &Path| {
         let mut c = Command::new("cp");
         c.arg(f).arg(f.with_extension("copy"));

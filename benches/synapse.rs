@@ -8,35 +8,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Shape, generated, median, repo};
-
-/// Peak resident memory (KiB) of one more run, under GNU time (kept apart from the timed runs).
-fn peak_rss_kib(bin: &Path, file: &Path) -> u64 {
-    let out = Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
-        .arg(bin)
-        .args([
-            "synapse",
-            "--yes",
-            "--endpoint",
-            "https://auth.example.org/",
-            "--synapse-config",
-        ])
-        .arg(file)
-        .env("MAS_SECRET", "6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    err.lines()
-        .last()
-        .unwrap_or("0")
-        .trim()
-        .parse()
-        .unwrap_or(0)
-}
 
 fn time_link(bin: &Path, name: &str, source: &Path, runs: usize) -> Duration {
     let dir = tempfile::tempdir().unwrap();
@@ -46,18 +20,7 @@ fn time_link(bin: &Path, name: &str, source: &Path, runs: usize) -> Duration {
     for _ in 0..runs {
         std::fs::write(&hs, &original).unwrap();
         let start = Instant::now();
-        let out = Command::new(bin)
-            .args([
-                "synapse",
-                "--yes",
-                "--endpoint",
-                "https://auth.example.org/",
-                "--synapse-config",
-            ])
-            .arg(&hs)
-            .env("MAS_SECRET", "6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP")
-            .output()
-            .unwrap();
+        let out = common::link_command(bin, &hs).output().unwrap();
         times.push(start.elapsed());
         assert!(
             out.status.success(),
@@ -78,7 +41,7 @@ fn time_link(bin: &Path, name: &str, source: &Path, runs: usize) -> Duration {
         "{name:<36} {lines:>7} lines  median {:>8.2} ms  min {:>8.2} ms  ({runs} runs)  peak RSS {:.1} MiB",
         m.as_secs_f64() * 1e3,
         times.iter().min().unwrap().as_secs_f64() * 1e3,
-        peak_rss_kib(bin, &hs) as f64 / 1024.0
+        common::peak_rss_kib(&common::link_command(bin, &hs)) as f64 / 1024.0
     );
     m
 }

@@ -549,7 +549,7 @@ fn link_loaded(
         .secret_path
         .as_ref()
         .filter(|p| std::fs::read_to_string(p).map_or(true, |s| s.trim() != secret));
-    refuse_synapse_errors(&edited.document, path, secret_file.is_some(), false)?;
+    let findings = refuse_synapse_errors(&edited.document, path, secret_file.is_some(), false)?;
     let earlier = record::load(&loaded.target);
     let make_record = |backup: Option<&Path>| {
         let record = record::Record {
@@ -572,13 +572,12 @@ fn link_loaded(
         notes: &plan.notes,
         warnings: &edited.warnings,
         is_secret: &synapse::is_secret_key,
-        findings: synapse::findings(&edited.document, Path::new(".")).0,
+        findings,
         secret_file: secret_file.map(|p| (p.as_path(), secret.as_str())),
         next_step: "restart Synapse so that it reads the change; undo with `mas-link unlink`",
         record: Some(&make_record),
     };
     let (code, _) = show_and_write(out, &proposal, &a.write)?;
-    drop(proposal);
     // The process ends next and the system takes its memory back at once; freeing both trees
     // and their meanings node by node would be a tenth of a large file's run.
     std::mem::forget((doc, edited));
@@ -632,7 +631,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
             )
         }
     };
-    refuse_synapse_errors(&after, path, false, true)?;
+    let findings = refuse_synapse_errors(&after, path, false, true)?;
     let proposal = Proposal {
         loaded: &loaded,
         before: &doc,
@@ -642,7 +641,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
         notes: &notes,
         warnings: &warnings,
         is_secret: &synapse::is_secret_key,
-        findings: synapse::findings(&after, Path::new(".")).0,
+        findings,
         secret_file: None,
         next_step: "restart Synapse; relink with `mas-link synapse`",
         record: None,
@@ -747,13 +746,13 @@ pub(crate) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
 
 /// `check`'s rules on the planned file: mas-link never writes a file in which they find an
 /// error. (A `secret_path` file about to be written is taken as written; after `unlink`, "not
-/// linked" is the point.)
+/// linked" is the point.) Returns the findings, for the report.
 fn refuse_synapse_errors(
     planned: &Document,
     path: &Path,
     secret_file_pending: bool,
     unlinking: bool,
-) -> Result<()> {
+) -> Result<Vec<check::Finding>> {
     let (findings, _) = synapse::findings(planned, Path::new("."));
     let left: Vec<String> = findings
         .iter()
@@ -763,7 +762,7 @@ fn refuse_synapse_errors(
         .map(|f| check::render_human(f, &path.display().to_string(), ""))
         .collect();
     if left.is_empty() {
-        return Ok(());
+        return Ok(findings);
     }
     bail!(
         "the planned file would still be refused; fix these by hand, then run again. Nothing was written.\n{}",

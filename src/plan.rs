@@ -155,14 +155,42 @@ struct Region {
     new_end: usize,
 }
 
+/// `old[from..to]` widened to whole lines, and `margin` more lines on each side. Its end must
+/// start a line in both texts (`new_to` is where `to` falls in `new`, the bytes after being the
+/// same): past a newline in the common part, or where both already do.
+fn lines_around(
+    old: &[u8],
+    new: &[u8],
+    from: usize,
+    to: usize,
+    new_to: usize,
+    margin: usize,
+) -> (usize, usize) {
+    let mut start = line_start(old, from);
+    for _ in 0..margin {
+        if start == 0 {
+            break;
+        }
+        start = line_start(old, start - 1);
+    }
+    let mut end = if starts_line(old, to) && starts_line(new, new_to) {
+        to
+    } else {
+        next_line(old, to)
+    };
+    for _ in 0..margin {
+        end = next_line(old, end);
+    }
+    (start, end)
+}
+
 /// The part of two texts that can differ, with `margin` lines around it: a small edit to a
 /// large file is then diffed over a few lines, not the whole file.
 fn differing_region(old: &str, new: &str, margin: usize) -> Region {
     let (o, n) = (old.as_bytes(), new.as_bytes());
     let prefix = o.iter().zip(n).take_while(|(a, b)| a == b).count();
-    // Back to the start of the first differing line, then the margin before it.
-    let mut start = line_start(o, prefix);
-    let room = o.len().min(n.len()) - start;
+    // The common ending is looked for after the first differing line only.
+    let room = o.len().min(n.len()) - line_start(o, prefix);
     let suffix = o
         .iter()
         .rev()
@@ -170,23 +198,7 @@ fn differing_region(old: &str, new: &str, margin: usize) -> Region {
         .take(room)
         .take_while(|(a, b)| a == b)
         .count();
-    for _ in 0..margin {
-        if start == 0 {
-            break;
-        }
-        start = line_start(o, start - 1);
-    }
-    // On to the end of the last differing line, which must start a line in both texts: past a
-    // newline in the common part, or where both already do. Then the margin after it.
-    let (from, new_from) = (o.len() - suffix, n.len() - suffix);
-    let mut end = if starts_line(o, from) && starts_line(n, new_from) {
-        from
-    } else {
-        next_line(o, from)
-    };
-    for _ in 0..margin {
-        end = next_line(o, end);
-    }
+    let (start, end) = lines_around(o, n, prefix, o.len() - suffix, n.len() - suffix, margin);
     Region {
         start,
         old_end: end,
@@ -201,21 +213,7 @@ fn splice_regions(old: &str, new: &str, splices: &[Splice], margin: usize) -> Ve
     let (o, n) = (old.as_bytes(), new.as_bytes());
     let mut regions: Vec<Region> = Vec::new();
     for s in splices {
-        let mut start = line_start(o, s.old.start);
-        for _ in 0..margin {
-            if start == 0 {
-                break;
-            }
-            start = line_start(o, start - 1);
-        }
-        let mut end = if starts_line(o, s.old.end) && starts_line(n, s.new.end) {
-            s.old.end
-        } else {
-            next_line(o, s.old.end)
-        };
-        for _ in 0..margin {
-            end = next_line(o, end);
-        }
+        let (start, end) = lines_around(o, n, s.old.start, s.old.end, s.new.end, margin);
         // Outside the splices the bytes are the same: positions map by the splice's shift
         // (up to the splice, from a region that starts past the last one; after it, up to the
         // next, whose region then meets this one).

@@ -1,7 +1,7 @@
 //! What the benchmarks share: generated homeserver.yaml files and medians.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub fn repo() -> PathBuf {
@@ -119,4 +119,43 @@ pub fn shipped_binary() -> PathBuf {
             this_build
         }
     }
+}
+
+/// The peak resident memory (KiB, GNU time's) of one run of `cmd`, output to /dev/null.
+pub fn peak_rss_kib(cmd: &std::process::Command) -> u64 {
+    let mut c = std::process::Command::new("/usr/bin/time");
+    c.arg("-f")
+        .arg("%M")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdout(std::process::Stdio::null());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    err.lines()
+        .last()
+        .unwrap_or("0")
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// `mas-link synapse --yes` on `file`, as the benchmarks run it.
+pub fn link_command(bin: &Path, file: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(bin);
+    c.args([
+        "synapse",
+        "--yes",
+        "--endpoint",
+        "https://auth.example.org/",
+        "--synapse-config",
+    ])
+    .arg(file)
+    .env("MAS_SECRET", "6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP")
+    .env("NO_COLOR", "1");
+    c
 }
