@@ -1012,6 +1012,10 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
         )?;
         return Ok((0, None));
     }
+    // Writing without asking: the new file starts on its way to disk while the diff is worked
+    // out and shown, so that the sync before the rename has little left to wait for. A failure
+    // here is reported after the diff, as when nothing was staged.
+    let staged = (w.yes && !w.check && !w.dry_run).then(|| stage_proposal(p, w));
     let mask = |doc: &Document, window: std::ops::Range<usize>| {
         if w.show_secrets {
             Vec::new()
@@ -1071,7 +1075,10 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
             return Ok((0, None));
         }
     }
-    let written = write_proposal(p, w)?;
+    let written = match staged {
+        Some(staged) => staged?.commit()?,
+        None => write_proposal(p, w)?,
+    };
     let mut done = format!("\nWrote {}.\n", path.display());
     if let Some(b) = &written.backup {
         done.push_str(&format!("Backup: {}\n", b.display()));
@@ -1082,11 +1089,16 @@ fn show_and_write(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<(u8, Opt
 }
 
 fn write_proposal(p: &Proposal, w: &WriteArgs) -> Result<Written> {
+    Ok(stage_proposal(p, w)?.commit()?)
+}
+
+/// Writes the secret file, if any, and stages the replacement (see [`write::stage`]).
+fn stage_proposal<'a>(p: &Proposal<'a>, w: &WriteArgs) -> Result<write::Staged<'a>> {
     if let Some((f, secret)) = p.secret_file {
         write::write_secret_file(f, secret)?;
     }
     // `before` is the file as read: the bytes to back up, and to find unchanged at the write.
-    Ok(write::replace(
+    Ok(write::stage(
         p.loaded,
         p.before.text().as_bytes(),
         p.after.text().as_bytes(),

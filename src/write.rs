@@ -169,15 +169,9 @@ fn stamp(t: SystemTime) -> String {
     )
 }
 
-/// Creates `path` with exactly `mode` and the given owner, holding `bytes`, synced to disk
-/// when `sync`.
-fn create_with(
-    path: &Path,
-    bytes: &[u8],
-    mode: u32,
-    owner: (u32, u32),
-    sync: bool,
-) -> Result<(), WriteError> {
+/// Creates `path` with exactly `mode` and the given owner, holding `bytes`; removes it again
+/// on failure.
+fn create(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Result<File, WriteError> {
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -193,15 +187,25 @@ fn create_with(
         }
         f.set_permissions(fs::Permissions::from_mode(mode))
             .map_err(io("keeping the mode of", path))?;
-        if sync {
-            f.sync_all().map_err(io("syncing", path))?;
-        }
-        Ok(())
+        Ok(f)
     })();
     if result.is_err() {
         let _ = fs::remove_file(path);
     }
     result
+}
+
+/// [`create`], then synced to disk.
+fn create_synced(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    owner: (u32, u32),
+) -> Result<(), WriteError> {
+    create(path, bytes, mode, owner)?.sync_all().map_err(|e| {
+        let _ = fs::remove_file(path);
+        io("syncing", path)(e)
+    })
 }
 
 /// A hidden temporary name beside `target`: `.NAME.mas-link-PID-WHAT.tmp` (a killed run's are
@@ -255,12 +259,11 @@ fn make_backup(
     }
     let partial = tmp_name(target, "bak");
     let _ = fs::remove_file(&partial);
-    create_with(
+    create_synced(
         &partial,
         old,
         meta.mode() & 0o7777,
         (meta.uid(), meta.gid()),
-        true,
     )?;
     // A hard link never replaces an existing file; then the temporary name goes.
     let linked = fs::hard_link(&partial, path);
@@ -297,14 +300,8 @@ fn holds(path: &Path, expected: &[u8]) -> std::io::Result<(bool, (u64, u64))> {
 /// backup's path, its path and bytes.
 pub type Sidecar<'a> = &'a dyn Fn(Option<&Path>) -> (PathBuf, Vec<u8>);
 
-/// Replaces the loaded file's target, read as `old`, with `new`, keeping its owner and mode,
-/// after making a timestamped backup of `old` beside it (unless `backup` is false). On any
-/// failure before the rename, the file is untouched and the backup this run made is removed.
-///
-/// A `sidecar` is written after the rename, with the target's owner and mode, and made durable
-/// by the same directory sync, without a sync of its own: it is advice for a later run (which
-/// reads a missing or torn one as absent), not data, and a sync costs as much as the rest of
-/// a run on a typical file.
+/// Replaces the loaded file's target, read as `old`, with `new`: [`stage`], then
+/// [`Staged::commit`].
 pub fn replace(
     loaded: &Loaded,
     old: &[u8],
@@ -312,81 +309,155 @@ pub fn replace(
     backup: bool,
     sidecar: Option<Sidecar>,
 ) -> Result<Written, WriteError> {
+    stage(loaded, old, new, backup, sidecar)?.commit()
+}
+
+/// A replacement made ready and not yet visible: the backup taken, the new bytes in a
+/// temporary file beside the target with their way to disk begun, the sidecar's bytes in
+/// another. [`Staged::commit`] puts them in place; dropping it instead removes all three, so
+/// that the directory is as it was.
+///
+/// Staging apart from committing lets a caller do its other work (showing the diff) while the
+/// disk writes the new bytes: the sync at the commit then has little left to wait for.
+#[must_use = "dropping a staged replacement undoes it"]
+pub struct Staged<'a> {
+    loaded: &'a Loaded,
+    old: &'a [u8],
+    /// The temporary file, open until it is synced.
+    file: Option<File>,
+    tmp: PathBuf,
+    /// The sidecar's temporary file and its final path.
+    side: Option<(PathBuf, PathBuf)>,
+    backup: Option<PathBuf>,
+    /// Whether the backup is a second name for the target (then checked at the commit).
+    linked: bool,
+    /// Set once the target is replaced: from then on nothing is undone.
+    committed: bool,
+}
+
+/// Stages the replacement of the loaded file's target, read as `old`, by `new`, keeping its
+/// owner and mode, after making a timestamped backup of `old` beside it (unless `backup` is
+/// false). On failure nothing is left behind.
+///
+/// A `sidecar` is written with the target's owner and mode and renamed into place after the
+/// target, made durable by the same directory sync, without a sync of its own: it is advice
+/// for a later run (which reads a missing or torn one as absent), not data, and a sync costs
+/// as much as the rest of a run on a typical file.
+pub fn stage<'a>(
+    loaded: &'a Loaded,
+    old: &'a [u8],
+    new: &[u8],
+    backup: bool,
+    sidecar: Option<Sidecar>,
+) -> Result<Staged<'a>, WriteError> {
     let target = &loaded.target;
-    let changed = || WriteError::Changed {
-        path: loaded.path.clone(),
-    };
     test_pause("start");
     let meta = fs::metadata(target).map_err(io("reading", target))?;
     let mode = meta.mode() & 0o7777;
     let owner = (meta.uid(), meta.gid());
-
-    let (backup_path, linked) = if backup {
+    let mut staged = Staged {
+        loaded,
+        old,
+        file: None,
+        tmp: tmp_name(target, "new"),
+        side: None,
+        backup: None,
+        linked: false,
+        committed: false,
+    };
+    if backup {
         let path = backup_name(target);
-        let linked = make_backup(target, &path, old, &meta)?;
+        staged.linked = make_backup(target, &path, old, &meta)?;
+        staged.backup = Some(path);
         test_pause("backup-written");
-        (Some(path), linked)
-    } else {
-        (None, false)
-    };
-    // The target still holds `old`, and a backup that is a second name for it is still that
-    // same file (not a file put in its place before the link).
-    let unchanged = || -> Result<(), WriteError> {
-        let (same, identity) = holds(target, old).map_err(io("reading", target))?;
-        let same_backup = || {
-            let b = fs::metadata(backup_path.as_ref().expect("linked to a backup"));
-            b.is_ok_and(|b| (b.dev(), b.ino()) == identity)
-        };
-        if !same || (linked && !same_backup()) {
-            return Err(changed());
-        }
-        Ok(())
-    };
-    let undo_backup = || {
-        if let Some(b) = &backup_path {
-            let _ = fs::remove_file(b);
-        }
-    };
-
-    let tmp = tmp_name(target, "new");
-    let _ = fs::remove_file(&tmp);
-    if let Err(e) = create_with(&tmp, new, mode, owner, true) {
-        undo_backup();
-        return Err(e);
     }
-    test_pause("temp-written");
-    if let Err(e) = unchanged() {
-        let _ = fs::remove_file(&tmp);
-        undo_backup();
-        return Err(e);
-    }
-    if let Err(e) = fs::rename(&tmp, target) {
-        let _ = fs::remove_file(&tmp);
-        undo_backup();
-        return Err(io("replacing", target)(e));
-    }
-    test_pause("renamed");
-    let side = sidecar.map(|make| {
-        let (path, bytes) = make(backup_path.as_deref());
+    let _ = fs::remove_file(&staged.tmp);
+    let file = create(&staged.tmp, new, mode, owner)?;
+    start_writeback(&file);
+    staged.file = Some(file);
+    if let Some(make) = sidecar {
+        let (path, bytes) = make(staged.backup.as_deref());
         // Named like the other temporary files, so that a killed run's is cleaned up too.
         let tmp = tmp_name(target, "sidecar");
         let _ = fs::remove_file(&tmp);
-        create_with(&tmp, &bytes, mode, owner, false)?;
-        fs::rename(&tmp, &path).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            io("writing", &path)(e)
-        })
-    });
-    if let Some(dir) = target.parent() {
-        // The renames (and the backup's name) are durable only once the directory is synced.
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io("syncing", dir))?;
+        create(&tmp, &bytes, mode, owner)?;
+        staged.side = Some((tmp, path));
     }
-    side.transpose()?;
-    Ok(Written {
-        backup: backup_path,
-    })
+    Ok(staged)
+}
+
+impl Staged<'_> {
+    /// Syncs the new bytes, checks that the target still holds the bytes read (and a linked
+    /// backup is still that file), renames the new file over the target, then the sidecar
+    /// beside it, and syncs the directory. On any failure before the rename, the target is
+    /// untouched and the backup this run made is removed.
+    pub fn commit(mut self) -> Result<Written, WriteError> {
+        let target = &self.loaded.target;
+        if let Some(file) = self.file.take() {
+            file.sync_all().map_err(io("syncing", &self.tmp))?;
+        }
+        test_pause("temp-written");
+        let (same, identity) = holds(target, self.old).map_err(io("reading", target))?;
+        let same_backup = || {
+            let b = fs::metadata(self.backup.as_ref().expect("linked to a backup"));
+            b.is_ok_and(|b| (b.dev(), b.ino()) == identity)
+        };
+        if !same || (self.linked && !same_backup()) {
+            return Err(WriteError::Changed {
+                path: self.loaded.path.clone(),
+            });
+        }
+        fs::rename(&self.tmp, target).map_err(io("replacing", target))?;
+        self.committed = true;
+        test_pause("renamed");
+        let side = self.side.take().map(|(tmp, path)| {
+            fs::rename(&tmp, &path).map_err(|e| {
+                let _ = fs::remove_file(&tmp);
+                io("writing", &path)(e)
+            })
+        });
+        if let Some(dir) = target.parent() {
+            // The renames (and the backup's name) are durable only once the directory is synced.
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io("syncing", dir))?;
+        }
+        side.transpose()?;
+        Ok(Written {
+            backup: self.backup.take(),
+        })
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        let _ = fs::remove_file(&self.tmp);
+        if let Some((tmp, _)) = &self.side {
+            let _ = fs::remove_file(tmp);
+        }
+        if let Some(b) = &self.backup {
+            let _ = fs::remove_file(b);
+        }
+    }
+}
+
+/// Asks the kernel to start writing `file`'s dirty pages now, without waiting: a hint, so a
+/// failure is ignored (the sync at the commit is what makes the bytes durable).
+fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: sync_file_range reads only its integer arguments; the descriptor stays open
+        // for the duration of the call, borrowed from `file`.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
 }
 
 /// Writes a secret file with mode 0600 unless it already holds the secret (trimmed, as Synapse
@@ -409,7 +480,7 @@ pub fn write_secret_file(path: &Path, secret: &str) -> Result<bool, WriteError> 
             fs::metadata(dir).map(|m| (m.uid(), m.gid()))
         })
         .map_err(io("reading", path))?;
-    create_with(&tmp, format!("{secret}\n").as_bytes(), 0o600, owner, true)?;
+    create_synced(&tmp, format!("{secret}\n").as_bytes(), 0o600, owner)?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         io("writing", path)(e)
@@ -482,6 +553,40 @@ mod tests {
         fs::write(&q, "edited through the other name").unwrap();
         assert_eq!(fs::read(&b).unwrap(), b"new");
         assert_eq!(fs::read(&p).unwrap(), b"newer");
+    }
+
+    #[test]
+    fn a_staged_replacement_is_invisible_until_committed_and_undone_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hs.yaml");
+        fs::write(&p, "old").unwrap();
+        let (loaded, old) = Loaded::read(&p).unwrap();
+        let record = |_: Option<&Path>| (dir.path().join("hs.yaml.rec"), b"rec".to_vec());
+        let names = || {
+            let mut v: Vec<String> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+
+        let staged = stage(&loaded, &old, b"new", true, Some(&record)).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        // The backup and two temporary files, none of them the record yet.
+        assert_eq!(names().len(), 4, "{:?}", names());
+        drop(staged);
+        assert_eq!(names(), ["hs.yaml"]);
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+
+        let written = stage(&loaded, &old, b"new", true, Some(&record))
+            .unwrap()
+            .commit()
+            .unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert_eq!(fs::read(dir.path().join("hs.yaml.rec")).unwrap(), b"rec");
+        assert_eq!(fs::read(written.backup.unwrap()).unwrap(), b"old");
+        assert_eq!(names().len(), 3, "{:?}", names());
     }
 
     #[test]
