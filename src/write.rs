@@ -319,12 +319,22 @@ pub fn replace(
 ///
 /// Staging apart from committing lets a caller do its other work (showing the diff) while the
 /// disk writes the new bytes: the sync at the commit then has little left to wait for.
+///
+/// The new file is created without a name where the system allows (Linux's O_TMPFILE) and
+/// named only once synced: syncing a newly named file syncs its directory too on some file
+/// systems (ext4 without a journal), which the directory sync after the rename does anyway,
+/// and a run killed before that leaves nothing behind.
 #[must_use = "dropping a staged replacement undoes it"]
 pub struct Staged<'a> {
     loaded: &'a Loaded,
     old: &'a [u8],
-    /// The temporary file, open until it is synced.
+    new: &'a [u8],
+    mode: u32,
+    owner: (u32, u32),
+    /// The new file, open until it is synced.
     file: Option<File>,
+    /// Whether the new file has its temporary name yet.
+    named: bool,
     tmp: PathBuf,
     /// The sidecar's temporary file and its final path.
     side: Option<(PathBuf, PathBuf)>,
@@ -346,9 +356,29 @@ pub struct Staged<'a> {
 pub fn stage<'a>(
     loaded: &'a Loaded,
     old: &'a [u8],
-    new: &[u8],
+    new: &'a [u8],
     backup: bool,
     sidecar: Option<Sidecar>,
+) -> Result<Staged<'a>, WriteError> {
+    stage_as(loaded, old, new, backup, sidecar, Temp::UnnamedFirst)
+}
+
+/// How the new file is created: unnamed where possible, or (for tests of the other way)
+/// named from the start.
+#[derive(Clone, Copy, PartialEq)]
+enum Temp {
+    UnnamedFirst,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Named,
+}
+
+fn stage_as<'a>(
+    loaded: &'a Loaded,
+    old: &'a [u8],
+    new: &'a [u8],
+    backup: bool,
+    sidecar: Option<Sidecar>,
+    temp: Temp,
 ) -> Result<Staged<'a>, WriteError> {
     let target = &loaded.target;
     test_pause("start");
@@ -358,7 +388,11 @@ pub fn stage<'a>(
     let mut staged = Staged {
         loaded,
         old,
+        new,
+        mode,
+        owner,
         file: None,
+        named: false,
         tmp: tmp_name(target, "new"),
         side: None,
         backup: None,
@@ -371,8 +405,19 @@ pub fn stage<'a>(
         staged.backup = Some(path);
         test_pause("backup-written");
     }
-    let _ = fs::remove_file(&staged.tmp);
-    let file = create(&staged.tmp, new, mode, owner)?;
+    let unnamed = match (temp, target.parent()) {
+        (Temp::UnnamedFirst, Some(dir)) => create_unnamed(dir, new, mode, owner),
+        _ => None,
+    };
+    let file = match unnamed {
+        Some(file) => file,
+        // No O_TMPFILE here (or it failed: then this way reports why).
+        None => {
+            staged.named = true;
+            let _ = fs::remove_file(&staged.tmp);
+            create(&staged.tmp, new, mode, owner)?
+        }
+    };
     start_writeback(&file);
     staged.file = Some(file);
     if let Some(make) = sidecar {
@@ -395,6 +440,14 @@ impl Staged<'_> {
         let target = &self.loaded.target;
         if let Some(file) = self.file.take() {
             file.sync_all().map_err(io("syncing", &self.tmp))?;
+            if !self.named {
+                let _ = fs::remove_file(&self.tmp);
+                // Where /proc is missing, a second copy under the name instead.
+                if link_unnamed(&file, &self.tmp).is_err() {
+                    create_synced(&self.tmp, self.new, self.mode, self.owner)?;
+                }
+                self.named = true;
+            }
         }
         test_pause("temp-written");
         let (same, identity) = holds(target, self.old).map_err(io("reading", target))?;
@@ -441,6 +494,66 @@ impl Drop for Staged<'_> {
         if let Some(b) = &self.backup {
             let _ = fs::remove_file(b);
         }
+    }
+}
+
+/// A new file in `dir` without a name (O_TMPFILE), holding `bytes`, with `mode` and `owner`;
+/// None where the system cannot make one (or any step fails: the named way then says why).
+fn create_unnamed(dir: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Option<File> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_TMPFILE)
+            .mode(0o600)
+            .open(dir)
+            .ok()?;
+        f.write_all(bytes).ok()?;
+        let current = f.metadata().ok()?;
+        if (current.uid(), current.gid()) != owner {
+            std::os::unix::fs::fchown(&f, Some(owner.0), Some(owner.1)).ok()?;
+        }
+        f.set_permissions(fs::Permissions::from_mode(mode)).ok()?;
+        Some(f)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (dir, bytes, mode, owner);
+        None
+    }
+}
+
+/// Gives an unnamed file (see [`create_unnamed`]) the name `to`, through its /proc link.
+fn link_unnamed(file: &File, to: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+        let to = CString::new(to.as_os_str().as_bytes())?;
+        // std's hard_link does not follow the /proc link to the open file: linkat with
+        // AT_SYMLINK_FOLLOW does.
+        // SAFETY: both paths are NUL-terminated strings that outlive the call.
+        let done = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if done == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, to);
+        Err(std::io::ErrorKind::Unsupported.into())
     }
 }
 
@@ -559,8 +672,6 @@ mod tests {
     fn a_staged_replacement_is_invisible_until_committed_and_undone_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("hs.yaml");
-        fs::write(&p, "old").unwrap();
-        let (loaded, old) = Loaded::read(&p).unwrap();
         let record = |_: Option<&Path>| (dir.path().join("hs.yaml.rec"), b"rec".to_vec());
         let names = || {
             let mut v: Vec<String> = fs::read_dir(dir.path())
@@ -571,22 +682,34 @@ mod tests {
             v
         };
 
-        let staged = stage(&loaded, &old, b"new", true, Some(&record)).unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"old");
-        // The backup and two temporary files, none of them the record yet.
-        assert_eq!(names().len(), 4, "{:?}", names());
-        drop(staged);
-        assert_eq!(names(), ["hs.yaml"]);
-        assert_eq!(fs::read(&p).unwrap(), b"old");
+        for temp in [Temp::UnnamedFirst, Temp::Named] {
+            fs::write(&p, "old").unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+            let (loaded, old) = Loaded::read(&p).unwrap();
+            let staged = stage_as(&loaded, &old, b"new", true, Some(&record), temp).unwrap();
+            assert_eq!(fs::read(&p).unwrap(), b"old");
+            // The backup and the record's temporary file; the new file has a name only when
+            // the system has no unnamed files (or the test asks for a name).
+            let unnamed = cfg!(target_os = "linux") && temp == Temp::UnnamedFirst;
+            let expected = if unnamed { 3 } else { 4 };
+            assert_eq!(names().len(), expected, "{:?}", names());
+            drop(staged);
+            assert_eq!(names(), ["hs.yaml"]);
+            assert_eq!(fs::read(&p).unwrap(), b"old");
 
-        let written = stage(&loaded, &old, b"new", true, Some(&record))
-            .unwrap()
-            .commit()
-            .unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"new");
-        assert_eq!(fs::read(dir.path().join("hs.yaml.rec")).unwrap(), b"rec");
-        assert_eq!(fs::read(written.backup.unwrap()).unwrap(), b"old");
-        assert_eq!(names().len(), 3, "{:?}", names());
+            let written = stage_as(&loaded, &old, b"new", true, Some(&record), temp)
+                .unwrap()
+                .commit()
+                .unwrap();
+            assert_eq!(fs::read(&p).unwrap(), b"new");
+            assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
+            assert_eq!(fs::read(dir.path().join("hs.yaml.rec")).unwrap(), b"rec");
+            let backup = written.backup.unwrap();
+            assert_eq!(fs::read(&backup).unwrap(), b"old");
+            assert_eq!(names().len(), 3, "{:?}", names());
+            fs::remove_file(backup).unwrap();
+            fs::remove_file(dir.path().join("hs.yaml.rec")).unwrap();
+        }
     }
 
     #[test]
