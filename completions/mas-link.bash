@@ -89,12 +89,16 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__check)
-            opts="-h --synapse-config --mas-config --format --online --synapse-url --mas-url --insecure --color --help"
+            opts="-h --color --synapse-config --mas-config --format --online --synapse-url --mas-url --insecure --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -113,10 +117,6 @@ _mas__link() {
                     ;;
                 --mas-url)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -271,12 +271,16 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__mas)
-            opts="-y -h --mas-config --homeserver --synapse-config --synapse-endpoint --kind --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --color --mas-config --homeserver --synapse-config --synapse-endpoint --kind --dry-run --check --yes --show-secrets --no-backup --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --mas-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -301,10 +305,6 @@ _mas__link() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -313,18 +313,18 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__secret)
-            opts="-h --mas-config --bundle --color --help"
+            opts="-h --color --mas-config --bundle --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --mas-config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --mas-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -335,12 +335,16 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__synapse)
-            opts="-y -h --synapse-config --mas-config --secret-file --secret-stdin --endpoint --secret-path --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --color --synapse-config --mas-config --secret-file --secret-stdin --endpoint --secret-path --dry-run --check --yes --show-secrets --no-backup --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -365,10 +369,6 @@ _mas__link() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -377,22 +377,22 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__unlink)
-            opts="-y -h --synapse-config --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --color --synapse-config --dry-run --check --yes --show-secrets --no-backup --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -403,12 +403,16 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__wizard)
-            opts="-h --synapse-config --mas-config --endpoint --homeserver --synapse-endpoint --secret-file --color --help"
+            opts="-h --color --synapse-config --mas-config --endpoint --homeserver --synapse-endpoint --secret-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -431,10 +435,6 @@ _mas__link() {
                     ;;
                 --secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

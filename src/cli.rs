@@ -43,22 +43,55 @@ pub enum Color {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print MAS's shared secret (matrix.secret, or matrix.secret_file's contents) and a newline.
-    Secret(SecretArgs),
+    Secret(Deferred<SecretArgs>),
     /// Link Synapse to MAS: edit homeserver.yaml, showing the diff first.
-    Synapse(SynapseArgs),
+    Synapse(Deferred<SynapseArgs>),
     /// Point MAS's `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none).
-    Mas(MasArgs),
+    Mas(Deferred<MasArgs>),
     /// Check both files the way Synapse and MAS read them, before anything restarts.
-    Check(CheckArgs),
+    Check(Deferred<CheckArgs>),
     /// Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back.
-    Unlink(UnlinkArgs),
+    Unlink(Deferred<UnlinkArgs>),
     /// Guided set-up: finds the files here, asks only what it cannot find, shows the diff.
-    Wizard(crate::wizard::WizardArgs),
+    Wizard(Deferred<crate::wizard::WizardArgs>),
     /// Print shell completions (or the man page) to standard output.
     Completions {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+/// A subcommand's arguments, built only when that subcommand runs (clap's `Command::defer`;
+/// completions and the man page build them all): building every subcommand's arguments at
+/// each start is work for the ones not run.
+#[derive(Debug)]
+pub struct Deferred<T>(pub T);
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args_for_update)
+    }
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(Deferred)
+    }
+    fn from_arg_matches_mut(m: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(m).map(Deferred)
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+    fn update_from_arg_matches_mut(&mut self, m: &mut clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(m)
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -302,12 +335,12 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli, out: &mut Out) -> Result<u8> {
     match cli.command {
-        Command::Secret(a) => cmd_secret(&a, out),
-        Command::Synapse(a) => cmd_synapse(&a, out),
-        Command::Mas(a) => cmd_mas(&a, out),
-        Command::Check(a) => cmd_check(&a, out),
-        Command::Unlink(a) => cmd_unlink(&a, out),
-        Command::Wizard(a) => crate::wizard::run(&a, out),
+        Command::Secret(a) => cmd_secret(&a.0, out),
+        Command::Synapse(a) => cmd_synapse(&a.0, out),
+        Command::Mas(a) => cmd_mas(&a.0, out),
+        Command::Check(a) => cmd_check(&a.0, out),
+        Command::Unlink(a) => cmd_unlink(&a.0, out),
+        Command::Wizard(a) => crate::wizard::run(&a.0, out),
         Command::Completions { shell } => {
             out.out.write_all(&shell.render())?;
             Ok(0)
