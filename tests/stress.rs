@@ -1,7 +1,8 @@
 //! Trust under stress: SIGKILL at every step of a write and at random moments, disk full, a
 //! read-only file system, permission denied, the file replaced between read and write, two
-//! runs at once, and files too large or too deep. The file is always the old bytes or the new,
-//! never a mix; the backup is whole; refusals exit 2 with the original intact.
+//! runs at once, files too large or too deep, and no /proc to name the new file through. The
+//! file is always the old bytes or the new, never a mix; the backup is whole; refusals exit 2
+//! with the original intact.
 
 mod common;
 
@@ -389,4 +390,40 @@ fn too_large_and_too_deep_are_refused() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(fs::read_to_string(&big).unwrap(), deep_block);
+}
+
+#[test]
+fn without_proc_the_new_file_is_named_another_way() {
+    // The unnamed new file is named through /proc; in a mount namespace without /proc (as
+    // root, with util-linux's unshare) the write must still complete.
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let expected = expected_output(&hs);
+    let probe = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "--fork", "true"])
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipping: cannot make a mount namespace here (not root, or no unshare)");
+        return;
+    }
+    let link = link_cmd(dir.path());
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "--fork", "sh", "-c"])
+        .arg(r#"umount -l /proc && test ! -e /proc/self && exec "$@""#)
+        .arg("sh")
+        .arg(link.get_program())
+        .args(link.get_args())
+        .current_dir(dir.path())
+        .env("MAS_SECRET", MAS_SECRET)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read(&hs).unwrap(), expected);
+    assert!(temps(dir.path()).is_empty(), "{:?}", temps(dir.path()));
+    assert_eq!(backups(dir.path()).len(), 1);
 }
