@@ -537,23 +537,44 @@ impl Document {
     }
 
     /// An empty value that carries an anchor or a tag (`key: &a`, `key: !t`) has no span the
-    /// parser reports: where its text ends is unknown, so nothing is placed after it.
+    /// parser reports: where its text ends is unknown, so nothing is placed after it. An entry
+    /// ends where its value's last part does (the last entry or item of a block collection, and
+    /// so on down), so that is the value checked.
     fn check_end_known(&self, k: &Node, v: &Node, path: &[String]) -> Result<(), YamlError> {
-        if v.is_absent() && (v.anchor != 0 || v.tag.is_some()) {
-            let mut full = path.to_vec();
-            full.push(k.scalar().map_or("?", |s| s.0).to_owned());
-            let kind = match &v.tag {
-                Some(tag) => ErrorKind::Tag {
-                    path: display_path(&full),
-                    tag: tag.to_string(),
-                },
-                None => ErrorKind::Alias {
-                    path: display_path(&full),
-                },
-            };
-            return Err(YamlError::new(kind, k.start()));
+        let key_text = |k: &Node| k.scalar().map_or("?", |s| s.0).to_owned();
+        let mut full = path.to_vec();
+        full.push(key_text(k));
+        let (mut at, mut v) = (k.start(), v);
+        loop {
+            if v.is_absent() && (v.anchor != 0 || v.tag.is_some()) {
+                let kind = match &v.tag {
+                    Some(tag) => ErrorKind::Tag {
+                        path: display_path(&full),
+                        tag: tag.to_string(),
+                    },
+                    None => ErrorKind::Alias {
+                        path: display_path(&full),
+                    },
+                };
+                return Err(YamlError::new(kind, at));
+            }
+            match &v.kind {
+                Kind::Mapping {
+                    flow: false,
+                    entries,
+                } if !entries.is_empty() => {
+                    let (k, last) = &entries[entries.len() - 1];
+                    full.push(key_text(k));
+                    (at, v) = (k.start(), last);
+                }
+                Kind::Sequence { flow: false, items } if !items.is_empty() => {
+                    full.push((items.len() - 1).to_string());
+                    v = &items[items.len() - 1];
+                    at = v.start();
+                }
+                _ => return Ok(()),
+            }
         }
-        Ok(())
     }
 
     /// The entries of `map` whose key is `seg`; the last one is the one the consumer reads.

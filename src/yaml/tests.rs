@@ -371,6 +371,27 @@ fn nothing_goes_after_an_empty_value_with_a_tag_or_anchor() {
             "{src}: {e}"
         );
     }
+    // Found by the fuzzer: deeper down, as the last part of the last entry's value, the same
+    // (the new key went between ` :` and its value `!`).
+    for src in [
+        "o:\n :\n  !\n",
+        "a: 1\nb:\n  c:\n    d: !t\n",
+        "a: 1\nb:\n  - 1\n  - &x\n",
+    ] {
+        let e = err(src, &[Edit::set(&["z"], t())]);
+        assert!(
+            matches!(e.kind, ErrorKind::Tag { .. } | ErrorKind::Alias { .. }),
+            "{src}: {e}"
+        );
+    }
+    let e = err("a: 1\nb:\n  c:\n    d: !t\n", &[Edit::set(&["z"], t())]);
+    assert_eq!((e.line, e.col), (4, 5), "{e}");
+    assert!(e.to_string().contains("b.c.d"), "{e}");
+    // A flow collection ends at its bracket, whatever is in it.
+    assert_eq!(
+        edit("a: 1\nb: [1, !t ]\n", &[Edit::set(&["z"], t())]),
+        "a: 1\nb: [1, !t ]\nz: true\n"
+    );
 }
 
 #[test]
