@@ -504,16 +504,22 @@ impl Document {
                 node.start(),
             ));
         }
-        if let Kind::Mapping { entries, .. } = &node.kind {
+        if let Kind::Mapping { entries, flow } = &node.kind {
             // New keys go after the last entry, whose end must be known.
             if let Some((k, v)) = entries.last() {
                 self.check_end_known(k, v, path)?;
             }
             for (k, _) in entries {
                 // `? key` (YAML's explicit key): its lines do not follow the usual layout. An
-                // empty key (`?` alone, or a line that starts with `: `) has no text at all.
+                // empty key (`?` alone, or a line that starts with `: `) has no text at all. In
+                // a block mapping every other key has its `:` after it on its line, which also
+                // finds `?` with the key on the next line.
                 let before = self.text[..k.start().offset].trim_end_matches([' ', '\t']);
-                if before.ends_with('?') || k.end() == k.start().offset {
+                let colon_after = self.text[k.end()..]
+                    .trim_start_matches([' ', '\t'])
+                    .starts_with(':');
+                if before.ends_with('?') || k.end() == k.start().offset || (!*flow && !colon_after)
+                {
                     return Err(YamlError::new(
                         ErrorKind::ComplexKey { path: p() },
                         k.start(),

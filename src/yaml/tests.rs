@@ -336,7 +336,14 @@ fn explicit_keys_are_refused() {
     // Empty keys, explicit or not (the first found by the fuzzer: the new key went where
     // `: t` then read as a value in the wrong place).
     let mut parsed = 0;
-    for src in ["p:\n ?\n: t\n", "p:\n  a: 1\n: t\n", "p:\n ?\n :\n"] {
+    for src in [
+        "p:\n ?\n: t\n",
+        "p:\n  a: 1\n: t\n",
+        "p:\n ?\n :\n",
+        // Found by the fuzzer: the key on the line after its `?`.
+        "p:\n ?\n  k\n",
+        "p:\n ? # c\n  k\n : v\n",
+    ] {
         let doc = Document::parse(src.into(), Options::PYYAML);
         let Ok(doc) = doc else { continue };
         parsed += 1;
@@ -347,6 +354,16 @@ fn explicit_keys_are_refused() {
         );
     }
     assert!(parsed >= 2, "{parsed}");
+    let e = err(
+        "?\n password_config\n",
+        &[Edit::set(&["password_config", "enabled"], t())],
+    );
+    assert!(matches!(e.kind, ErrorKind::ComplexKey { .. }), "{e}");
+    // Keys with space before their `:`, quoted, or with properties, are ordinary keys.
+    assert_eq!(
+        edit("a : 1\n\"b\": 2\n&x c: 3\n", &[Edit::set(&["d"], t())]),
+        "a : 1\n\"b\": 2\n&x c: 3\nd: true\n"
+    );
 }
 
 #[test]
