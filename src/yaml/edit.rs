@@ -564,6 +564,26 @@ impl Document {
                 };
                 return Err(YamlError::new(kind, at));
             }
+            // A block scalar that keeps its trailing lines (`|+`, `>+`) and runs to the end of
+            // a file without a final line break: where its content ends is not settled.
+            if let Kind::Scalar {
+                style: Style::Literal | Style::Folded,
+                ..
+            } = &v.kind
+                && v.end() >= self.text.len()
+                && !self.text.ends_with('\n')
+                && self.text[v.start().offset..]
+                    .lines()
+                    .next()
+                    .is_some_and(|h| h.split('#').next().unwrap_or("").contains('+'))
+            {
+                return Err(YamlError::new(
+                    ErrorKind::BlockScalar {
+                        path: display_path(&full),
+                    },
+                    at,
+                ));
+            }
             match &v.kind {
                 Kind::Mapping {
                     flow: false,

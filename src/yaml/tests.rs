@@ -412,6 +412,18 @@ fn nothing_goes_after_an_empty_value_with_a_tag_or_anchor() {
 }
 
 #[test]
+fn a_kept_block_scalar_at_the_end_of_a_file_without_a_final_newline_is_refused() {
+    // Found by the fuzzer: `r: |+\n ` lost its last line to the new key.
+    for src in ["r: |+\n ", "r: |+\n  x\n ", "a: 1\nr: >+\n  x\n  "] {
+        let e = err(src, &[Edit::set(&["z"], t())]);
+        assert!(
+            matches!(e.kind, ErrorKind::BlockScalar { .. }),
+            "{src:?}: {e}"
+        );
+    }
+}
+
+#[test]
 fn kept_block_scalars_end_before_the_next_key() {
     // Found by the fuzzer: `|+` keeps its trailing lines; the next key is not part of it.
     assert_eq!(
