@@ -173,26 +173,37 @@ fn stamp(t: SystemTime) -> String {
 /// on failure.
 fn create(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Result<File, WriteError> {
     let result = (|| {
-        let mut f = OpenOptions::new()
+        let f = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(path)
             .map_err(io("creating", path))?;
-        f.write_all(bytes).map_err(io("writing", path))?;
-        let current = f.metadata().map_err(io("reading", path))?;
-        if (current.uid(), current.gid()) != owner {
-            std::os::unix::fs::fchown(&f, Some(owner.0), Some(owner.1))
-                .map_err(io("keeping the owner of", path))?;
-        }
-        f.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(io("keeping the mode of", path))?;
-        Ok(f)
+        fill(f, path, bytes, mode, owner)
     })();
     if result.is_err() {
         let _ = fs::remove_file(path);
     }
     result
+}
+
+/// Writes `bytes` to the new file `f` (named `path` in errors) and gives it `mode` and `owner`.
+fn fill(
+    mut f: File,
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    owner: (u32, u32),
+) -> Result<File, WriteError> {
+    f.write_all(bytes).map_err(io("writing", path))?;
+    let current = f.metadata().map_err(io("reading", path))?;
+    if (current.uid(), current.gid()) != owner {
+        std::os::unix::fs::fchown(&f, Some(owner.0), Some(owner.1))
+            .map_err(io("keeping the owner of", path))?;
+    }
+    f.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io("keeping the mode of", path))?;
+    Ok(f)
 }
 
 /// [`create`], then synced to disk.
@@ -502,19 +513,13 @@ impl Drop for Staged<'_> {
 fn create_unnamed(dir: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Option<File> {
     #[cfg(target_os = "linux")]
     {
-        let mut f = OpenOptions::new()
+        let f = OpenOptions::new()
             .write(true)
             .custom_flags(libc::O_TMPFILE)
             .mode(0o600)
             .open(dir)
             .ok()?;
-        f.write_all(bytes).ok()?;
-        let current = f.metadata().ok()?;
-        if (current.uid(), current.gid()) != owner {
-            std::os::unix::fs::fchown(&f, Some(owner.0), Some(owner.1)).ok()?;
-        }
-        f.set_permissions(fs::Permissions::from_mode(mode)).ok()?;
-        Some(f)
+        fill(f, dir, bytes, mode, owner).ok()
     }
     #[cfg(not(target_os = "linux"))]
     {
