@@ -37,21 +37,22 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;secret' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Print a pairing bundle instead: endpoint, homeserver and secret on one line, which `mas-link synapse --secret-stdin` reads')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'mas-link;synapse' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml')
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'Take the secret (and the default endpoint) from MAS''s config.yaml')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the secret from a file (trimmed)')
-            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base]')
-            [CompletionResult]::new('--secret-path', '--secret-path', [CompletionResultType]::ParameterName, 'Write `secret_path: PATH` instead of an inline secret (PATH written with mode 0600)')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Refused: a secret in argv shows in `ps` and shell history (see the message)')
+            [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]')
+            [CompletionResult]::new('--secret-path', '--secret-path', [CompletionResultType]::ParameterName, 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the secret (or a `mas-link secret --bundle` line) from standard input')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
@@ -64,13 +65,13 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;mas' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml')
             [CompletionResult]::new('--homeserver', '--homeserver', [CompletionResultType]::ParameterName, 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]')
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml, when both files are on this host')
-            [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse [default: the Synapse file''s public_baseurl, or https://NAME/]')
+            [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file''s public_baseurl, or https://NAME/]')
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'matrix.kind [default: synapse; an existing valid kind is kept]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')
@@ -82,12 +83,12 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;check' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]')
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json is documented in README (format_version 1)')
             [CompletionResult]::new('--synapse-url', '--synapse-url', [CompletionResultType]::ParameterName, 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]')
             [CompletionResult]::new('--mas-url', '--mas-url', [CompletionResultType]::ParameterName, 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate (only for testing)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -95,9 +96,9 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;unlink' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')
@@ -109,13 +110,13 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;wizard' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]')
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'MAS''s URL, where Synapse reaches it [env: MAS_ENDPOINT]')
             [CompletionResult]::new('--homeserver', '--homeserver', [CompletionResultType]::ParameterName, 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN]')
             [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'A file holding MAS''s secret (else env MAS_SECRET, else asked, hidden)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

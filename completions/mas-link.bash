@@ -89,16 +89,12 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__check)
-            opts="-h --color --synapse-config --mas-config --format --online --synapse-url --mas-url --insecure --help"
+            opts="-h --synapse-config --mas-config --format --online --synapse-url --mas-url --insecure --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -117,6 +113,10 @@ _mas__link() {
                     ;;
                 --mas-url)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -271,16 +271,12 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__mas)
-            opts="-y -h --color --mas-config --homeserver --synapse-config --synapse-endpoint --kind --dry-run --check --yes --show-secrets --no-backup --format --help"
+            opts="-y -h --mas-config --homeserver --synapse-config --synapse-endpoint --kind --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --mas-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -305,6 +301,10 @@ _mas__link() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -313,18 +313,18 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__secret)
-            opts="-h --color --mas-config --bundle --help"
+            opts="-h --mas-config --bundle --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --mas-config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -335,16 +335,12 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__synapse)
-            opts="-y -h --color --synapse-config --mas-config --secret-file --secret-stdin --endpoint --secret-path --dry-run --check --yes --show-secrets --no-backup --format --help"
+            opts="-y -h --synapse-config --mas-config --secret-file --secret-stdin --secret --endpoint --secret-path --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -354,6 +350,10 @@ _mas__link() {
                     return 0
                     ;;
                 --secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -369,6 +369,10 @@ _mas__link() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -377,22 +381,22 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__unlink)
-            opts="-y -h --color --synapse-config --dry-run --check --yes --show-secrets --no-backup --format --help"
+            opts="-y -h --synapse-config --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -403,16 +407,12 @@ _mas__link() {
             return 0
             ;;
         mas__subcmd__link__subcmd__wizard)
-            opts="-h --color --synapse-config --mas-config --endpoint --homeserver --synapse-endpoint --secret-file --help"
+            opts="-h --synapse-config --mas-config --endpoint --homeserver --synapse-endpoint --secret-file --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -435,6 +435,10 @@ _mas__link() {
                     ;;
                 --secret-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -33,20 +33,21 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mas-link;secret'= {
-            cand --color 'When to colour output'
             cand --mas-config 'MAS''s config.yaml'
+            cand --color 'When to colour output'
             cand --bundle 'Print a pairing bundle instead: endpoint, homeserver and secret on one line, which `mas-link synapse --secret-stdin` reads'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'mas-link;synapse'= {
-            cand --color 'When to colour output'
             cand --synapse-config 'Synapse''s homeserver.yaml'
             cand --mas-config 'Take the secret (and the default endpoint) from MAS''s config.yaml'
             cand --secret-file 'Read the secret from a file (trimmed)'
-            cand --endpoint 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base]'
-            cand --secret-path 'Write `secret_path: PATH` instead of an inline secret (PATH written with mode 0600)'
+            cand --secret 'Refused: a secret in argv shows in `ps` and shell history (see the message)'
+            cand --endpoint 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]'
+            cand --secret-path 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
+            cand --color 'When to colour output'
             cand --secret-stdin 'Read the secret (or a `mas-link secret --bundle` line) from standard input'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
             cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
@@ -58,13 +59,13 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;mas'= {
-            cand --color 'When to colour output'
             cand --mas-config 'MAS''s config.yaml'
             cand --homeserver 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]'
             cand --synapse-config 'Synapse''s homeserver.yaml, when both files are on this host'
-            cand --synapse-endpoint 'Where MAS reaches Synapse [default: the Synapse file''s public_baseurl, or https://NAME/]'
+            cand --synapse-endpoint 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file''s public_baseurl, or https://NAME/]'
             cand --kind 'matrix.kind [default: synapse; an existing valid kind is kept]'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
+            cand --color 'When to colour output'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
             cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
             cand -y 'Write without asking'
@@ -75,21 +76,21 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;check'= {
-            cand --color 'When to colour output'
             cand --synapse-config 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]'
             cand --mas-config 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]'
             cand --format 'Output format; json is documented in README (format_version 1)'
             cand --synapse-url 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]'
             cand --mas-url 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]'
+            cand --color 'When to colour output'
             cand --online 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
             cand --insecure 'Accept any TLS certificate (only for testing)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'mas-link;unlink'= {
-            cand --color 'When to colour output'
             cand --synapse-config 'Synapse''s homeserver.yaml'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
+            cand --color 'When to colour output'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
             cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
             cand -y 'Write without asking'
@@ -100,13 +101,13 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;wizard'= {
-            cand --color 'When to colour output'
             cand --synapse-config 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]'
             cand --mas-config 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]'
             cand --endpoint 'MAS''s URL, where Synapse reaches it [env: MAS_ENDPOINT]'
             cand --homeserver 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN]'
             cand --synapse-endpoint 'Where MAS reaches Synapse'
             cand --secret-file 'A file holding MAS''s secret (else env MAS_SECRET, else asked, hidden)'
+            cand --color 'When to colour output'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -1,17 +1,27 @@
 //! mas-link: pair a Synapse homeserver with the Matrix Authentication Service.
 //!
-//! The data flows load → plan → show → apply: [`yaml`] loads and edits files without
-//! disturbing them, [`synapse`] and [`mas`] know each program's rules, [`plan`] holds the
-//! changes with their reasons, [`write`] replaces files safely, [`cli`] is the command line.
+//! The data flows one way, in the order below: [`yaml`] reads and edits files without
+//! disturbing them (and knows nothing of Synapse or MAS); [`findings`] is the vocabulary of
+//! verdicts; [`rules`] knows each program's rules (pure: no files, no terminal); [`files`]
+//! reads what the rules need; [`plan`] makes one file's proposal; [`show`] and [`apply`]
+//! display and write it, and [`online`] probes the running services; [`wizard`] and [`cli`]
+//! are thin layers over all of it. No module imports one listed after it
+//! (`tests/layers.rs` keeps it so).
 
-pub mod check;
-pub mod cli;
-pub mod mas;
-pub mod online;
-pub mod plan;
-pub mod record;
-pub mod scan;
-pub mod synapse;
-pub mod wizard;
-pub mod write;
 pub mod yaml;
+
+pub mod findings;
+
+pub mod rules;
+
+pub mod files;
+
+pub mod plan;
+
+pub mod apply;
+pub mod online;
+pub mod show;
+
+pub mod wizard;
+
+pub mod cli;

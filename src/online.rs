@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::check::{Effect, Finding, Source};
+use crate::findings::{Effect, Finding, Source};
 use crate::yaml::Pos;
 
 /// One HTTP answer: status and body, or why there was none.

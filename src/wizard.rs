@@ -1,17 +1,22 @@
 //! `mas-link wizard`: the guided path for whoever gave up on the yq guide. It works out where
-//! it runs, asks only what it cannot find, explains each step in one line, shows the diff,
-//! asks before writing, and ends with the next steps and the equivalent command.
+//! it runs, asks only what it cannot find (defaults from what the files already say), shows
+//! each side's diff once, and writes exactly the proposal it showed.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use dialoguer::{Confirm, Input, Password};
 
-use crate::cli::{self, Format, MasArgs, Out, SynapseArgs, WriteArgs};
+use crate::apply::{self, Lock};
+use crate::files;
+use crate::plan::{self, LinkRequest, Proposal};
+use crate::rules::mas::{self, MatrixOptions};
+use crate::rules::names::{check_server_name, check_url};
+use crate::rules::synapse::{self, MAS};
+use crate::show::{self, Out};
 use crate::yaml::{Document, Options, Value};
-use crate::{mas, synapse};
 
 #[derive(Args, Debug)]
 pub struct WizardArgs {
@@ -51,52 +56,213 @@ fn step(out: &mut Out, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn write_args(check: bool) -> WriteArgs {
-    WriteArgs {
-        dry_run: false,
-        check,
-        yes: !check,
-        show_secrets: false,
-        no_backup: false,
-        format: Format::Human,
-    }
-}
-
-fn confirm(prompt: &str) -> Result<bool> {
-    Ok(Confirm::new()
-        .with_prompt(prompt)
-        .default(false)
-        .interact()?)
+/// A string at `path` in a document, when it is one.
+fn text_at(doc: Option<&Document>, path: &[&str]) -> Option<String> {
+    let v = doc?.value().at(path)?;
+    v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// Asks until the answer passes `valid`, saying what is wrong each time.
-fn ask(
+fn ask<E: ToString>(
     prompt: &str,
     default: Option<String>,
-    valid: fn(&str) -> Result<(), String>,
+    valid: fn(&str) -> Result<(), E>,
 ) -> Result<String> {
     let mut input = Input::<String>::new()
         .with_prompt(prompt)
-        .validate_with(move |s: &String| valid(s.trim()));
+        .validate_with(move |s: &String| valid(s.trim()).map_err(|e| e.to_string()));
     if let Some(d) = default {
         input = input.default(d);
     }
     Ok(input.interact_text()?.trim().to_owned())
 }
 
-fn server_name_ok(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.contains('/') || s.contains(' ') {
-        Err(format!("`{s}` is not a server name (e.g. example.com)"))
-    } else {
-        Ok(())
+/// The value given, else `ask` with the file's value as the default.
+fn given_or_ask<E: ToString>(
+    given: Option<String>,
+    prompt: &str,
+    default: Option<String>,
+    valid: fn(&str) -> Result<(), E>,
+) -> Result<String> {
+    match given {
+        Some(v) => {
+            valid(&v).map_err(|e| anyhow::anyhow!("{prompt}: {}", e.to_string()))?;
+            Ok(v)
+        }
+        None => ask(prompt, default, valid),
     }
 }
 
-pub(crate) fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
+/// Shows one proposal, asks, and writes exactly it. Returns whether it wrote.
+fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
+    show::write_remarks(&mut out.err, p)?;
+    if !p.changed() {
+        writeln!(
+            out.out,
+            "Nothing to do: {} already has every setting.",
+            p.file.name()
+        )?;
+        return Ok(false);
+    }
+    show::write_proposal(&mut out.out, p, false)?;
+    out.out.flush()?;
+    let prompt = format!("Write these changes to {}?", p.file.name());
+    if !Confirm::new()
+        .with_prompt(prompt)
+        .default(false)
+        .interact()?
+    {
+        writeln!(out.out, "Nothing was written to {}.", p.file.name())?;
+        return Ok(false);
+    }
+    let written = apply::apply(p, true)?;
+    show::write_done(&mut out.out, p, &written)?;
+    Ok(true)
+}
+
+/// The lock for a file about to be proposed and maybe written.
+fn lock(path: &Path, what: &str) -> Result<Lock> {
+    let target =
+        std::fs::canonicalize(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Lock::acquire(&target, what)?)
+}
+
+/// MAS's side; returns the command that does the same without questions.
+fn mas_side(
+    a: &WizardArgs,
+    path: &Path,
+    hs: Option<&Document>,
+    out: &mut Out,
+) -> Result<(String, bool)> {
+    step(out, "MAS side: point its `matrix` section at Synapse")?;
+    let _lock = lock(path, "wizard")?;
+    let (file, doc) = files::load(path, Options::SERDE_YAML)?;
+    let homeserver = given_or_ask(
+        a.homeserver
+            .clone()
+            .or_else(|| env("MATRIX_HOMESERVER_DOMAIN"))
+            .or_else(|| text_at(hs, &["server_name"])),
+        "Synapse's server name (the part after ':' in user IDs)",
+        text_at(Some(&doc), &["matrix", "homeserver"]),
+        check_server_name,
+    )?;
+    let existing = text_at(Some(&doc), &["matrix", "endpoint"]).filter(|e| check_url(e).is_ok());
+    let mut endpoint = given_or_ask(
+        a.synapse_endpoint
+            .clone()
+            .or_else(|| text_at(hs, &["public_baseurl"]))
+            .or(existing),
+        "Where MAS reaches Synapse",
+        Some(format!("https://{homeserver}/")),
+        check_url,
+    )?;
+    if !endpoint.ends_with('/') {
+        endpoint.push('/');
+    }
+    let opts = MatrixOptions {
+        homeserver: homeserver.clone(),
+        endpoint: endpoint.clone(),
+        kind: None,
+    };
+    let config = mas::MasConfig::parse(doc.text()).ok();
+    let secret_file = config
+        .as_ref()
+        .and_then(mas::secret_file)
+        .map(PathBuf::as_path);
+    let secret_file = files::named_state(secret_file);
+    let p = plan::mas(
+        file,
+        doc,
+        &opts,
+        &files::new_secret()?,
+        secret_file.as_ref(),
+    )?;
+    let command = format!(
+        "mas-link mas --mas-config {} --homeserver {homeserver} --synapse-endpoint {endpoint} --yes",
+        path.display()
+    );
+    Ok((command, offer(out, &p)?))
+}
+
+/// Synapse's side; returns the command that does the same without questions.
+fn synapse_side(
+    a: &WizardArgs,
+    path: &Path,
+    mas_path: Option<&Path>,
+    out: &mut Out,
+) -> Result<(String, bool)> {
+    step(out, "Synapse side: delegate logins to MAS")?;
+    let _lock = lock(path, "wizard")?;
+    let (file, doc) = files::load(path, Options::PYYAML)?;
+    let from_mas = match mas_path {
+        Some(p) => Some(files::mas_bundle(p)?),
+        None => None,
+    };
+    let existing = text_at(Some(&doc), &[MAS, "endpoint"]).filter(|e| check_url(e).is_ok());
+    let endpoint = given_or_ask(
+        a.endpoint
+            .clone()
+            .or_else(|| env("MAS_ENDPOINT"))
+            .or_else(|| from_mas.as_ref().and_then(|b| b.endpoint.clone())),
+        "MAS's URL, where Synapse reaches it (e.g. https://auth.example.com/)",
+        existing,
+        check_url,
+    )?;
+    let inline = doc.value().at(&[MAS, "secret"]).and_then(Value::as_str);
+    let (secret, flag) = if let Some(b) = from_mas {
+        (
+            b.secret,
+            format!("--mas-config {}", mas_path.unwrap_or(path).display()),
+        )
+    } else if let Some(p) = &a.secret_file {
+        (
+            files::read_secret(p)?,
+            format!("--secret-file {}", p.display()),
+        )
+    } else if let Some(s) = env("MAS_SECRET") {
+        (s.trim().to_owned(), "(with MAS_SECRET set)".into())
+    } else if let Some(s) = inline.filter(|s| !s.is_empty()) {
+        writeln!(
+            out.err,
+            "  Keeping the shared secret already in {}.",
+            path.display()
+        )?;
+        (s.to_owned(), String::new())
+    } else {
+        writeln!(
+            out.err,
+            "  MAS's shared secret is its matrix.secret (`mas-link secret` prints it in the MAS container)."
+        )?;
+        let s = Password::new()
+            .with_prompt("MAS's shared secret (hidden)")
+            .validate_with(|s: &String| match s.trim().is_empty() {
+                true => Err("the secret is empty"),
+                false => Ok(()),
+            })
+            .interact()?;
+        (s.trim().to_owned(), "--secret-stdin".into())
+    };
+    let req = LinkRequest {
+        endpoint: endpoint.clone(),
+        secret,
+        secret_path: None,
+        secret_path_now: None,
+    };
+    let record = files::record(&file);
+    let p = plan::link(file, doc, &req, record.as_ref())?;
+    let command = format!(
+        "mas-link synapse --synapse-config {} --endpoint {endpoint} {flag} --yes",
+        path.display()
+    )
+    .replace("  ", " ");
+    Ok((command, offer(out, &p)?))
+}
+
+pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         bail!(
             "the wizard needs a terminal. Without one, use the commands it would run:\n  \
-             mas-link synapse --synapse-config PATH --mas-config PATH (or --secret-stdin --endpoint URL) --yes\n  \
+             mas-link synapse --synapse-config PATH --mas-config PATH --yes\n  \
              mas-link mas --mas-config PATH --homeserver NAME --yes\n(see `mas-link synapse --help`)"
         );
     }
@@ -124,161 +290,54 @@ pub(crate) fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         );
     }
     let hs_doc = match &hs_path {
-        Some(p) => Some(
-            Document::from_bytes(
-                &std::fs::read(p).map_err(|e| anyhow!("reading {}: {e}", p.display()))?,
-                Options::PYYAML,
-            )
-            .map_err(|e| anyhow!("{}:{e}", p.display()))?,
-        ),
+        Some(p) => Some(files::load(p, Options::PYYAML)?.1),
         None => None,
-    };
-    let hs_value = |k: &str| {
-        hs_doc
-            .as_ref()
-            .and_then(|d| d.value().get(k).and_then(Value::as_str).map(str::to_owned))
     };
     let mut commands = Vec::new();
     let mut wrote = Vec::new();
-
-    if let Some(mas_path) = &mas_path {
-        step(out, "MAS side: point its `matrix` section at Synapse")?;
-        let homeserver = match a
-            .homeserver
-            .clone()
-            .or_else(|| env("MATRIX_HOMESERVER_DOMAIN"))
-            .or_else(|| hs_value("server_name"))
-        {
-            Some(h) => h,
-            None => ask(
-                "Synapse's server name (the part after ':' in user IDs)",
-                None,
-                server_name_ok,
-            )?,
-        };
-        let synapse_endpoint = match a
-            .synapse_endpoint
-            .clone()
-            .or_else(|| hs_value("public_baseurl"))
-        {
-            Some(e) => e,
-            None => ask(
-                "Where MAS reaches Synapse",
-                Some(format!("https://{homeserver}/")),
-                synapse::validate_endpoint,
-            )?,
-        };
-        let mut args = MasArgs {
-            mas_config: mas_path.clone(),
-            homeserver: Some(homeserver.clone()),
-            synapse_config: None,
-            synapse_endpoint: Some(synapse_endpoint.clone()),
-            kind: None,
-            write: write_args(true),
-        };
-        commands.push(format!(
-            "mas-link mas --mas-config {} --homeserver {homeserver} --synapse-endpoint {synapse_endpoint} --yes",
-            mas_path.display()
-        ));
-        if cli::cmd_mas(&args, out)? == 1 {
-            if confirm(&format!("Write these changes to {}?", mas_path.display()))? {
-                args.write = write_args(false);
-                cli::cmd_mas(&args, out)?;
-                wrote.push("MAS");
-            } else {
-                writeln!(out.out, "Nothing was written to {}.", mas_path.display())?;
-            }
+    if let Some(p) = &mas_path {
+        let (command, written) = mas_side(a, p, hs_doc.as_ref(), out)?;
+        commands.push(command);
+        if written {
+            wrote.push("MAS");
         }
     }
-
-    if let Some(hs_path) = &hs_path {
-        step(out, "Synapse side: delegate logins to MAS")?;
-        let from_mas = mas_path.as_ref().and_then(|p| {
-            let text = std::fs::read_to_string(p).ok()?;
-            mas::MasConfig::parse(&text).ok()
-        });
-        let endpoint = match a
-            .endpoint
-            .clone()
-            .or_else(|| env("MAS_ENDPOINT"))
-            .or_else(|| {
-                from_mas
-                    .as_ref()
-                    .and_then(|c| c.http.as_ref()?.public_base.clone())
-            }) {
-            Some(e) => e,
-            None => ask(
-                "MAS's URL, where Synapse reaches it (e.g. https://auth.example.com/)",
-                None,
-                synapse::validate_endpoint,
-            )?,
-        };
-        let (secret, secret_flag) = if let Some(p) = &mas_path {
-            let text = std::fs::read_to_string(p)?;
-            let config =
-                mas::MasConfig::parse(&text).map_err(|e| anyhow!("{}:{e}", p.display()))?;
-            let s = mas::shared_secret(&config, &text, Path::new("."))
-                .map_err(|e| anyhow!("{}:{e}", p.display()))?;
-            (s, format!("--mas-config {}", p.display()))
-        } else if let Some(p) = &a.secret_file {
-            let s = std::fs::read_to_string(p)?.trim().to_owned();
-            (s, format!("--secret-file {}", p.display()))
-        } else if let Some(s) = env("MAS_SECRET") {
-            (s, "(with MAS_SECRET set)".into())
-        } else {
-            writeln!(
-                out.err,
-                "  MAS's shared secret is its matrix.secret (`mas-link secret` prints it in the MAS container)."
-            )?;
-            let s = Password::new()
-                .with_prompt("MAS's shared secret (hidden)")
-                .validate_with(|s: &String| {
-                    if s.trim().is_empty() {
-                        Err("the secret is empty")
-                    } else {
-                        Ok(())
-                    }
-                })
-                .interact()?;
-            (s.trim().to_owned(), "--secret-stdin".into())
-        };
-        let bundle = mas::Bundle {
-            endpoint: None,
-            homeserver: None,
-            secret,
-        };
-        let mut args = SynapseArgs {
-            synapse_config: hs_path.clone(),
-            mas_config: None,
-            secret_file: None,
-            secret_stdin: false,
-            endpoint: Some(endpoint.clone()),
-            secret_path: None,
-            write: write_args(true),
-        };
-        commands.push(format!(
-            "mas-link synapse --synapse-config {} --endpoint {endpoint} {secret_flag} --yes",
-            hs_path.display()
-        ));
-        if cli::link_synapse(&args, &bundle, out)? == 1 {
-            if confirm(&format!("Write these changes to {}?", hs_path.display()))? {
-                args.write = write_args(false);
-                cli::link_synapse(&args, &bundle, out)?;
-                wrote.push("Synapse");
-            } else {
-                writeln!(out.out, "Nothing was written to {}.", hs_path.display())?;
-            }
+    if let Some(p) = &hs_path {
+        let (command, written) = synapse_side(a, p, mas_path.as_deref(), out)?;
+        commands.push(command);
+        if written {
+            wrote.push("Synapse");
         }
     }
-
     step(out, "Next steps")?;
+    next_steps(
+        out,
+        &wrote,
+        hs_path.is_none(),
+        mas_path.is_none(),
+        hs_doc.as_ref(),
+    )?;
+    writeln!(out.out, "\nThe same without questions:")?;
+    for c in &commands {
+        writeln!(out.out, "  {c}")?;
+    }
+    Ok(0)
+}
+
+fn next_steps(
+    out: &mut Out,
+    wrote: &[&str],
+    no_synapse: bool,
+    no_mas: bool,
+    hs: Option<&Document>,
+) -> Result<()> {
     let cloudron = env("CLOUDRON_APP_ORIGIN").is_some();
-    for side in &wrote {
+    for side in wrote {
         if cloudron {
+            let app = side.to_lowercase();
             writeln!(
                 out.out,
-                "  - restart {side}: `cloudron restart --app <{}-app>`",
-                side.to_lowercase()
+                "  - restart {side}: `cloudron restart --app <{app}-app>`"
             )?;
         } else {
             writeln!(
@@ -287,18 +346,18 @@ pub(crate) fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
             )?;
         }
     }
-    if hs_path.is_none() {
+    if no_synapse {
         writeln!(
             out.out,
             "  - Synapse is in another container; from your own machine run:\n      \
              cloudron exec --app <mas-app> -- mas-link secret --bundle | cloudron exec --app <matrix-app> -- mas-link synapse --secret-stdin --yes"
         )?;
     }
-    if mas_path.is_none() {
+    if no_mas {
+        let name = text_at(hs, &["server_name"]).unwrap_or_else(|| "NAME".into());
         writeln!(
             out.out,
-            "  - MAS is in another container: there, run `mas-link mas --homeserver {}` (or this wizard)",
-            hs_value("server_name").unwrap_or_else(|| "NAME".into())
+            "  - MAS is in another container: there, run `mas-link mas --homeserver {name} --yes` (or this wizard)"
         )?;
     }
     writeln!(
@@ -309,9 +368,5 @@ pub(crate) fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         out.out,
         "  - undo: `mas-link unlink` restores Synapse's password login"
     )?;
-    writeln!(out.out, "\nThe same without questions:")?;
-    for c in &commands {
-        writeln!(out.out, "  {c}")?;
-    }
-    Ok(0)
+    Ok(())
 }

@@ -8,8 +8,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use mas_link::check::Effect;
-use mas_link::synapse;
+use mas_link::files;
+use mas_link::findings::Effect;
+use mas_link::rules::synapse;
 use mas_link::yaml::{Document, Options};
 
 const BASE: &str = "server_name: \"example.org\"\nreport_stats: false\n\
@@ -289,7 +290,8 @@ pub fn corpus() -> Vec<(String, String)> {
 
 fn check_refuses(path: &Path) -> (bool, Vec<String>) {
     let doc = Document::from_bytes(&fs::read(path).unwrap(), Options::PYYAML).unwrap();
-    let (findings, _) = synapse::findings(&doc, Path::new("."));
+    let secret_file = files::named_state(synapse::secret_path(&doc).map(Path::new));
+    let (findings, _) = synapse::findings(&doc, secret_file.as_ref());
     let refusing: Vec<String> = findings
         .iter()
         .filter(|f| f.effect == Effect::Refuses)

@@ -107,3 +107,61 @@ fn without_a_terminal_it_points_at_the_flags() {
         );
     assert_eq!(fs::read(&hs).unwrap(), before);
 }
+
+/// Both files here, MAS without a secret: each side's diff is shown once, and what is written
+/// is what was shown: the secret generated for MAS is the one Synapse gets.
+#[test]
+fn both_sides_show_one_diff_each_and_write_what_they_showed() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let mas_text = fs::read_to_string(fixture("mas/config.yaml"))
+        .unwrap()
+        .replace("  secret: 6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP\n", "");
+    let mas = dir.path().join("config.yaml");
+    fs::write(&mas, &mas_text).unwrap();
+    let mut cmd = Command::new(common::bin());
+    cmd.current_dir(dir.path())
+        .args([
+            "wizard",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-config",
+            "config.yaml",
+        ])
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .env_remove("MAS_SECRET")
+        .env_remove("MAS_ENDPOINT")
+        .env_remove("CLOUDRON_APP_ORIGIN");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    let shown_mas = p.exp_string("Write these changes to config.yaml?").unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    let shown_hs = p
+        .exp_string("Write these changes to homeserver.yaml?")
+        .unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    let tail = p.exp_eof().unwrap();
+    let all = format!("{shown_mas}{shown_hs}{tail}");
+    assert_eq!(all.matches("--- config.yaml (current)").count(), 1, "{all}");
+    assert_eq!(
+        all.matches("--- homeserver.yaml (current)").count(),
+        1,
+        "{all}"
+    );
+    assert!(shown_mas.contains("+  secret: \"********\""), "{shown_mas}");
+    let written = fs::read_to_string(&mas).unwrap();
+    let secret = written
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("secret: "))
+        .expect("a secret written")
+        .trim_matches('"')
+        .to_owned();
+    assert_eq!(secret.len(), 32);
+    assert!(!all.contains(&secret), "secret shown");
+    let hs_text = fs::read_to_string(&hs).unwrap();
+    assert!(
+        hs_text.contains(&format!("secret: \"{secret}\"")),
+        "{hs_text}"
+    );
+}

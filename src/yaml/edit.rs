@@ -8,7 +8,7 @@ use super::text::{
     line_after, line_start, newline_of, next_comment_indent, skip_deeper_comments, starts_line,
 };
 use super::tree::{Kind, Node, Style};
-use super::value::{self, Map, Schema, Value, resolve_scalar};
+use super::value::{Map, Schema, Value, resolve_scalar};
 use super::{Document, Duplicates};
 
 /// A scalar to write: its YAML text and the meaning that text must have once read back.
@@ -156,17 +156,6 @@ impl Edit {
 pub struct Edited {
     pub document: Document,
     pub warnings: Vec<Warning>,
-    /// Where the text changed, in order; outside them it is the original's bytes. None when a
-    /// change cannot be placed so simply (a file without a final newline that lost its last
-    /// lines).
-    pub splices: Option<Vec<Splice>>,
-}
-
-/// One replaced stretch: bytes `old` of the original are bytes `new` of the result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Splice {
-    pub old: std::ops::Range<usize>,
-    pub new: std::ops::Range<usize>,
 }
 
 impl Edited {
@@ -277,8 +266,8 @@ struct Group<'a> {
 impl Group<'_> {
     fn target_id(&self) -> usize {
         match self.target {
-            Target::Into(n) => n.id as usize,
-            Target::FillNull { null, .. } => null.id as usize,
+            Target::Into(n) => n.id,
+            Target::FillNull { null, .. } => null.id,
             Target::Empty => usize::MAX,
         }
     }
@@ -358,7 +347,7 @@ impl Document {
             self.render_group(g, gone, unit, nl, &mut ops);
         }
 
-        let (text, splices) = self.splice(ops)?;
+        let text = self.splice(ops)?;
         let document = Document::parse(text, self.options).map_err(|e| {
             YamlError::new(
                 ErrorKind::Verification {
@@ -373,118 +362,28 @@ impl Document {
                 Default::default(),
             ));
         }
-        Ok(Edited {
-            document,
-            warnings,
-            splices,
-        })
+        Ok(Edited { document, warnings })
     }
 
-    /// Checks that `new` means this document plus the edits. Top-level entries are compared
-    /// one at a time, so only the entries the edits touch are copied; documents with aliases
-    /// or a top-level merge key are compared whole.
+    /// Checks that `new` means this document plus the edits.
     fn verify(
         &self,
         new: &Document,
         edits: &[Edit],
         emptied: &[Vec<String>],
     ) -> Result<(), String> {
-        let schema = self.options.schema;
-        let whole = || {
-            let mut expected = self.value().clone();
-            for e in edits {
-                e.apply_to(&mut expected);
-            }
-            for p in emptied {
-                set_null(&mut expected, p);
-            }
-            let got = value::to_value(new.root(), schema);
-            if got == expected {
-                // Computed once: whoever reads the result's meaning next gets it for free.
-                let _ = new.value.set(got);
-                Ok(())
-            } else {
-                Err(describe_difference(&expected, &got))
-            }
-        };
-        let (Value::Map(old_root), Some(new_root)) = (self.value(), new.root()) else {
-            return whole();
-        };
-        let Kind::Mapping { entries, .. } = &new_root.kind else {
-            return whole();
-        };
-        let merge_key = |k: &Node| matches!(k.scalar(), Some(("<<", Style::Plain)));
-        if !new.aliased.is_empty()
-            || (schema == Schema::Yaml11 && entries.iter().any(|(k, _)| merge_key(k)))
-        {
-            return whole();
-        }
-        // The touched top-level entries, edited as the text was.
-        let touched: Vec<&str> = edits.iter().map(|e| e.path()[0].as_str()).collect();
-        let is_touched = |k: &Value| matches!(k, Value::Str(s) if touched.contains(&s.as_str()));
-        let mut small = Value::Map(Map(old_root
-            .0
-            .iter()
-            .filter(|(k, _)| is_touched(k))
-            .cloned()
-            .collect()));
+        let mut expected = self.value().clone();
         for e in edits {
-            e.apply_to(&mut small);
+            e.apply_to(&mut expected);
         }
         for p in emptied {
-            set_null(&mut small, p);
+            set_null(&mut expected, p);
         }
-        let Value::Map(small) = small else {
-            unreachable!("edits keep a mapping a mapping")
-        };
-        let mut expected: Vec<(&Value, &Value)> = Vec::with_capacity(old_root.0.len() + 4);
-        for (k, v) in &old_root.0 {
-            if !is_touched(k) {
-                expected.push((k, v));
-            } else if let Some((k, v)) = small.0.iter().find(|(sk, _)| sk == k) {
-                expected.push((k, v));
-            }
+        if *new.value() == expected {
+            Ok(())
+        } else {
+            Err(describe_difference(&expected, new.value()))
         }
-        for (k, v) in &small.0 {
-            if !old_root.0.iter().any(|(ok, _)| ok == k) {
-                expected.push((k, v));
-            }
-        }
-        // The new root as its reader sees it: first place of each key, last value.
-        let mut anchors = std::collections::HashMap::new();
-        let mut order: Vec<Value> = Vec::with_capacity(entries.len());
-        let mut last: HashMap<Value, usize> = HashMap::with_capacity(entries.len());
-        for (i, (k, _)) in entries.iter().enumerate() {
-            let key = value::node_value(k, schema, &mut anchors);
-            if last.insert(key.clone(), i).is_none() {
-                order.push(key);
-            }
-        }
-        if order.len() != expected.len() {
-            return Err(format!(
-                "the result has {} top-level keys, {} were expected",
-                order.len(),
-                expected.len()
-            ));
-        }
-        let mut meaning = Vec::with_capacity(order.len());
-        for (key, (ek, ev)) in order.into_iter().zip(expected) {
-            if key != *ek {
-                return Err(format!("top-level key {key:?} stands where {ek:?} should"));
-            }
-            let got = value::node_value(&entries[last[&key]].1, schema, &mut anchors);
-            if got != *ev {
-                return Err(describe_difference(
-                    &Value::Map(Map(vec![(ek.clone(), ev.clone())])),
-                    &Value::Map(Map(vec![(key, got)])),
-                ));
-            }
-            meaning.push((key, got));
-        }
-        // The whole meaning, as `Document::value` would compute it again (no aliases, no
-        // top-level merge here): keep it.
-        let _ = new.value.set(Value::Map(Map(meaning)));
-        Ok(())
     }
 
     /// Refuses nodes whose edit would reach further than the path.
@@ -702,7 +601,7 @@ impl Document {
                     ));
                 }
             };
-            let gi = *group_of.entry(cur.id as usize).or_insert_with(|| {
+            let gi = *group_of.entry(cur.id).or_insert_with(|| {
                 groups.push(Group {
                     target,
                     depth: i,
@@ -815,7 +714,7 @@ impl Document {
             }
         }
         removed
-            .entry(map.id as usize)
+            .entry(map.id)
             .or_insert((map, Vec::new(), parents.to_vec()))
             .1
             .extend(found);
@@ -1005,11 +904,10 @@ impl Document {
             .map_or(2, |(unit, _)| unit)
     }
 
-    fn splice(&self, mut ops: Vec<Op>) -> Result<(String, Option<Vec<Splice>>), YamlError> {
+    fn splice(&self, mut ops: Vec<Op>) -> Result<String, YamlError> {
         // Same place: the narrower edit first, then the deeper node's insertion.
         ops.sort_by_key(|o| (o.start, o.end, Reverse(o.depth)));
         let mut out = String::with_capacity(self.text.len() + 256);
-        let mut splices: Vec<Splice> = Vec::with_capacity(ops.len());
         let mut at = 0;
         for op in ops {
             if op.start < at {
@@ -1021,29 +919,15 @@ impl Document {
                 ));
             }
             out.push_str(&self.text[at..op.start]);
-            let from = out.len();
             out.push_str(&op.text);
-            // Edits at one place (insertions side by side) make one stretch.
-            match splices.last_mut() {
-                Some(last) if last.old.end == op.start => {
-                    last.old.end = op.end;
-                    last.new.end = out.len();
-                }
-                _ => splices.push(Splice {
-                    old: op.start..op.end,
-                    new: from..out.len(),
-                }),
-            }
             at = op.end;
         }
         out.push_str(&self.text[at..]);
         // A file without a final newline keeps none, even when its last lines were removed.
-        let before = out.len();
         if !self.text.is_empty() && !self.text.ends_with('\n') {
             out.truncate(out.trim_end_matches(['\n', '\r', ' ', '\t']).len());
         }
-        let splices = (out.len() == before).then_some(splices);
-        Ok((out, splices))
+        Ok(out)
     }
 }
 

@@ -7,15 +7,12 @@
 
 mod edit;
 mod error;
-mod input;
 mod text;
 mod tree;
 mod value;
 
-pub use edit::{Edit, Edited, NewScalar, Splice};
+pub use edit::{Edit, Edited, NewScalar};
 pub use error::{ErrorKind, Warning, YamlError};
-#[doc(hidden)]
-pub use input::agrees_with_granit;
 pub use tree::{Kind, Node, Pos, Style};
 pub use value::{Map, Schema, Value, resolve_scalar};
 
@@ -55,10 +52,10 @@ impl Options {
 pub struct Document {
     text: String,
     root: Option<Node>,
-    aliased: Vec<u32>,
+    aliased: Vec<usize>,
     options: Options,
-    /// The meaning, computed once: planning and verification both read it.
-    value: std::sync::OnceLock<Value>,
+    /// The meaning to the file's reader.
+    value: Value,
 }
 
 impl Document {
@@ -95,15 +92,10 @@ impl Document {
     }
 
     pub fn parse(text: String, options: Options) -> Result<Document, YamlError> {
-        let bytes = text.as_bytes();
-        // Each CR in turn (most files have none).
-        let mut from = 0;
-        let lone_cr = std::iter::from_fn(|| {
-            let i = from + crate::scan::find(&bytes[from..], b'\r')?;
-            from = i + 1;
-            Some(i)
-        })
-        .find(|&i| bytes.get(i + 1) != Some(&b'\n'));
+        let lone_cr = text
+            .match_indices('\r')
+            .map(|(i, _)| i)
+            .find(|&i| text.as_bytes().get(i + 1) != Some(&b'\n'));
         if let Some(offset) = lone_cr {
             let before = &text[..offset];
             let line = before.matches('\n').count() + 1;
@@ -114,12 +106,13 @@ impl Document {
             ));
         }
         let parsed = tree::parse(&text)?;
+        let value = value::to_value(parsed.root.as_ref(), options.schema);
         Ok(Document {
             text,
             root: parsed.root,
             aliased: parsed.aliased,
             options,
-            value: std::sync::OnceLock::new(),
+            value,
         })
     }
 
@@ -137,8 +130,7 @@ impl Document {
 
     /// The document's meaning to its consumer.
     pub fn value(&self) -> &Value {
-        self.value
-            .get_or_init(|| value::to_value(self.root.as_ref(), self.options.schema))
+        &self.value
     }
 
     /// The key and value nodes at a path, following the last of duplicate keys.
@@ -188,18 +180,12 @@ impl Document {
         }
     }
 
-    /// The byte ranges of the scalar values that the predicate calls secret and that reach
-    /// into `window` (a byte range of the text), in order. Only the nodes that overlap the
-    /// window are visited, so masking the few lines a diff shows costs little in a large file.
-    pub fn secret_spans(
-        &self,
-        is_secret: &dyn Fn(&[&str]) -> bool,
-        window: std::ops::Range<usize>,
-    ) -> Vec<(usize, usize)> {
+    /// The byte ranges of the scalar values that the predicate calls secret, in order.
+    pub fn secret_spans(&self, is_secret: &dyn Fn(&[&str]) -> bool) -> Vec<(usize, usize)> {
         let mut spans = Vec::new();
         if let Some(root) = &self.root {
             let mut path = Vec::new();
-            collect_secret_spans(root, &mut path, is_secret, &window, &mut spans);
+            collect_secret_spans(root, &mut path, is_secret, &mut spans);
         }
         spans.sort();
         spans
@@ -211,7 +197,7 @@ impl Document {
             &self.text,
             0,
             self.text.len(),
-            &self.secret_spans(is_secret, 0..self.text.len()),
+            &self.secret_spans(is_secret),
         )
     }
 }
@@ -244,18 +230,11 @@ fn collect_secret_spans<'a>(
     node: &'a Node,
     path: &mut Vec<&'a str>,
     is_secret: &dyn Fn(&[&str]) -> bool,
-    window: &std::ops::Range<usize>,
     out: &mut Vec<(usize, usize)>,
 ) {
-    // A node outside the window holds nothing to mask there (an empty window touches the
-    // nodes at its place).
-    let outside = |from: usize, to: usize| to < window.start || from > window.end;
     match &node.kind {
         Kind::Mapping { entries, .. } => {
             for (k, v) in entries {
-                if outside(k.start().offset, v.end()) {
-                    continue;
-                }
                 let Some((key, _)) = k.scalar() else { continue };
                 path.push(key);
                 let secret = is_secret(path)
@@ -270,16 +249,14 @@ fn collect_secret_spans<'a>(
                 if secret {
                     out.push((v.start().offset, v.end()));
                 } else {
-                    collect_secret_spans(v, path, is_secret, window, out);
+                    collect_secret_spans(v, path, is_secret, out);
                 }
                 path.pop();
             }
         }
         Kind::Sequence { items, .. } => {
             for item in items {
-                if !outside(item.start().offset, item.end()) {
-                    collect_secret_spans(item, path, is_secret, window, out);
-                }
+                collect_secret_spans(item, path, is_secret, out);
             }
         }
         _ => {}

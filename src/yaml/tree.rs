@@ -24,17 +24,17 @@ pub enum Style {
     Folded,
 }
 
-/// A node of the tree. Kept small (56 bytes): a 100,000-line file has tens of thousands.
+/// A node of the tree.
 #[derive(Clone, Debug)]
 pub struct Node {
     /// Unique within one parse, in document order.
-    pub id: u32,
+    pub id: usize,
     /// Anchor id defined on this node (0: none).
-    pub anchor: u32,
+    pub anchor: usize,
     pub kind: Kind,
-    start: [u32; 3],
-    end: u32,
-    pub tag: Option<Box<String>>,
+    start: Pos,
+    end: usize,
+    pub tag: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -52,7 +52,7 @@ pub enum Kind {
         items: Box<[Node]>,
     },
     Alias {
-        target: u32,
+        target: usize,
     },
 }
 
@@ -65,32 +65,29 @@ impl Node {
         anchor: usize,
         tag: Option<String>,
     ) -> Node {
-        // Files are at most MAX_BYTES (64 MiB), so offsets fit in 32 bits.
-        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         Node {
-            id: n(id),
-            anchor: n(anchor),
+            id,
+            anchor,
             kind,
-            start: [n(start.offset), n(start.line), n(start.col)],
-            end: n(end),
-            tag: tag.map(Box::new),
+            start,
+            end,
+            tag,
         }
     }
 
     /// Where the node's text starts.
     pub fn start(&self) -> Pos {
-        let [offset, line, col] = self.start.map(|x| x as usize);
-        Pos { offset, line, col }
+        self.start
     }
 
     /// Byte offset just past the node's own text: a scalar's closing quote, a flow
     /// collection's closing bracket, a block collection's last child.
     pub fn end(&self) -> usize {
-        self.end as usize
+        self.end
     }
 
     pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref().map(String::as_str)
+        self.tag.as_deref()
     }
 
     /// An empty plain scalar: a key with no value written after it.
@@ -101,7 +98,7 @@ impl Node {
                 style: Style::Plain,
                 ..
             }
-        ) && self.end == self.start[0]
+        ) && self.end == self.start.offset
     }
 
     pub fn scalar(&self) -> Option<(&str, Style)> {
@@ -128,14 +125,14 @@ impl Node {
 pub(crate) struct Parsed {
     pub root: Option<Node>,
     /// Anchor ids that some alias refers to.
-    pub aliased: Vec<u32>,
+    pub aliased: Vec<usize>,
 }
 
 struct Builder<'a> {
     src: &'a str,
-    events: Parser<'a, super::input::FastInput<'a>>,
+    events: Parser<'a, granit_parser::StrInput<'a>>,
     next_id: usize,
-    aliased: Vec<u32>,
+    aliased: Vec<usize>,
     /// Where the previous node's text ended: a block scalar's `|`/`>` header is the first one
     /// after it (the parser's span covers only the content, which may be empty).
     prev_end: usize,
@@ -242,10 +239,8 @@ impl<'a> Builder<'a> {
                 ))
             }
             Event::Alias(target) => {
-                self.aliased.push(u32::try_from(target).unwrap_or(u32::MAX));
-                let kind = Kind::Alias {
-                    target: u32::try_from(target).unwrap_or(u32::MAX),
-                };
+                self.aliased.push(target);
+                let kind = Kind::Alias { target };
                 Ok(Node::new(id, kind, start, self.end_of(&span), 0, None))
             }
             Event::MappingStart(style, anchor, tag) => {
@@ -306,7 +301,7 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, YamlError> {
     let options = granit_parser::options! { emit_comments: false };
     let mut b = Builder {
         src,
-        events: Parser::with_options(super::input::FastInput::new(src), options),
+        events: Parser::new_from_str_with_options(src, options),
         next_id: 0,
         aliased: Vec::new(),
         prev_end: 0,

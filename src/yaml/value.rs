@@ -128,7 +128,11 @@ pub(crate) fn to_value(root: Option<&Node>, schema: Schema) -> Value {
     root.map_or(Value::Null, |n| node_value(n, schema, &mut anchors))
 }
 
-pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32, Value>) -> Value {
+pub(crate) fn node_value(
+    node: &Node,
+    schema: Schema,
+    anchors: &mut HashMap<usize, Value>,
+) -> Value {
     let v = match &node.kind {
         Kind::Scalar { value, style } => resolve_scalar(value, *style, node.tag(), schema),
         Kind::Alias { target } => anchors.get(target).cloned().unwrap_or(Value::Null),
@@ -141,7 +145,8 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
         Kind::Mapping { entries, .. } => {
             let mut map = Map(Vec::with_capacity(entries.len()));
             let mut merged = Vec::new();
-            let mut index = KeyIndex::new(entries.len());
+            // Where each key stands, so that a large mapping still builds in linear time.
+            let mut index: HashMap<Value, usize> = HashMap::new();
             for (k, v) in entries {
                 let key = node_value(k, schema, anchors);
                 let value = node_value(v, schema, anchors);
@@ -150,10 +155,10 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
                     && k.tag.is_none();
                 if is_merge {
                     merged.push(value);
-                } else if let Some(i) = index.find(&map, &key) {
+                } else if let Some(&i) = index.get(&key) {
                     map.0[i].1 = value;
                 } else {
-                    index.add(&map, &key, map.0.len());
+                    index.insert(key.clone(), map.0.len());
                     map.0.push((key, value));
                 }
             }
@@ -166,8 +171,8 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
                 for s in sources {
                     if let Value::Map(m) = s {
                         for (k, v) in m.0 {
-                            if index.find(&map, &k).is_none() {
-                                index.add(&map, &k, map.0.len());
+                            if !index.contains_key(&k) {
+                                index.insert(k.clone(), map.0.len());
                                 map.0.push((k, v));
                             }
                         }
@@ -181,52 +186,6 @@ pub(crate) fn node_value(node: &Node, schema: Schema, anchors: &mut HashMap<u32,
         anchors.insert(node.anchor, v.clone());
     }
     v
-}
-
-/// Where each key of a mapping being built stands. Most mappings are small: a scan of their
-/// entries is cheaper than hashing every key; large ones get a hash index, so that they still
-/// build in linear time.
-enum KeyIndex {
-    Scan,
-    Hashed(HashMap<Value, usize>),
-}
-
-impl KeyIndex {
-    const SCAN_MAX: usize = 16;
-
-    fn new(entries: usize) -> KeyIndex {
-        if entries <= Self::SCAN_MAX {
-            KeyIndex::Scan
-        } else {
-            KeyIndex::Hashed(HashMap::with_capacity(entries))
-        }
-    }
-
-    fn find(&self, map: &Map, key: &Value) -> Option<usize> {
-        match self {
-            KeyIndex::Scan => map.0.iter().position(|(k, _)| k == key),
-            KeyIndex::Hashed(h) => h.get(key).copied(),
-        }
-    }
-
-    /// Notes that `key` is about to be pushed to `map` at index `at`.
-    fn add(&mut self, map: &Map, key: &Value, at: usize) {
-        match self {
-            // A merge can grow a small mapping past the scan's size: index it from then on.
-            KeyIndex::Scan if at >= Self::SCAN_MAX => {
-                let mut h = HashMap::with_capacity(at * 2);
-                for (i, (k, _)) in map.0.iter().enumerate() {
-                    h.insert(k.clone(), i);
-                }
-                h.insert(key.clone(), at);
-                *self = KeyIndex::Hashed(h);
-            }
-            KeyIndex::Scan => {}
-            KeyIndex::Hashed(h) => {
-                h.insert(key.clone(), at);
-            }
-        }
-    }
 }
 
 /// The value of one scalar: quoted and block scalars are strings; plain ones are resolved.

@@ -1,9 +1,14 @@
 //! MAS's `config.yaml`, read the way MAS reads it: YAML 1.2 through serde (yaml_serde is
 //! serde_yaml's maintained successor), unknown keys ignored, duplicate keys refused.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use super::names::{check_server_name, check_url};
+use super::{Changes, FileState};
+use crate::findings::{Effect, Finding, Source};
+use crate::yaml::{Document, Edit, NewScalar, Options, Pos, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/config.yaml";
 
@@ -50,11 +55,15 @@ pub enum MasError {
     NoSecret { line: usize, col: usize },
     #[error("{line}:{col}: `matrix.secret` is empty")]
     EmptySecret { line: usize, col: usize },
-    #[error("reading matrix.secret_file {path}: {source}")]
-    SecretFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("matrix.secret_file {path}: {why}")]
+    SecretFile { path: PathBuf, why: String },
+}
+
+impl MasError {
+    /// Whether the message starts with `line:col:`.
+    pub fn located(&self) -> bool {
+        !matches!(self, MasError::NoMatrix | MasError::SecretFile { .. })
+    }
 }
 
 impl MasConfig {
@@ -74,11 +83,21 @@ impl MasConfig {
     }
 }
 
-/// Reads `matrix.secret`, or `matrix.secret_file`'s contents trimmed as MAS trims them.
-/// `text` is the config's text (for error positions); relative paths resolve from `base`.
-pub fn shared_secret(config: &MasConfig, text: &str, base: &Path) -> Result<String, MasError> {
+/// Where `matrix.secret_file` points, when set: the file the caller reads for
+/// [`shared_secret`] and [`findings`].
+pub fn secret_file(config: &MasConfig) -> Option<&PathBuf> {
+    config.matrix.as_ref()?.secret_file.as_ref()
+}
+
+/// `matrix.secret`, or `matrix.secret_file`'s contents (`file`, read by the caller) trimmed as
+/// MAS trims them. `text` is the config's text, for error positions.
+pub fn shared_secret(
+    config: &MasConfig,
+    text: &str,
+    file: Option<&FileState>,
+) -> Result<String, MasError> {
     let at = |key: &[&str]| {
-        let doc = crate::yaml::Document::parse(text.into(), crate::yaml::Options::SERDE_YAML).ok();
+        let doc = Document::parse(text.into(), Options::SERDE_YAML).ok();
         let pos = doc.map(|d| d.locate(key)).unwrap_or_default();
         (pos.line.max(1), pos.col.max(1))
     };
@@ -93,13 +112,22 @@ pub fn shared_secret(config: &MasConfig, text: &str, base: &Path) -> Result<Stri
             Err(MasError::EmptySecret { line, col })
         }
         (Some(s), None) => Ok(s.clone()),
-        (None, Some(file)) => {
-            let path = base.join(file);
-            let contents =
-                std::fs::read_to_string(&path).map_err(|source| MasError::SecretFile {
-                    path: path.clone(),
-                    source,
-                })?;
+        (None, Some(path)) => {
+            let contents = match file {
+                Some(FileState::Contents(c)) => c,
+                Some(FileState::Unreadable(why)) => {
+                    return Err(MasError::SecretFile {
+                        path: path.clone(),
+                        why: why.clone(),
+                    });
+                }
+                None => {
+                    return Err(MasError::SecretFile {
+                        path: path.clone(),
+                        why: "not read".into(),
+                    });
+                }
+            };
             let s = contents.trim().to_owned();
             if s.is_empty() {
                 let (line, col) = at(&["matrix", "secret_file"]);
@@ -125,43 +153,33 @@ pub struct MatrixOptions {
     pub kind: Option<String>,
 }
 
-/// 32 characters from [A-Za-z0-9] from the OS's randomness, as `mas-cli config generate`
-/// makes `matrix.secret`.
-pub fn generate_secret() -> std::io::Result<String> {
+/// 32 characters from [A-Za-z0-9] made from `random` bytes (the caller takes them from the
+/// OS), as `mas-cli config generate` makes `matrix.secret`. None when the bytes run out.
+pub fn secret_from(random: &[u8]) -> Option<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut random = std::fs::File::open("/dev/urandom")?;
-    let mut out = String::with_capacity(32);
-    let mut buf = [0u8; 64];
-    while out.len() < 32 {
-        std::io::Read::read_exact(&mut random, &mut buf)?;
-        // Rejection sampling keeps every character equally likely (248 = 4 * 62).
-        for &b in buf.iter().filter(|&&b| b < 248) {
-            if out.len() < 32 {
-                out.push(ALPHABET[usize::from(b % 62)] as char);
-            }
-        }
-    }
-    Ok(out)
+    // Rejection sampling keeps every character equally likely (248 = 4 * 62).
+    let s: String = random
+        .iter()
+        .filter(|&&b| b < 248)
+        .take(32)
+        .map(|&b| ALPHABET[usize::from(b % 62)] as char)
+        .collect();
+    (s.len() == 32).then_some(s)
 }
 
 /// Keys of MAS's config whose values are secrets (masked in diffs).
 pub fn is_secret_key(path: &[&str]) -> bool {
     path.first() == Some(&"secrets")
         || path.last() == Some(&"uri")
-        || crate::synapse::is_secret_key(path)
+        || path.last().is_some_and(|k| super::is_secret_name(k))
 }
 
 /// MAS's side of the pairing: `matrix.kind`, `homeserver` and `endpoint`; the secret kept, or
-/// generated when there is none.
-pub fn plan_matrix(
-    doc: &crate::yaml::Document,
-    opts: &MatrixOptions,
-    new_secret: impl FnOnce() -> String,
-) -> crate::plan::Plan {
-    use crate::yaml::{Edit, NewScalar, Value};
+/// `new_secret` when there is none.
+pub fn plan_matrix(doc: &Document, opts: &MatrixOptions, new_secret: &str) -> Changes {
     let root = doc.value();
     let get = |k: &str| root.at(&["matrix", k]);
-    let mut plan = crate::plan::Plan::default();
+    let mut plan = Changes::default();
     let kind_now = get("kind").and_then(Value::as_str);
     let kind = match (&opts.kind, kind_now) {
         (Some(k), _) => Some(k.as_str()),
@@ -192,7 +210,7 @@ pub fn plan_matrix(
     let has = |k: &str| get(k).is_some_and(|v| *v != Value::Null);
     if !has("secret") && !has("secret_file") {
         plan.push(
-            Edit::set(&["matrix", "secret"], NewScalar::string(&new_secret())),
+            Edit::set(&["matrix", "secret"], NewScalar::string(new_secret)),
             "generated: 32 random characters from [A-Za-z0-9], as `mas-cli config generate` makes it",
         );
     }
@@ -210,20 +228,17 @@ pub struct Bundle {
     pub secret: String,
 }
 
+/// What a bundle's values escape: what would end a field or the line.
+const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ').add(b'%');
+
 fn escape(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace(' ', "%20")
-        .replace('\t', "%09")
-        .replace('\n', "%0A")
-        .replace('\r', "%0D")
+    percent_encoding::utf8_percent_encode(s, ESCAPED).to_string()
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("%20", " ")
-        .replace("%09", "\t")
-        .replace("%0A", "\n")
-        .replace("%0D", "\r")
-        .replace("%25", "%")
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl Bundle {
@@ -265,7 +280,7 @@ mod tests {
 
     fn secret(text: &str) -> Result<String, MasError> {
         let c = MasConfig::parse(text)?;
-        shared_secret(&c, text, Path::new("."))
+        shared_secret(&c, text, None)
     }
 
     #[test]
@@ -297,10 +312,12 @@ mod tests {
 
     #[test]
     fn generated_secrets_look_like_mas_cli() {
-        let a = generate_secret().unwrap();
+        let random: Vec<u8> = (0..=255).collect();
+        let a = secret_from(&random).unwrap();
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(a, generate_secret().unwrap());
+        assert_eq!(&a[..4], "ABCD");
+        assert_eq!(secret_from(&[250; 64]), None);
     }
 
     #[test]
@@ -318,18 +335,17 @@ mod tests {
 
     #[test]
     fn secret_file_is_trimmed() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("s"), "  abc\n").unwrap();
         let text = "matrix:\n  secret_file: s\n";
         let c = MasConfig::parse(text).unwrap();
-        assert_eq!(shared_secret(&c, text, dir.path()).unwrap(), "abc");
+        let file = FileState::Contents("  abc\n".into());
+        assert_eq!(shared_secret(&c, text, Some(&file)).unwrap(), "abc");
     }
 }
 
 /// What the pairing rules need of MAS's config, with its parsed text for positions.
 #[derive(Debug, Default)]
 pub struct MasView {
-    pub doc: Option<crate::yaml::Document>,
+    pub doc: Option<Document>,
     pub secret: Option<String>,
     pub homeserver: Option<String>,
     pub endpoint: Option<String>,
@@ -337,7 +353,7 @@ pub struct MasView {
 }
 
 impl MasView {
-    pub fn pos(&self, path: &[&str]) -> crate::yaml::Pos {
+    pub fn pos(&self, path: &[&str]) -> Pos {
         self.doc
             .as_ref()
             .map(|d| d.locate(path))
@@ -355,19 +371,14 @@ pub const KINDS: &[&str] = &[
 /// MAS's `config generate` writes this for both `public_base` and `issuer`.
 pub const GENERATED_BASE: &str = "http://[::]:8080/";
 
-/// MAS's rules for its `matrix` and `http` sections. An error means the text is not YAML at
-/// all (nothing else can be said); MAS's own refusals are findings.
-pub fn findings(
-    text: &str,
-    base: &Path,
-) -> Result<(MasView, Vec<crate::check::Finding>), crate::yaml::YamlError> {
-    use crate::check::{Effect, Finding, Source};
-    let doc = crate::yaml::Document::parse(text.into(), crate::yaml::Options::SERDE_YAML)?;
+/// MAS's rules for its `matrix` and `http` sections, on the parsed `doc` with its
+/// `secret_file`'s contents (read by the caller). MAS's own refusals are findings.
+pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec<Finding>) {
+    let text = doc.text();
     let mut out = Vec::new();
-    let mut add =
-        |effect: Effect, path: &[&str], pos: crate::yaml::Pos, message: String, fix: &str| {
-            out.push(Finding::new(Source::Mas, effect, path, pos, message, fix));
-        };
+    let mut add = |effect: Effect, path: &[&str], pos: Pos, message: String, fix: &str| {
+        out.push(Finding::new(Source::Mas, effect, path, pos, message, fix));
+    };
     let config = match MasConfig::parse(text) {
         Ok(c) => c,
         Err(e) => {
@@ -378,7 +389,7 @@ pub fn findings(
             add(
                 Effect::Refuses,
                 &[],
-                crate::yaml::Pos {
+                Pos {
                     offset: 0,
                     line,
                     col,
@@ -386,13 +397,13 @@ pub fn findings(
                 format!("MAS cannot read its config (YAML 1.2, duplicate keys refused): {message}"),
                 "fix the YAML at that place",
             );
-            return Ok((
+            return (
                 MasView {
                     doc: Some(doc),
                     ..MasView::default()
                 },
                 out,
-            ));
+            );
         }
     };
     let pos = |p: &[&str]| doc.locate(p);
@@ -447,59 +458,66 @@ pub fn findings(
                 view.secret = Some(s.clone());
             }
         }
-        (None, Some(f)) => match std::fs::read_to_string(base.join(f)) {
-            Ok(c) if c.trim().is_empty() => add(
+        (None, Some(f)) => match secret_file {
+            Some(FileState::Contents(c)) if c.trim().is_empty() => add(
                 Effect::Breaks,
                 &["matrix", "secret_file"],
                 pos(&["matrix", "secret_file"]),
                 format!("`{}` is empty", f.display()),
                 "write the shared secret into it",
             ),
-            Ok(c) => view.secret = Some(c.trim().to_owned()),
-            Err(e) => add(
+            Some(FileState::Contents(c)) => view.secret = Some(c.trim().to_owned()),
+            Some(FileState::Unreadable(why)) => add(
                 Effect::Refuses,
                 &["matrix", "secret_file"],
                 pos(&["matrix", "secret_file"]),
-                format!("`{}` cannot be read ({e}): MAS refuses to start", f.display()),
+                format!("`{}` cannot be read ({why}): MAS refuses to start", f.display()),
+                "create it with the shared secret",
+            ),
+            None => add(
+                Effect::Refuses,
+                &["matrix", "secret_file"],
+                pos(&["matrix", "secret_file"]),
+                format!("`{}` was not read: MAS needs it", f.display()),
                 "create it with the shared secret",
             ),
         },
     }
     if let Some(e) = &matrix.endpoint {
-        if !(e.starts_with("http://") || e.starts_with("https://")) {
-            add(
+        match check_url(e) {
+            Err(problem) => add(
                 Effect::Refuses,
                 &["matrix", "endpoint"],
                 pos(&["matrix", "endpoint"]),
-                format!("`{e}` is not an http(s) URL"),
+                problem.to_string(),
                 "`mas-link mas --synapse-endpoint URL`",
-            );
-        } else if e
-            .splitn(4, '/')
-            .nth(3)
-            .is_some_and(|p| !p.is_empty() && !p.ends_with('/'))
-        {
-            add(
-                Effect::Advice,
-                &["matrix", "endpoint"],
-                pos(&["matrix", "endpoint"]),
-                format!(
-                    "`{e}` has a path without a trailing `/`: MAS joins paths to it and drops its last part"
-                ),
-                "add a trailing `/`",
-            );
+            ),
+            Ok(())
+                if e.splitn(4, '/')
+                    .nth(3)
+                    .is_some_and(|p| !p.is_empty() && !p.ends_with('/')) =>
+            {
+                add(
+                    Effect::Advice,
+                    &["matrix", "endpoint"],
+                    pos(&["matrix", "endpoint"]),
+                    format!(
+                        "`{e}` has a path without a trailing `/`: MAS joins paths to it and drops its last part"
+                    ),
+                    "add a trailing `/`",
+                )
+            }
+            Ok(()) => {}
         }
     }
     if let Some(h) = &matrix.homeserver
-        && (h.contains("://") || h.contains('/') || h.is_empty())
+        && let Err(why) = check_server_name(h)
     {
         add(
             Effect::Breaks,
             &["matrix", "homeserver"],
             pos(&["matrix", "homeserver"]),
-            format!(
-                "`{h}` is not a server name (it must equal Synapse's server_name, e.g. example.com)"
-            ),
+            format!("{why}; it must equal Synapse's server_name"),
             "`mas-link mas --homeserver NAME`",
         );
     }
@@ -525,5 +543,5 @@ pub fn findings(
         );
     }
     view.doc = Some(doc);
-    Ok((view, out))
+    (view, out)
 }

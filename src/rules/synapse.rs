@@ -1,11 +1,10 @@
 //! Synapse's rules for running next to MAS, read the way Synapse reads its YAML (PyYAML).
 //! This module knows `homeserver.yaml`'s meaning, not files or terminals.
 
-use std::path::Path;
-
-use crate::check::{Effect, Finding, Source};
-use crate::plan::Plan;
-use crate::record::Record;
+use super::names::{UrlProblem, check_server_name, check_url, same_url};
+use super::record::Record;
+use super::{Changes, FileState};
+use crate::findings::{Effect, Finding, Source};
 use crate::yaml::{Document, Edit, NewScalar, Pos, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/configs/homeserver.yaml";
@@ -196,34 +195,7 @@ pub fn refusals(doc: &Document, root: &Value) -> Vec<Refusal> {
 
 /// The keys whose values are secrets, masked in every diff and report.
 pub fn is_secret_key(path: &[&str]) -> bool {
-    let Some(k) = path.last() else { return false };
-    // Called for every key of the file when masking: lower-case only when needed.
-    let k: std::borrow::Cow<str> = if k.bytes().any(|b| b.is_ascii_uppercase()) {
-        k.to_ascii_lowercase().into()
-    } else {
-        (*k).into()
-    };
-    let secretish = [
-        "secret",
-        "password",
-        "token",
-        "pepper",
-        "smtp_pass",
-        "private_key",
-    ]
-    .iter()
-    .any(|s| k.contains(s));
-    if !secretish {
-        return false;
-    }
-    let harmless = [
-        "_path", "_file", "lifetime", "timeout", "_enabled", "_dir", "_config",
-    ]
-    .iter()
-    .any(|s| k.ends_with(s))
-        || k.starts_with("enable")
-        || k.contains("require");
-    !harmless
+    path.last().is_some_and(|k| super::is_secret_name(k))
 }
 
 /// The admin token of a legacy `experimental_features.msc3861` block, which MAS may still
@@ -235,42 +207,24 @@ pub fn legacy_admin_token(root: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Checks an endpoint URL as Synapse will use it: http(s), a host, no query or fragment.
-pub fn validate_endpoint(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_only = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    if host_only.is_empty() || host_only.starts_with(':') {
-        return Err(format!("`{url}` has no host name"));
-    }
-    if url.contains('?') || url.contains('#') {
-        return Err(format!(
-            "`{url}` has a query or fragment (`?`/`#`), which would break the URLs built from it"
-        ));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{url}` contains white space"));
-    }
-    Ok(())
-}
-
-fn same_url(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
+/// Where `secret_path` points, when it is set as a string: the file the caller reads for
+/// [`findings`].
+pub fn secret_path(doc: &Document) -> Option<&str> {
+    doc.value()
+        .at(&[MAS, "secret_path"])
+        .and_then(Value::as_str)
 }
 
 /// Plans the link: MAS on, password login and registration off, QR login on, the legacy
 /// MSC3861 block gone, and the settings Synapse refuses next to MAS turned off. Settings that
 /// hold integrations or data are refused, all at once, with what to do instead.
-pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal>> {
+pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Changes, Vec<Refusal>> {
     let root = doc.value();
     let refused = refusals(doc, root);
     if !refused.is_empty() {
         return Err(refused);
     }
-    let mut plan = Plan::default();
+    let mut plan = Changes::default();
     let mas = |k: &str| root.at(&[MAS, k]);
 
     if mas("enabled") != Some(&Value::Bool(true)) {
@@ -365,23 +319,10 @@ pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Plan, Vec<Refusal
 
 const MSC4388_MODES: &[&str] = &["off", "open", "authenticated"];
 
-/// An http(s) URL as pydantic's `AnyHttpUrl` takes it: a scheme and a host.
-fn http_url_ok(url: &str) -> bool {
-    let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    !host.is_empty() && !host.starts_with(':') && !url.chars().any(char::is_whitespace)
-}
-
 /// Every rule of Synapse's for running with MAS, read as Synapse reads the file, with the
-/// secret Synapse will use (inline, or `secret_path`'s stripped contents). Relative
-/// `secret_path`s resolve from `base`, Synapse's working directory.
-pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
+/// secret Synapse will use (inline, or `secret_path`'s stripped contents). `secret_file` is
+/// what the caller found at [`secret_path`] (resolved from Synapse's working directory).
+pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding>, Option<String>) {
     let root = doc.value();
     let mut out = Vec::new();
     let mut secret = None;
@@ -456,30 +397,24 @@ pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
     let path_set = match get("secret_path") {
         None | Some(Value::Null) => false,
         Some(Value::Str(p)) => {
-            let full = base.join(p);
-            match std::fs::metadata(&full) {
-                Ok(m) if m.is_file() => {
-                    let contents = std::fs::read_to_string(&full).unwrap_or_default();
-                    if contents.trim().is_empty() {
-                        add(
-                            Effect::Breaks,
-                            &[MAS, "secret_path"],
-                            format!(
-                                "`{p}` is empty: Synapse starts, but every call from MAS is refused"
-                            ),
-                            "write MAS's secret into it: `mas-link synapse --secret-path PATH`",
-                        );
-                    } else {
-                        secret = Some(contents.trim().to_owned());
-                    }
-                }
-                _ => add(
+            match secret_file {
+                Some(FileState::Contents(contents)) if contents.trim().is_empty() => add(
+                    Effect::Breaks,
+                    &[MAS, "secret_path"],
+                    format!("`{p}` is empty: Synapse starts, but every call from MAS is refused"),
+                    "write MAS's secret into it: `mas-link synapse --secret-path PATH`",
+                ),
+                Some(FileState::Contents(contents)) => secret = Some(contents.trim().to_owned()),
+                Some(FileState::Unreadable(why)) => add(
                     Effect::Refuses,
                     &[MAS, "secret_path"],
-                    format!(
-                        "`{}` is not an existing file: Synapse refuses to start",
-                        full.display()
-                    ),
+                    format!("`{p}` is not an existing file ({why}): Synapse refuses to start"),
+                    "create it with MAS's secret: `mas-link synapse --secret-path PATH`",
+                ),
+                None => add(
+                    Effect::Refuses,
+                    &[MAS, "secret_path"],
+                    format!("`{p}` was not read: Synapse needs it to be an existing file"),
                     "create it with MAS's secret: `mas-link synapse --secret-path PATH`",
                 ),
             }
@@ -497,15 +432,23 @@ pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
     };
     match get("endpoint") {
         None => {}
-        Some(Value::Str(url)) if http_url_ok(url) && url.contains(['?', '#']) => add(
-            Effect::Breaks,
-            &[MAS, "endpoint"],
-            format!(
-                "`{url}` has a query or fragment: Synapse accepts it, but the URLs it builds from it are wrong"
+        Some(Value::Str(url)) => match check_url(url) {
+            Ok(()) => {}
+            Err(UrlProblem::QueryOrFragment(m)) => add(
+                Effect::Breaks,
+                &[MAS, "endpoint"],
+                format!("{m}: Synapse accepts it, but the URLs it builds from it are wrong"),
+                "remove the `?…`/`#…` part",
             ),
-            "remove the `?…`/`#…` part",
-        ),
-        Some(Value::Str(url)) if http_url_ok(url) => {}
+            Err(UrlProblem::Invalid(m)) => add(
+                Effect::Refuses,
+                &[MAS, "endpoint"],
+                format!(
+                    "`endpoint` must be an http(s) URL with a host: {m}, and Synapse refuses to start"
+                ),
+                "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
+            ),
+        },
         Some(v) => add(
             Effect::Refuses,
             &[MAS, "endpoint"],
@@ -515,6 +458,16 @@ pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
             ),
             "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
         ),
+    }
+    if let Some(Value::Str(name)) = root.get("server_name")
+        && let Err(why) = check_server_name(name)
+    {
+        add(
+            Effect::Refuses,
+            &["server_name"],
+            format!("{why}: Synapse refuses to start"),
+            "write the server name users' IDs end in (`@alice:example.com` → `example.com`)",
+        );
     }
     let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
     if enabled && inline_set && path_set {
@@ -715,11 +668,11 @@ pub fn findings(doc: &Document, base: &Path) -> (Vec<Finding>, Option<String>) {
 /// Plans the way back: MAS disabled but kept, and every setting `synapse` changed put back as
 /// the record says it was (QR-code login and MSC4388 stay off: Synapse refuses them without
 /// MAS). Without a record, password login is turned back on and the rest left as it is.
-pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Plan {
+pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Changes {
     let root = doc.value();
-    let mut plan = Plan::default();
+    let mut plan = Changes::default();
     let mut planned: Vec<Vec<String>> = Vec::new();
-    let mut push = |plan: &mut Plan, edit: Edit, reason: &str| {
+    let mut push = |plan: &mut Changes, edit: Edit, reason: &str| {
         let p = edit.path().to_vec();
         if !planned
             .iter()
@@ -837,7 +790,7 @@ mod tests {
         Document::parse(s.into(), Options::PYYAML).unwrap()
     }
 
-    fn paths(plan: &Plan) -> Vec<String> {
+    fn paths(plan: &Changes) -> Vec<String> {
         plan.changes
             .iter()
             .map(|c| c.edit.path().join("."))
@@ -867,8 +820,13 @@ mod tests {
                 "experimental_features.msc4108_enabled",
             ]
         );
-        let after = plan.apply(&d).unwrap();
-        assert!(plan_link(&after.document, &opts()).unwrap().is_empty());
+        let after = d.apply(&plan.edits()).unwrap();
+        assert!(
+            plan_link(&after.document, &opts())
+                .unwrap()
+                .changes
+                .is_empty()
+        );
     }
 
     #[test]
@@ -905,27 +863,11 @@ mod tests {
         let d =
             doc("enable_3pid_changes: yes\nsession_lifetime: 24h\ndisable_registration: false\n");
         let plan = plan_link(&d, &opts()).unwrap();
-        let after = plan.apply(&d).unwrap();
+        let after = d.apply(&plan.edits()).unwrap();
         let v = after.document.value();
         assert_eq!(v.get("enable_3pid_changes"), Some(&Value::Bool(false)));
         assert_eq!(v.get("session_lifetime"), None);
         assert_eq!(v.get("disable_registration"), Some(&Value::Bool(true)));
-    }
-
-    #[test]
-    fn endpoints() {
-        assert!(validate_endpoint("https://mas.example.com").is_ok());
-        assert!(validate_endpoint("http://[::1]:8080/").is_ok());
-        for bad in [
-            "mas.example.com",
-            "ftp://x",
-            "https://",
-            "https://x/?a",
-            "https://x/#f",
-            "https://x y",
-        ] {
-            assert!(validate_endpoint(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
@@ -947,6 +889,8 @@ mod tests {
             "enabled",
             "signing_key_path",
             "registration_requires_token",
+            "token_endpoint",
+            "password_reset",
         ] {
             assert!(!is_secret_key(&[k]), "{k}");
         }

@@ -1,0 +1,409 @@
+//! Writing a proposal safely. Under a lock taken before the file was read:
+//! 1. the backup is copied (a temporary file beside it, synced, then given its name);
+//! 2. the new file is written beside the target under a temporary name, with the target's
+//!    owner and mode, and synced;
+//! 3. if the target still holds the bytes that were read, the new file is renamed over it and
+//!    the folder synced.
+//!
+//! On any failure before the rename the target is untouched, and the backup and secret file
+//! this run made are taken back. Temporary files a killed run left are removed by the next.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::files::Loaded;
+use crate::plan::{Proposal, RecordStep};
+use crate::rules::record;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path} changed since it was read; nothing was written. Run the command again")]
+    Changed { path: PathBuf },
+    #[error(
+        "{path} is being changed by another mas-link ({holder}); nothing was written. Wait for it, then run again"
+    )]
+    Locked { path: PathBuf, holder: String },
+    #[error("{action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> WriteError + 'a {
+    move |source| WriteError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What a write left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub backup: Option<PathBuf>,
+}
+
+/// For the crash-safety tests: in debug builds, `MAS_LINK_TEST_PAUSE=STEP[:MS]` makes the
+/// write stop at that step (saying so on stderr) for MS milliseconds (default 30 s), so that a
+/// test can kill it or change the file there. Release builds have no such hook.
+fn test_pause(step: &str) {
+    #[cfg(debug_assertions)]
+    if let Ok(spec) = std::env::var("MAS_LINK_TEST_PAUSE") {
+        let (name, ms) = spec.split_once(':').unwrap_or((&spec, "30000"));
+        if name == step {
+            eprintln!("mas-link: paused at {step}");
+            std::thread::sleep(std::time::Duration::from_millis(
+                ms.parse().unwrap_or(30_000),
+            ));
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}
+
+/// An exclusive lock on a file's sidecar `NAME.mas-link.lock` (never on the file itself, which
+/// is replaced): two runs never interleave, and the second is told who holds it. The lock
+/// file has the config's owner and mode, so that whoever may edit the config may lock it.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    pub fn acquire(target: &Path, what: &str) -> Result<Lock, WriteError> {
+        let path = sibling(target, ".mas-link.lock");
+        let meta = fs::metadata(target).map_err(io("reading", target))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(meta.mode() & 0o666)
+            .open(&path)
+            .map_err(io("locking", &path))?;
+        let lock_meta = file.metadata().map_err(io("locking", &path))?;
+        if (lock_meta.uid(), lock_meta.gid()) != (meta.uid(), meta.gid()) {
+            // Only root can give a file away (an older run's root-owned lock included);
+            // anyone else made it as themselves.
+            let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+            let _ = file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o666));
+        }
+        if let Err(e) = file.try_lock() {
+            let holder = match e {
+                fs::TryLockError::WouldBlock => fs::read_to_string(&path).unwrap_or_default(),
+                fs::TryLockError::Error(e) => return Err(io("locking", &path)(e)),
+            };
+            let holder = holder.trim();
+            return Err(WriteError::Locked {
+                path: target.to_owned(),
+                holder: if holder.is_empty() { "unknown" } else { holder }.to_owned(),
+            });
+        }
+        let me = format!(
+            "pid {}, `mas-link {what}`, since {}",
+            std::process::id(),
+            stamp(SystemTime::now())
+        );
+        let _ = file
+            .set_len(0)
+            .and_then(|_| std::os::unix::fs::FileExt::write_all_at(&file, me.as_bytes(), 0));
+        // Temporary files a killed run left behind: no one else can be writing them now.
+        if let (Some(dir), Some(name)) = (target.parent(), target.file_name()) {
+            let prefix = temp_prefix(name.to_string_lossy().as_ref());
+            for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+                let n = entry.file_name().to_string_lossy().into_owned();
+                if n.starts_with(&prefix) && n.ends_with(".tmp") {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(Lock { _file: file })
+    }
+}
+
+/// UTC time as `YYYYMMDDTHHMMSSZ`, for backup names.
+fn stamp(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn sibling(target: &Path, suffix: &str) -> PathBuf {
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    target.with_file_name(name)
+}
+
+/// Temporary files beside `NAME` are `.NAME.mas-link-XXXXXX.tmp`.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.mas-link-")
+}
+
+/// A synced temporary file beside `path` holding `bytes`, with `mode` and `owner`: given
+/// `path`'s name once whole, so that the file there is whole or absent.
+fn temp_beside(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    owner: (u32, u32),
+) -> Result<tempfile::NamedTempFile, WriteError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&temp_prefix(&name))
+        .suffix(".tmp")
+        .tempfile_in(dir.unwrap_or(Path::new(".")))
+        .map_err(io("creating a file beside", path))?;
+    tmp.write_all(bytes).map_err(io("writing", path))?;
+    let f = tmp.as_file();
+    let current = f.metadata().map_err(io("writing", path))?;
+    if (current.uid(), current.gid()) != owner {
+        std::os::unix::fs::fchown(f, Some(owner.0), Some(owner.1))
+            .map_err(io("keeping the owner of", path))?;
+    }
+    f.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io("keeping the mode of", path))?;
+    f.sync_all().map_err(io("syncing", path))?;
+    Ok(tmp)
+}
+
+/// [`temp_beside`], then named `path`, replacing what is there.
+fn write_over(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Result<(), WriteError> {
+    temp_beside(path, bytes, mode, owner)?
+        .persist(path)
+        .map_err(|e| io("replacing", path)(e.error))?;
+    Ok(())
+}
+
+fn sync_dir(path: &Path) -> Result<(), WriteError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("syncing", dir))
+}
+
+/// A backup name beside `target` that does not exist yet: `NAME.YYYYMMDDTHHMMSSZ.bak`, with
+/// `-N` added when a run in the same second left one.
+fn backup_name(target: &Path) -> PathBuf {
+    let now = stamp(SystemTime::now());
+    let mut path = sibling(target, &format!(".{now}.bak"));
+    let mut n = 1;
+    while fs::symlink_metadata(&path).is_ok() {
+        path = sibling(target, &format!(".{now}-{n}.bak"));
+        n += 1;
+    }
+    path
+}
+
+/// Replaces the loaded file's target, read as `old`, with `new`, keeping its owner and mode,
+/// after copying `old` to a timestamped backup beside it (when `backup`).
+pub fn replace(
+    loaded: &Loaded,
+    old: &[u8],
+    new: &[u8],
+    backup: bool,
+) -> Result<Written, WriteError> {
+    let target = &loaded.target;
+    test_pause("start");
+    let meta = fs::metadata(target).map_err(io("reading", target))?;
+    let (mode, owner) = (meta.mode() & 0o7777, (meta.uid(), meta.gid()));
+    let backup = match backup {
+        true => {
+            let path = backup_name(target);
+            temp_beside(&path, old, mode, owner)?
+                .persist_noclobber(&path)
+                .map_err(|e| io("creating", &path)(e.error))?;
+            test_pause("backup-written");
+            Some(path)
+        }
+        false => None,
+    };
+    let renamed = (|| {
+        let new_file = temp_beside(target, new, mode, owner)?;
+        test_pause("temp-written");
+        if fs::read(target).map_err(io("reading", target))? != old {
+            return Err(WriteError::Changed {
+                path: loaded.path.clone(),
+            });
+        }
+        new_file
+            .persist(target)
+            .map_err(|e| io("replacing", target)(e.error))
+    })();
+    if let Err(e) = renamed {
+        // The file is as it was: the backup goes with the attempt.
+        if let Some(b) = &backup {
+            let _ = fs::remove_file(b);
+        }
+        return Err(e);
+    }
+    test_pause("renamed");
+    sync_dir(target)?;
+    Ok(Written { backup })
+}
+
+/// A secret file as it was before this run wrote it, to put back if the write fails.
+struct SecretUndo {
+    path: PathBuf,
+    before: Option<Vec<u8>>,
+}
+
+impl SecretUndo {
+    fn undo(self) {
+        let _ = match self.before {
+            Some(bytes) => fs::write(&self.path, bytes),
+            None => fs::remove_file(&self.path),
+        };
+    }
+}
+
+/// Writes a secret file with mode 0600 and the owner of its folder (or its own, when it
+/// exists). Returns what it was, for [`SecretUndo`].
+fn write_secret_file(path: &Path, secret: &str) -> Result<SecretUndo, WriteError> {
+    let before = fs::read(path).ok();
+    let owner = fs::metadata(path)
+        .or_else(|_| fs::metadata(path.parent().unwrap_or(Path::new("/"))))
+        .map(|m| (m.uid(), m.gid()))
+        .map_err(io("reading", path))?;
+    write_over(path, format!("{secret}\n").as_bytes(), 0o600, owner)?;
+    Ok(SecretUndo {
+        path: path.to_owned(),
+        before,
+    })
+}
+
+/// Writes a proposal: its secret file, the file (with a backup, when `backup`), then its
+/// record. If the file cannot be written, the secret file is put back as it was.
+pub fn apply(p: &Proposal, backup: bool) -> Result<Written, WriteError> {
+    let undo = match &p.secret_file {
+        Some(s) => Some(write_secret_file(&s.path, &s.secret)?),
+        None => None,
+    };
+    let old = p.before.text().as_bytes();
+    let written = match replace(&p.file, old, p.after.text().as_bytes(), backup) {
+        Ok(w) => w,
+        Err(e) => {
+            if let Some(undo) = undo {
+                undo.undo();
+            }
+            return Err(e);
+        }
+    };
+    let target = &p.file.target;
+    let record_path = record::path_for(target);
+    match &p.record {
+        RecordStep::Keep => {}
+        RecordStep::Remove => {
+            let _ = fs::remove_file(&record_path);
+        }
+        RecordStep::Write(r) => {
+            let mut r = r.clone();
+            if written.backup.is_some() {
+                r.backup.clone_from(&written.backup);
+            }
+            let meta = fs::metadata(target).map_err(io("reading", target))?;
+            let (mode, owner) = (meta.mode() & 0o7777, (meta.uid(), meta.gid()));
+            write_over(&record_path, &r.encode(), mode, owner)?;
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_utc_calendar_dates() {
+        assert_eq!(stamp(UNIX_EPOCH), "19700101T000000Z");
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_749_132);
+        assert_eq!(stamp(t), "20261127T031212Z");
+    }
+
+    fn read(path: &Path) -> (Loaded, Vec<u8>) {
+        crate::files::read(path).unwrap()
+    }
+
+    #[test]
+    fn replaces_keeping_mode_and_a_copied_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hs.yaml");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&p, &link).unwrap();
+        let (loaded, old) = read(&link);
+        let ino = fs::metadata(&p).unwrap().ino();
+        let w = replace(&loaded, &old, b"new", true).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let b = w.backup.unwrap();
+        assert_eq!(fs::read(&b).unwrap(), b"old");
+        // A copy, never a second name of the file: editing one never changes the other.
+        assert_ne!(fs::metadata(&b).unwrap().ino(), ino);
+        assert_eq!(fs::metadata(&b).unwrap().mode() & 0o777, 0o640);
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn refuses_when_the_file_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hs.yaml");
+        fs::write(&p, "old").unwrap();
+        let (loaded, old) = read(&p);
+        fs::write(&p, "other").unwrap();
+        assert!(matches!(
+            replace(&loaded, &old, b"new", true),
+            Err(WriteError::Changed { .. })
+        ));
+        assert_eq!(fs::read(&p).unwrap(), b"other");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_lock_has_the_configs_owner_and_mode_and_cleans_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hs.yaml");
+        fs::write(&p, "x").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let stray = dir.path().join(".hs.yaml.mas-link-abc123.tmp");
+        fs::write(&stray, "half").unwrap();
+        let lock = Lock::acquire(&p, "test").unwrap();
+        let meta = fs::metadata(dir.path().join("hs.yaml.mas-link.lock")).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o640);
+        assert!(!stray.exists());
+        assert!(matches!(
+            Lock::acquire(&p, "second"),
+            Err(WriteError::Locked { holder, .. }) if holder.contains("mas-link test")
+        ));
+        drop(lock);
+        assert!(Lock::acquire(&p, "third").is_ok());
+    }
+}

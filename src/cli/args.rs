@@ -1,0 +1,239 @@
+//! The command line's definitions: flags, their help, and the completions and man page made
+//! from them. What the flags mean is resolved in the commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::rules::mas::{self, KINDS};
+use crate::rules::synapse;
+pub use crate::wizard::WizardArgs;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mas-link",
+    version,
+    about = "Pair a Synapse homeserver with the Matrix Authentication Service (MAS)"
+)]
+pub struct Cli {
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print MAS's shared secret (matrix.secret, or matrix.secret_file's contents) and a newline.
+    Secret(SecretArgs),
+    /// Link Synapse to MAS: edit homeserver.yaml, showing the diff first.
+    Synapse(SynapseArgs),
+    /// Point MAS's `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none).
+    Mas(MasArgs),
+    /// Check both files the way Synapse and MAS read them, before anything restarts.
+    Check(CheckArgs),
+    /// Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back.
+    Unlink(UnlinkArgs),
+    /// Guided set-up: finds the files here, asks only what it cannot find, shows the diff.
+    Wizard(WizardArgs),
+    /// Print shell completions (or the man page) to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+    /// The man page (roff), for `man -l -`.
+    Man,
+}
+
+impl Shell {
+    pub const ALL: [Shell; 6] = [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::Powershell,
+        Shell::Man,
+    ];
+
+    /// The file under completions/ that holds this output.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Shell::Bash => "mas-link.bash",
+            Shell::Zsh => "_mas-link",
+            Shell::Fish => "mas-link.fish",
+            Shell::Elvish => "mas-link.elv",
+            Shell::Powershell => "_mas-link.ps1",
+            Shell::Man => "mas-link.1",
+        }
+    }
+
+    /// The completion script (or man page) for this shell.
+    pub fn render(self) -> Vec<u8> {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let mut out = Vec::new();
+        let shell = match self {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::Elvish => clap_complete::Shell::Elvish,
+            Shell::Powershell => clap_complete::Shell::PowerShell,
+            Shell::Man => {
+                clap_mangen::Man::new(cmd)
+                    .render(&mut out)
+                    .expect("writing to memory");
+                return out;
+            }
+        };
+        clap_complete::generate(shell, &mut cmd, "mas-link", &mut out);
+        out
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct SecretArgs {
+    /// MAS's config.yaml.
+    #[arg(long, value_name = "PATH", default_value = mas::DEFAULT_CONFIG)]
+    pub mas_config: PathBuf,
+    /// Print a pairing bundle instead: endpoint, homeserver and secret on one line, which
+    /// `mas-link synapse --secret-stdin` reads.
+    #[arg(long)]
+    pub bundle: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WriteArgs {
+    /// Show the diff and write nothing (exit 0).
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Write nothing; exit 0 when nothing needs to change, 1 when something does.
+    #[arg(long)]
+    pub check: bool,
+    /// Write without asking.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show secrets in diffs instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Do not keep a timestamped backup beside the file.
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Output format; json (documented in README) needs --yes, --dry-run or --check.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+impl WriteArgs {
+    /// Whether this run may write (and so takes the lock).
+    pub fn writes(&self) -> bool {
+        !(self.dry_run || self.check)
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("source").multiple(false))]
+pub struct SynapseArgs {
+    /// Synapse's homeserver.yaml.
+    #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
+    pub synapse_config: PathBuf,
+    /// Take the secret (and the default endpoint) from MAS's config.yaml.
+    #[arg(long, value_name = "PATH", group = "source")]
+    pub mas_config: Option<PathBuf>,
+    /// Read the secret from a file (trimmed).
+    #[arg(long, value_name = "PATH", group = "source")]
+    pub secret_file: Option<PathBuf>,
+    /// Read the secret (or a `mas-link secret --bundle` line) from standard input.
+    #[arg(long, group = "source")]
+    pub secret_stdin: bool,
+    /// Refused: a secret in argv shows in `ps` and shell history (see the message).
+    #[arg(long, value_name = "VALUE", hide = true, group = "source")]
+    pub secret: Option<String>,
+    /// Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS's http.public_base, or the
+    /// endpoint already set].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600).
+    #[arg(long, value_name = "PATH")]
+    pub secret_path: Option<PathBuf>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct MasArgs {
+    /// MAS's config.yaml.
+    #[arg(long, value_name = "PATH", default_value = mas::DEFAULT_CONFIG)]
+    pub mas_config: PathBuf,
+    /// Synapse's server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config's].
+    #[arg(long, value_name = "NAME")]
+    pub homeserver: Option<String>,
+    /// Synapse's homeserver.yaml, when both files are on this host.
+    #[arg(long, value_name = "PATH")]
+    pub synapse_config: Option<PathBuf>,
+    /// Where MAS reaches Synapse [default: the endpoint already set, the Synapse file's
+    /// public_baseurl, or https://NAME/].
+    #[arg(long, value_name = "URL")]
+    pub synapse_endpoint: Option<String>,
+    /// matrix.kind [default: synapse; an existing valid kind is kept].
+    #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(KINDS))]
+    pub kind: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct UnlinkArgs {
+    /// Synapse's homeserver.yaml.
+    #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
+    pub synapse_config: PathBuf,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Synapse's homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists].
+    #[arg(long, value_name = "PATH")]
+    pub synapse_config: Option<PathBuf>,
+    /// MAS's config.yaml [default: /app/data/config.yaml, when it exists].
+    #[arg(long, value_name = "PATH")]
+    pub mas_config: Option<PathBuf>,
+    /// Output format; json is documented in README (format_version 1).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also probe the running services: Synapse, MAS, the shared secret, QR-code login.
+    #[arg(long)]
+    pub online: bool,
+    /// Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/].
+    #[arg(long, value_name = "URL", requires = "online")]
+    pub synapse_url: Option<String>,
+    /// Where to reach MAS [default: Synapse's matrix_authentication_service.endpoint].
+    #[arg(long, value_name = "URL", requires = "online")]
+    pub mas_url: Option<String>,
+    /// Accept any TLS certificate (only for testing).
+    #[arg(long, requires = "online")]
+    pub insecure: bool,
+}

@@ -1,0 +1,410 @@
+//! Showing: a proposal's diff (secrets masked) and its list of changes, findings, and the JSON
+//! reports, into any writer. The terminal's colours are decided here once.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+use similar::{ChangeTag, TextDiff};
+
+use crate::apply::Written;
+use crate::findings::{self, FORMAT_VERSION, Finding, Severity, Source};
+use crate::online::Probe;
+use crate::plan::{ChangeReport, Proposal};
+use crate::yaml::{self, Document};
+
+/// Where output goes, coloured or not as the terminal and `--color` allow.
+pub struct Out {
+    pub out: anstream::AutoStream<std::io::Stdout>,
+    pub err: anstream::AutoStream<std::io::Stderr>,
+}
+
+impl Out {
+    pub fn new(choice: anstream::ColorChoice) -> Out {
+        Out {
+            out: anstream::AutoStream::new(std::io::stdout(), choice),
+            err: anstream::AutoStream::new(std::io::stderr(), choice),
+        }
+    }
+}
+
+/// Lines of context around each change, as `diff -u` shows.
+const CONTEXT: usize = 3;
+
+/// `text` split into lines (each with its line end), secrets masked.
+fn masked_lines(doc: &Document, is_secret: fn(&[&str]) -> bool, show: bool) -> Vec<String> {
+    let spans = if show {
+        Vec::new()
+    } else {
+        doc.secret_spans(&is_secret)
+    };
+    let text = doc.text();
+    let mut at = 0;
+    text.split_inclusive('\n')
+        .map(|line| {
+            let from = at;
+            at += line.len();
+            yaml::mask_range(text, from, at, &spans)
+        })
+        .collect()
+}
+
+fn hunk_range(start: usize, end: usize) -> String {
+    match end - start {
+        1 => format!("{}", start + 1),
+        0 => format!("{start},0"),
+        n => format!("{},{n}", start + 1),
+    }
+}
+
+/// The proposal's unified diff, labelled with the file's name; secrets masked unless `show`.
+/// The texts are compared as they are; only the lines shown are masked.
+pub fn diff(p: &Proposal, show_secrets: bool) -> String {
+    let (old, new) = (p.before.text(), p.after.text());
+    if old == new {
+        return String::new();
+    }
+    let lines = [
+        masked_lines(&p.before, p.is_secret, show_secrets),
+        masked_lines(&p.after, p.is_secret, show_secrets),
+    ];
+    let label = p.file.name();
+    let diff = TextDiff::from_lines(old, new);
+    let mut out = format!("--- {label} (current)\n+++ {label} (planned)\n");
+    for group in diff.grouped_ops(CONTEXT) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            hunk_range(first.old_range().start, last.old_range().end),
+            hunk_range(first.new_range().start, last.new_range().end)
+        ));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let (sign, text) = match change.tag() {
+                    ChangeTag::Delete => ('-', &lines[0][change.old_index().unwrap_or(0)]),
+                    ChangeTag::Insert => ('+', &lines[1][change.new_index().unwrap_or(0)]),
+                    ChangeTag::Equal => (' ', &lines[0][change.old_index().unwrap_or(0)]),
+                };
+                out.push(sign);
+                out.push_str(text);
+                if !text.ends_with('\n') {
+                    out.push_str("\n\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes a diff, coloured when the stream allows.
+pub fn write_diff(w: &mut impl Write, diff: &str) -> std::io::Result<()> {
+    for line in diff.lines() {
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            Style::new().bold()
+        } else if line.starts_with('+') {
+            AnsiColor::Green.on_default()
+        } else if line.starts_with('-') {
+            AnsiColor::Red.on_default()
+        } else if line.starts_with("@@") {
+            AnsiColor::Cyan.on_default()
+        } else {
+            Style::new()
+        };
+        writeln!(w, "{style}{}{style:#}", line.trim_end_matches('\r'))?;
+    }
+    Ok(())
+}
+
+/// The engine's warnings and the plan's notes, one line each.
+pub fn write_remarks(w: &mut impl Write, p: &Proposal) -> std::io::Result<()> {
+    for warning in &p.warnings {
+        writeln!(
+            w,
+            "warning: {}:{}:{}: {}",
+            p.file.name(),
+            warning.line,
+            warning.col,
+            warning.message
+        )?;
+    }
+    for note in &p.notes {
+        writeln!(w, "note: {note}")?;
+    }
+    Ok(())
+}
+
+/// The diff and the list of changes with their reasons.
+pub fn write_proposal(w: &mut impl Write, p: &Proposal, show_secrets: bool) -> std::io::Result<()> {
+    write_diff(w, &diff(p, show_secrets))?;
+    writeln!(w)?;
+    for c in &p.changes {
+        writeln!(w, "  * {}", c.line())?;
+    }
+    if let Some(s) = &p.secret_file {
+        writeln!(
+            w,
+            "  * {}: written with the shared secret, mode 0600",
+            s.path.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// A finding, coloured by severity.
+pub fn write_finding(w: &mut impl Write, f: &Finding, path: &str) -> std::io::Result<()> {
+    let style = match f.severity {
+        Severity::Error => AnsiColor::Red.on_default().bold(),
+        Severity::Warning => AnsiColor::Yellow.on_default(),
+    };
+    let text = findings::render(f, path);
+    let (head, rest) = text.split_once(':').unwrap_or((&text, ""));
+    writeln!(w, "{style}{head}{style:#}:{rest}")
+}
+
+/// What a write did, and what to do next.
+pub fn write_done(w: &mut impl Write, p: &Proposal, written: &Written) -> std::io::Result<()> {
+    writeln!(w, "\nWrote {}.", p.file.name())?;
+    if let Some(b) = &written.backup {
+        writeln!(w, "Backup: {}", b.display())?;
+    }
+    writeln!(w, "Next: {}.", p.next_step)
+}
+
+/// `check`'s report for a person: the probes, each finding, and the verdict.
+pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
+    for p in r.probes.iter().copied().flatten() {
+        let (style, word) = if p.ok {
+            (AnsiColor::Green.on_default(), "ok  ")
+        } else {
+            (AnsiColor::Red.on_default(), "FAIL")
+        };
+        let status = p.status.map_or("no answer".to_owned(), |s| s.to_string());
+        writeln!(
+            w,
+            "online {style}{word}{style:#} {:<16} {} ({status})",
+            p.name, p.url
+        )?;
+    }
+    for f in r.findings {
+        let path = match f.file {
+            Source::Synapse => r.synapse_config,
+            Source::Mas => r.mas_config,
+        };
+        write_finding(w, f, path.unwrap_or(""))?;
+    }
+    let checked: Vec<&str> = [r.synapse_config, r.mas_config]
+        .into_iter()
+        .flatten()
+        .collect();
+    writeln!(
+        w,
+        "{}: {} error(s), {} warning(s) in {}",
+        if r.ok { "OK" } else { "FAILED" },
+        r.errors,
+        r.warnings,
+        checked.join(" and ")
+    )
+}
+
+/// The JSON report of `synapse`, `mas` and `unlink` (see README), for Ansible's `changed_when`.
+#[derive(Serialize)]
+pub struct WriteReport<'a> {
+    pub format_version: u32,
+    pub file: String,
+    pub changed: bool,
+    pub written: bool,
+    pub changes: &'a [ChangeReport],
+    pub backup: Option<&'a std::path::Path>,
+    pub findings: &'a [Finding],
+    /// The engine's warnings about the file (duplicate keys, …), as human lines.
+    pub warnings: Vec<String>,
+    /// What the operator should know that changes nothing.
+    pub notes: &'a [String],
+}
+
+impl<'a> WriteReport<'a> {
+    pub fn new(p: &'a Proposal, backup: Option<&'a std::path::Path>, written: bool) -> Self {
+        let changed = p.changed();
+        WriteReport {
+            format_version: FORMAT_VERSION,
+            file: p.file.name(),
+            changed,
+            written,
+            changes: if changed { &p.changes } else { &[] },
+            backup,
+            findings: &p.findings,
+            warnings: p
+                .warnings
+                .iter()
+                .map(|w| format!("{}:{}: {}", w.line, w.col, w.message))
+                .collect(),
+            notes: &p.notes,
+        }
+    }
+}
+
+/// The JSON report of `check`: stable, versioned by [`FORMAT_VERSION`].
+#[derive(Debug, Serialize)]
+pub struct CheckReport<'a> {
+    pub format_version: u32,
+    pub ok: bool,
+    pub linked: bool,
+    pub synapse_config: Option<&'a str>,
+    pub mas_config: Option<&'a str>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub findings: &'a [Finding],
+    /// With `--online`: each live probe, passed or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes: Option<&'a [Probe]>,
+}
+
+impl<'a> CheckReport<'a> {
+    pub fn new(
+        findings: &'a [Finding],
+        synapse_config: Option<&'a str>,
+        mas_config: Option<&'a str>,
+        probes: Option<&'a [Probe]>,
+    ) -> CheckReport<'a> {
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        CheckReport {
+            format_version: FORMAT_VERSION,
+            ok: errors == 0,
+            linked: !findings
+                .iter()
+                .any(|f| f.effect == findings::Effect::NotLinked),
+            synapse_config,
+            mas_config,
+            errors,
+            warnings: findings.len() - errors,
+            findings,
+            probes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::Loaded;
+    use crate::plan::RecordStep;
+    use crate::yaml::Options;
+    use proptest::prelude::*;
+
+    fn proposal(old: &str, new: &str) -> Proposal {
+        let parse = |t: &str| Document::parse(t.into(), Options::PYYAML).unwrap();
+        Proposal {
+            file: Loaded {
+                path: "f".into(),
+                target: "f".into(),
+            },
+            before: parse(old),
+            after: parse(new),
+            changes: Vec::new(),
+            notes: Vec::new(),
+            warnings: Vec::new(),
+            findings: Vec::new(),
+            is_secret: crate::rules::synapse::is_secret_key,
+            secret_file: None,
+            record: RecordStep::Keep,
+            next_step: String::new(),
+        }
+    }
+
+    /// Applies a unified diff to `old`, checking every context and removed line against it.
+    fn apply_diff(old: &str, diff: &str) -> String {
+        let lines: Vec<&str> = old.split_inclusive('\n').collect();
+        let mut out = String::new();
+        let mut at = 0;
+        let mut rows = diff.lines().skip(2).peekable();
+        while let Some(header) = rows.next() {
+            let nums: Vec<usize> = header
+                .trim_matches(|c| c == '@' || c == ' ')
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|t| !t.is_empty())
+                .map(|t| t.parse().unwrap())
+                .collect();
+            let from = if header.contains(&format!("-{},0 ", nums[0])) {
+                nums[0]
+            } else {
+                nums[0].saturating_sub(1)
+            };
+            for l in &lines[at..from] {
+                out.push_str(l);
+            }
+            at = from;
+            // Whether the last row pushed a line end of its own (an added line).
+            let mut added_end = false;
+            while let Some(row) = rows.peek() {
+                if row.starts_with("@@") {
+                    break;
+                }
+                let row = rows.next().unwrap();
+                if row.starts_with('\\') {
+                    if added_end {
+                        out.pop();
+                    }
+                    continue;
+                }
+                added_end = row.starts_with('+');
+                let (sign, text) = row.split_at(1);
+                match sign {
+                    " " | "-" => {
+                        assert_eq!(lines[at].trim_end_matches('\n'), text, "{diff}");
+                        if sign == " " {
+                            out.push_str(lines[at]);
+                        }
+                        at += 1;
+                    }
+                    _ => {
+                        out.push_str(text);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        for l in &lines[at..] {
+            out.push_str(l);
+        }
+        out
+    }
+
+    proptest! {
+        /// Files of short lines (so lines repeat, as in YAML), changed in a few places: the
+        /// diff turns the old text into the new one.
+        #[test]
+        fn diffs_apply(
+            lines in proptest::collection::vec("[ab]{1,2}: [cd]", 0..30),
+            final_newline in any::<bool>(),
+            cuts in proptest::collection::vec((0usize..40, "[ab]{1,2}: [ef]"), 0..4),
+        ) {
+            let mut new_lines = lines.clone();
+            for (at, line) in cuts {
+                let at = at.min(new_lines.len());
+                new_lines.insert(at, line);
+            }
+            let join = |l: &[String]| {
+                let mut t = l.join("\n");
+                if final_newline && !t.is_empty() { t.push('\n'); }
+                t
+            };
+            let (old, new) = (join(&lines), join(&new_lines));
+            let d = diff(&proposal(&old, &new), true);
+            prop_assert_eq!(apply_diff(&old, &d), new.as_str(), "{}", d);
+        }
+    }
+
+    #[test]
+    fn diff_masks_what_is_secret_and_shows_the_rest() {
+        let old = "a: 1\nsecret: abc\ntoken_endpoint: https://idp/token\nb: 2\n";
+        let new = "a: 1\nsecret: abc\ntoken_endpoint: https://idp/token\nb: 3";
+        assert_eq!(
+            diff(&proposal(old, new), false),
+            "--- f (current)\n+++ f (planned)\n@@ -1,4 +1,4 @@\n a: 1\n secret: \"********\"\n token_endpoint: https://idp/token\n-b: 2\n+b: 3\n\\ No newline at end of file\n"
+        );
+        assert_eq!(diff(&proposal(old, old), false), "");
+    }
+}
