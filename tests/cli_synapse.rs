@@ -495,3 +495,84 @@ fn colour_follows_the_flag_the_terminal_and_no_color() {
     assert!(!run("auto", false), "piped output gets no colour");
     assert!(!run("auto", true));
 }
+
+#[test]
+fn json_reports_keep_warnings_and_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("homeserver.yaml"),
+        "server_name: \"example.com\"\nenable_registration: true\nenable_registration: true\n\
+         experimental_features:\n  msc4108_delegation_endpoint: https://qr.example.com/\n",
+    )
+    .unwrap();
+    let out = link_with_mas_fixture(dir.path(), &["--dry-run", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("defined 2 times")),
+        "{report}"
+    );
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("msc4108_delegation_endpoint")),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_refused_link_writes_no_secret_file() {
+    let (dir, hs) = scratch(&fixture("oidc/homeserver.yaml"));
+    let before = fs::read(&hs).unwrap();
+    let secret = dir.path().join("mas-secret");
+    link_with_mas_fixture(dir.path(), &["--yes", "--secret-path"])
+        .arg(&secret)
+        .assert()
+        .code(2);
+    assert!(!secret.exists());
+    assert_eq!(fs::read(&hs).unwrap(), before);
+}
+
+#[test]
+fn errors_name_the_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mas_link()
+        .current_dir(dir.path())
+        .args(["synapse", "--synapse-config", "missing.yaml", "--dry-run"])
+        .env("MAS_SECRET", MAS_SECRET)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err.matches("missing.yaml").count(), 1, "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
+
+#[test]
+fn relative_secret_paths_and_secrets_in_argv_are_refused() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let before = fs::read(&hs).unwrap();
+    link_with_mas_fixture(dir.path(), &["--yes", "--secret-path", "secret"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("absolute path"));
+    let out = mas_link()
+        .current_dir(dir.path())
+        .args(["synapse", "--synapse-config", "homeserver.yaml", "--secret"])
+        .arg("hunter2-very-secret")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("--secret-stdin") && !err.contains("hunter2"),
+        "{err}"
+    );
+    assert!(!err.contains("similar argument"), "{err}");
+    assert_eq!(fs::read(&hs).unwrap(), before);
+}

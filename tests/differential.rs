@@ -151,6 +151,32 @@ pub fn corpus() -> Vec<(String, String)> {
         }
     }
     add("password_section_null", format!("{on}password_config:\n"));
+    // Server names (the later key wins) and endpoints: one judge for every command.
+    for (n, v) in [
+        ("user_id", "\"@admin:example.com\""),
+        ("space", "\"exa mple.com\""),
+        ("scheme", "\"https://example.com\""),
+        ("port", "\"example.com:8448\""),
+        ("big_port", "\"example.com:99999\""),
+        ("word_port", "\"example.com:http\""),
+        ("ipv6", "\"[::1]:8448\""),
+    ] {
+        add(
+            &format!("server_name_{n}"),
+            format!("{on}server_name: {v}\n"),
+        );
+    }
+    for (n, v) in [
+        ("port", "https://auth.example.com:8443/"),
+        ("big_port", "https://auth.example.com:99999/"),
+        ("word_port", "https://auth.example.com:http/"),
+        ("no_scheme", "auth.example.com"),
+    ] {
+        add(
+            &format!("endpoint_{n}"),
+            mas("true").replace("http://localhost:8080/", v),
+        );
+    }
     // Registration: strtobool(str(value)).
     for (n, v) in [
         ("true", "true"),

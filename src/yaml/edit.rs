@@ -535,7 +535,7 @@ impl Document {
                     col: last.col,
                     message: format!(
                         "`{}` is defined {} times (first at line {}); the last one is what \
-                         Synapse reads, so that is the one edited",
+                         the file's reader takes, so that is the one edited",
                         display_path(path),
                         found.len(),
                         first.line
