@@ -114,7 +114,19 @@ pub fn named_state(path: Option<&Path>) -> Option<FileState> {
     path.map(state)
 }
 
-/// MAS's config read as MAS reads it, with its secret file's state.
+/// What the `secret_path` of a parsed homeserver.yaml holds, when it names one.
+pub fn synapse_secret_file(doc: &Document) -> Option<FileState> {
+    named_state(crate::rules::synapse::secret_path(doc).map(Path::new))
+}
+
+/// What the `matrix.secret_file` of a parsed MAS config holds, when it names one (a config
+/// MAS cannot read names none: its findings say why).
+pub fn mas_secret_file(doc: &Document) -> Option<FileState> {
+    let config = MasConfig::parse(doc.text()).ok()?;
+    named_state(mas::secret_file(&config).map(PathBuf::as_path))
+}
+
+/// MAS's config read as MAS reads it.
 pub fn mas_config(path: &Path) -> Result<(Loaded, Document, MasConfig), ReadError> {
     let (loaded, doc) = load(path, Options::SERDE_YAML)?;
     let config = MasConfig::parse(doc.text()).map_err(|error| ReadError::Mas {

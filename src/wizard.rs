@@ -164,12 +164,7 @@ fn mas_side(
         endpoint: endpoint.clone(),
         kind: None,
     };
-    let config = mas::MasConfig::parse(doc.text()).ok();
-    let secret_file = config
-        .as_ref()
-        .and_then(mas::secret_file)
-        .map(PathBuf::as_path);
-    let secret_file = files::named_state(secret_file);
+    let secret_file = files::mas_secret_file(&doc);
     let p = plan::mas(
         file,
         doc,

@@ -316,7 +316,7 @@ pub fn corpus() -> Vec<(String, String)> {
 
 fn check_refuses(path: &Path) -> (bool, Vec<String>) {
     let doc = Document::from_bytes(&fs::read(path).unwrap(), Options::PYYAML).unwrap();
-    let secret_file = files::named_state(synapse::secret_path(&doc).map(Path::new));
+    let secret_file = files::synapse_secret_file(&doc);
     let (findings, _) = synapse::findings(&doc, secret_file.as_ref());
     let refusing: Vec<String> = findings
         .iter()

@@ -254,7 +254,7 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
     let (file, doc) = files::load(&a.synapse_config, Options::PYYAML)?;
     let record = files::record(&file);
     let backup = untouched_backup(record.as_ref(), &doc);
-    let secret_file = files::named_state(synapse::secret_path(&doc).map(Path::new));
+    let secret_file = files::synapse_secret_file(&doc);
     let p = plan::unlink(file, doc, record.as_ref(), backup, secret_file.as_ref())?;
     finish(out, &p, &a.write)
 }
@@ -312,13 +312,7 @@ fn matrix_options(a: &MasArgs, mas_doc: &Document) -> Result<MatrixOptions> {
 fn mas_proposal(a: &MasArgs) -> Result<Proposal> {
     let (file, doc) = files::load(&a.mas_config, Options::SERDE_YAML)?;
     let opts = matrix_options(a, &doc)?;
-    // A config MAS cannot read is reported by the findings on the planned file.
-    let config = mas::MasConfig::parse(doc.text()).ok();
-    let secret_file = config
-        .as_ref()
-        .and_then(mas::secret_file)
-        .map(PathBuf::as_path);
-    let secret_file = files::named_state(secret_file);
+    let secret_file = files::mas_secret_file(&doc);
     Ok(plan::mas(
         file,
         doc,
@@ -453,7 +447,7 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     let hs = match &hs_path {
         Some(p) => {
             let (_, doc) = files::load(p, Options::PYYAML)?;
-            let secret_file = files::named_state(synapse::secret_path(&doc).map(Path::new));
+            let secret_file = files::synapse_secret_file(&doc);
             let (f, secret) = synapse::findings(&doc, secret_file.as_ref());
             findings.extend(f);
             Some((doc, secret))
@@ -463,12 +457,8 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     let mas_view = match &mas_path {
         Some(p) => {
             let (_, doc) = files::load(p, Options::SERDE_YAML)?;
-            let config = mas::MasConfig::parse(doc.text()).ok();
-            let file = config
-                .as_ref()
-                .and_then(mas::secret_file)
-                .map(PathBuf::as_path);
-            let (view, f) = mas::findings(doc, files::named_state(file).as_ref());
+            let secret_file = files::mas_secret_file(&doc);
+            let (view, f) = mas::findings(doc, secret_file.as_ref());
             findings.extend(f);
             Some(view)
         }
