@@ -8,6 +8,10 @@ use mas_link::rules::synapse::{self, LinkOptions, SecretSetting};
 use mas_link::yaml::{Document, Edit, ErrorKind, NewScalar, Options};
 
 pub fn check(data: &[u8]) {
+    // The engine's input reads exactly as granit-parser's own does.
+    if let Ok(text) = std::str::from_utf8(data) {
+        mas_link::yaml::agrees_with_granit(text).unwrap();
+    }
     for options in [Options::PYYAML, Options::SERDE_YAML] {
         let Ok(doc) = Document::from_bytes(data, options) else { continue };
         let _ = doc.value();

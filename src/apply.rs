@@ -109,9 +109,10 @@ impl Lock {
             std::process::id(),
             stamp(SystemTime::now())
         );
-        let _ = file
-            .set_len(0)
-            .and_then(|_| std::os::unix::fs::FileExt::write_all_at(&file, me.as_bytes(), 0));
+        // Written over the old text, then cut to length: truncating to empty first makes ext4
+        // flush the file when it is closed (auto_da_alloc), a sixth of a run.
+        let _ = std::os::unix::fs::FileExt::write_all_at(&file, me.as_bytes(), 0)
+            .and_then(|_| file.set_len(me.len() as u64));
         // Temporary files a killed run left behind: no one else can be writing them now.
         if let (Some(dir), Some(name)) = (target.parent(), target.file_name()) {
             let prefix = temp_prefix(name.to_string_lossy().as_ref());
@@ -159,13 +160,14 @@ fn temp_prefix(name: &str) -> String {
     format!(".{name}.mas-link-")
 }
 
-/// A synced temporary file beside `path` holding `bytes`, with `mode` and `owner`: given
-/// `path`'s name once whole, so that the file there is whole or absent.
+/// A temporary file beside `path` holding `bytes`, with `mode` and `owner`, synced when
+/// `sync`: given `path`'s name once whole, so that the file there is whole or absent.
 fn temp_beside(
     path: &Path,
     bytes: &[u8],
     mode: u32,
     owner: (u32, u32),
+    sync: bool,
 ) -> Result<tempfile::NamedTempFile, WriteError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -183,13 +185,21 @@ fn temp_beside(
     }
     f.set_permissions(fs::Permissions::from_mode(mode))
         .map_err(io("keeping the mode of", path))?;
-    f.sync_all().map_err(io("syncing", path))?;
+    if sync {
+        f.sync_all().map_err(io("syncing", path))?;
+    }
     Ok(tmp)
 }
 
 /// [`temp_beside`], then named `path`, replacing what is there.
-fn write_over(path: &Path, bytes: &[u8], mode: u32, owner: (u32, u32)) -> Result<(), WriteError> {
-    temp_beside(path, bytes, mode, owner)?
+fn write_over(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    owner: (u32, u32),
+    sync: bool,
+) -> Result<(), WriteError> {
+    temp_beside(path, bytes, mode, owner, sync)?
         .persist(path)
         .map_err(|e| io("replacing", path)(e.error))?;
     Ok(())
@@ -231,7 +241,7 @@ pub fn replace(
     let backup = match backup {
         true => {
             let path = backup_name(target);
-            temp_beside(&path, old, mode, owner)?
+            temp_beside(&path, old, mode, owner, true)?
                 .persist_noclobber(&path)
                 .map_err(|e| io("creating", &path)(e.error))?;
             test_pause("backup-written");
@@ -240,7 +250,7 @@ pub fn replace(
         false => None,
     };
     let renamed = (|| {
-        let new_file = temp_beside(target, new, mode, owner)?;
+        let new_file = temp_beside(target, new, mode, owner, true)?;
         test_pause("temp-written");
         if fs::read(target).map_err(io("reading", target))? != old {
             return Err(WriteError::Changed {
@@ -286,7 +296,7 @@ fn write_secret_file(path: &Path, secret: &str) -> Result<SecretUndo, WriteError
         .or_else(|_| fs::metadata(path.parent().unwrap_or(Path::new("/"))))
         .map(|m| (m.uid(), m.gid()))
         .map_err(io("reading", path))?;
-    write_over(path, format!("{secret}\n").as_bytes(), 0o600, owner)?;
+    write_over(path, format!("{secret}\n").as_bytes(), 0o600, owner, true)?;
     Ok(SecretUndo {
         path: path.to_owned(),
         before,
@@ -324,7 +334,9 @@ pub fn apply(p: &Proposal, backup: bool) -> Result<Written, WriteError> {
             }
             let meta = fs::metadata(target).map_err(io("reading", target))?;
             let (mode, owner) = (meta.mode() & 0o7777, (meta.uid(), meta.gid()));
-            write_over(&record_path, &r.encode(), mode, owner)?;
+            // Advice for `unlink`, not data: not synced. A crash may lose it; `unlink` then
+            // turns password login back on and leaves the rest as it is.
+            write_over(&record_path, &r.encode(), mode, owner, false)?;
         }
     }
     Ok(written)

@@ -26,28 +26,21 @@ impl Out {
             err: anstream::AutoStream::new(std::io::stderr(), choice),
         }
     }
+
+    /// Whether standard output shows colours.
+    pub fn colored(&self) -> bool {
+        self.out.current_choice() != anstream::ColorChoice::Never
+    }
+
+    /// A proposal's diff and changes on standard output.
+    pub fn proposal(&mut self, p: &Proposal, show_secrets: bool) -> std::io::Result<()> {
+        let colored = self.colored();
+        write_proposal(&mut self.out, p, show_secrets, colored)
+    }
 }
 
 /// Lines of context around each change, as `diff -u` shows.
 const CONTEXT: usize = 3;
-
-/// `text` split into lines (each with its line end), secrets masked.
-fn masked_lines(doc: &Document, is_secret: fn(&[&str]) -> bool, show: bool) -> Vec<String> {
-    let spans = if show {
-        Vec::new()
-    } else {
-        doc.secret_spans(&is_secret)
-    };
-    let text = doc.text();
-    let mut at = 0;
-    text.split_inclusive('\n')
-        .map(|line| {
-            let from = at;
-            at += line.len();
-            yaml::mask_range(text, from, at, &spans)
-        })
-        .collect()
-}
 
 fn hunk_range(start: usize, end: usize) -> String {
     match end - start {
@@ -64,10 +57,21 @@ pub fn diff(p: &Proposal, show_secrets: bool) -> String {
     if old == new {
         return String::new();
     }
-    let lines = [
-        masked_lines(&p.before, p.is_secret, show_secrets),
-        masked_lines(&p.after, p.is_secret, show_secrets),
-    ];
+    let spans = |doc: &Document| match show_secrets {
+        true => Vec::new(),
+        false => doc.secret_spans(&p.is_secret),
+    };
+    let sides = [(old, spans(&p.before)), (new, spans(&p.after))];
+    // A line as shown, masked where a secret is: `line` is a slice of one side's text.
+    let shown = |line: &str| {
+        let at = line.as_ptr() as usize;
+        let (text, spans) = sides
+            .iter()
+            .find(|(t, _)| (t.as_ptr() as usize..=t.as_ptr() as usize + t.len()).contains(&at))
+            .expect("a line of one of the texts");
+        let from = at - text.as_ptr() as usize;
+        yaml::mask_range(text, from, from + line.len(), spans)
+    };
     let label = p.file.name();
     let diff = TextDiff::from_lines(old, new);
     let mut out = format!("--- {label} (current)\n+++ {label} (planned)\n");
@@ -80,13 +84,14 @@ pub fn diff(p: &Proposal, show_secrets: bool) -> String {
         ));
         for op in &group {
             for change in diff.iter_changes(op) {
-                let (sign, text) = match change.tag() {
-                    ChangeTag::Delete => ('-', &lines[0][change.old_index().unwrap_or(0)]),
-                    ChangeTag::Insert => ('+', &lines[1][change.new_index().unwrap_or(0)]),
-                    ChangeTag::Equal => (' ', &lines[0][change.old_index().unwrap_or(0)]),
+                let sign = match change.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => ' ',
                 };
+                let text = shown(change.value());
                 out.push(sign);
-                out.push_str(text);
+                out.push_str(&text);
                 if !text.ends_with('\n') {
                     out.push_str("\n\\ No newline at end of file\n");
                 }
@@ -96,8 +101,14 @@ pub fn diff(p: &Proposal, show_secrets: bool) -> String {
     out
 }
 
-/// Writes a diff, coloured when the stream allows.
-pub fn write_diff(w: &mut impl Write, diff: &str) -> std::io::Result<()> {
+/// Writes a diff, coloured when `colored`, in one write (standard output is line-buffered,
+/// and a stream that strips colours writes each piece apart: a system call a line).
+pub fn write_diff(w: &mut impl Write, diff: &str, colored: bool) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    if !colored {
+        return w.write_all(diff.as_bytes());
+    }
+    let mut shown = String::with_capacity(diff.len() * 2);
     for line in diff.lines() {
         let style = if line.starts_with("+++") || line.starts_with("---") {
             Style::new().bold()
@@ -110,9 +121,9 @@ pub fn write_diff(w: &mut impl Write, diff: &str) -> std::io::Result<()> {
         } else {
             Style::new()
         };
-        writeln!(w, "{style}{}{style:#}", line.trim_end_matches('\r'))?;
+        let _ = writeln!(shown, "{style}{}{style:#}", line.trim_end_matches('\r'));
     }
-    Ok(())
+    w.write_all(shown.as_bytes())
 }
 
 /// The engine's warnings and the plan's notes, one line each.
@@ -134,20 +145,24 @@ pub fn write_remarks(w: &mut impl Write, p: &Proposal) -> std::io::Result<()> {
 }
 
 /// The diff and the list of changes with their reasons.
-pub fn write_proposal(w: &mut impl Write, p: &Proposal, show_secrets: bool) -> std::io::Result<()> {
-    write_diff(w, &diff(p, show_secrets))?;
-    writeln!(w)?;
+pub fn write_proposal(
+    w: &mut impl Write,
+    p: &Proposal,
+    show_secrets: bool,
+    colored: bool,
+) -> std::io::Result<()> {
+    write_diff(w, &diff(p, show_secrets), colored)?;
+    let mut list = String::from("\n");
     for c in &p.changes {
-        writeln!(w, "  * {}", c.line())?;
+        list.push_str(&format!("  * {}\n", c.line()));
     }
     if let Some(s) = &p.secret_file {
-        writeln!(
-            w,
-            "  * {}: written with the shared secret, mode 0600",
+        list.push_str(&format!(
+            "  * {}: written with the shared secret, mode 0600\n",
             s.path.display()
-        )?;
+        ));
     }
-    Ok(())
+    w.write_all(list.as_bytes())
 }
 
 /// A finding, coloured by severity.
@@ -163,11 +178,12 @@ pub fn write_finding(w: &mut impl Write, f: &Finding, path: &str) -> std::io::Re
 
 /// What a write did, and what to do next.
 pub fn write_done(w: &mut impl Write, p: &Proposal, written: &Written) -> std::io::Result<()> {
-    writeln!(w, "\nWrote {}.", p.file.name())?;
+    let mut done = format!("\nWrote {}.\n", p.file.name());
     if let Some(b) = &written.backup {
-        writeln!(w, "Backup: {}", b.display())?;
+        done.push_str(&format!("Backup: {}\n", b.display()));
     }
-    writeln!(w, "Next: {}.", p.next_step)
+    done.push_str(&format!("Next: {}.\n", p.next_step));
+    w.write_all(done.as_bytes())
 }
 
 /// `check`'s report for a person: the probes, each finding, and the verdict.

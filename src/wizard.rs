@@ -104,7 +104,7 @@ fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
         )?;
         return Ok(false);
     }
-    show::write_proposal(&mut out.out, p, false)?;
+    out.proposal(p, false)?;
     out.out.flush()?;
     let prompt = format!("Write these changes to {}?", p.file.name());
     if !Confirm::new()

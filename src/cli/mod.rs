@@ -390,7 +390,7 @@ fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
         )?;
         return Ok(0);
     }
-    show::write_proposal(&mut out.out, p, w.show_secrets)?;
+    out.proposal(p, w.show_secrets)?;
     if w.check {
         writeln!(out.out, "\n{} needs the changes above.", p.file.name())?;
         return Ok(1);

@@ -10,16 +10,17 @@ use super::Changes;
 use super::synapse::MAS;
 use crate::yaml::Document;
 
-/// 1 and 2 are read alike (2 held a hash of another kind, which is not trusted: then the
-/// record's settings are put back one by one instead of restoring the backup).
-pub const FORMAT_VERSION: u32 = 1;
+/// 3: `written_sha256`. Records of formats 1 and 2 (FNV hashes) are read for their settings;
+/// their hash is not compared, so `unlink` puts the settings back one by one instead of
+/// restoring the backup whole.
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub format_version: u32,
-    /// [`fnv1a64`] of the bytes `synapse` last wrote, to tell whether the file changed since.
+    /// [`sha256`] of the bytes `synapse` last wrote, to tell whether the file changed since.
     #[serde(default)]
-    pub written_fnv1a64: Option<String>,
+    pub written_sha256: Option<String>,
     pub backup: Option<PathBuf>,
     pub changes: Vec<Before>,
 }
@@ -37,7 +38,7 @@ pub struct Before {
 impl Record {
     /// Whether `bytes` are what `synapse` last wrote.
     pub fn wrote(&self, bytes: &[u8]) -> bool {
-        self.written_fnv1a64.as_deref() == Some(fnv1a64(bytes).as_str())
+        self.written_sha256.as_deref() == Some(sha256(bytes).as_str())
     }
 
     /// The record of a link that writes `written`, keeping the earliest state of each
@@ -50,7 +51,7 @@ impl Record {
     ) -> Record {
         Record {
             format_version: FORMAT_VERSION,
-            written_fnv1a64: Some(fnv1a64(written)),
+            written_sha256: Some(sha256(written)),
             backup: earlier.and_then(|r| r.backup.clone()),
             changes: before_changes(before, changes, earlier),
         }
@@ -67,16 +68,14 @@ impl Record {
     pub fn decode(bytes: &[u8]) -> Option<Record> {
         serde_json::from_slice::<Record>(bytes)
             .ok()
-            .filter(|r| (1..=2).contains(&r.format_version))
+            .filter(|r| (1..=FORMAT_VERSION).contains(&r.format_version))
     }
 }
 
-/// FNV-1a 64 of the bytes: enough to tell the file mas-link wrote from one edited since.
-pub fn fnv1a64(bytes: &[u8]) -> String {
-    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{h:016x}")
+/// SHA-256 of the bytes, in hex: tells the file mas-link wrote from one edited since.
+pub fn sha256(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where the record of `config` lives.
@@ -128,25 +127,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fnv_is_stable() {
-        assert_eq!(fnv1a64(b""), "cbf29ce484222325");
-        assert_eq!(fnv1a64(b"a"), "af63dc4c8601ec8c");
+    fn sha256_is_the_standard_one() {
+        assert_eq!(
+            sha256(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
     fn records_round_trip_and_tell_their_file() {
         let r = Record {
             format_version: FORMAT_VERSION,
-            written_fnv1a64: Some(fnv1a64(b"x: 1\n")),
+            written_sha256: Some(sha256(b"x: 1\n")),
             backup: None,
             changes: Vec::new(),
         };
         let read = Record::decode(&r.encode()).unwrap();
         assert_eq!(read, r);
         assert!(read.wrote(b"x: 1\n") && !read.wrote(b"x: 2\n"));
-        // A format 2 record (another hash): its settings are read, its hash never matches.
+        // A format 1 or 2 record (an FNV hash): its settings are read, its hash never matches.
+        let v1 = br#"{"format_version":1,"written_fnv1a64":"00","backup":null,"changes":[]}"#;
         let v2 = br#"{"format_version":2,"written_hash":"00","backup":null,"changes":[]}"#;
-        assert!(!Record::decode(v2).unwrap().wrote(b"x: 1\n"));
+        for old in [&v1[..], &v2[..]] {
+            assert!(!Record::decode(old).unwrap().wrote(b"x: 1\n"));
+        }
         assert_eq!(
             Record::decode(br#"{"format_version":9,"changes":[]}"#),
             None

@@ -7,12 +7,15 @@
 
 mod edit;
 mod error;
+mod input;
 mod text;
 mod tree;
 mod value;
 
 pub use edit::{Edit, Edited, NewScalar};
 pub use error::{ErrorKind, Warning, YamlError};
+#[doc(hidden)]
+pub use input::agrees_with_granit;
 pub use tree::{Kind, Node, Pos, Style};
 pub use value::{Map, Schema, Value, resolve_scalar};
 

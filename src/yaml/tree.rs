@@ -130,7 +130,7 @@ pub(crate) struct Parsed {
 
 struct Builder<'a> {
     src: &'a str,
-    events: Parser<'a, granit_parser::StrInput<'a>>,
+    events: Parser<'a, super::input::FastInput<'a>>,
     next_id: usize,
     aliased: Vec<usize>,
     /// Where the previous node's text ended: a block scalar's `|`/`>` header is the first one
@@ -301,7 +301,7 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, YamlError> {
     let options = granit_parser::options! { emit_comments: false };
     let mut b = Builder {
         src,
-        events: Parser::new_from_str_with_options(src, options),
+        events: Parser::with_options(super::input::FastInput::new(src), options),
         next_id: 0,
         aliased: Vec::new(),
         prev_end: 0,
