@@ -28,6 +28,8 @@ pub enum PlanError {
     StillRefused(Vec<String>),
     #[error("{path}:{error}")]
     Yaml { path: String, error: YamlError },
+    #[error("{path} {why}. Nothing was written.")]
+    WrongFile { path: String, why: String },
 }
 
 /// One change as reported: in the human list and in the JSON report.
@@ -84,6 +86,8 @@ pub struct Proposal {
     pub record: RecordStep,
     /// What to do once it is written.
     pub next_step: String,
+    /// What to say when there is nothing to change.
+    pub idle: String,
 }
 
 impl Proposal {
@@ -105,7 +109,7 @@ impl Proposal {
                 path: file.name(),
                 error,
             })?;
-        Ok(Proposal {
+        let p = Proposal {
             changes: describe(&doc, changes, is_secret),
             file,
             before: doc,
@@ -117,7 +121,17 @@ impl Proposal {
             secret_file: None,
             record: RecordStep::Keep,
             next_step: String::new(),
-        })
+            idle: String::new(),
+        };
+        Ok(p.idle_default())
+    }
+
+    fn idle_default(mut self) -> Proposal {
+        self.idle = format!(
+            "Nothing to do: {} already has every setting.",
+            self.file.name()
+        );
+        self
     }
 
     /// Sets the findings, refusing when an error is among them (except those `allowed`).
@@ -171,6 +185,37 @@ fn describe(
         .collect()
 }
 
+/// A word for a shell: as it is when it needs no quoting, else in single quotes.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c));
+    match plain {
+        true => word.to_owned(),
+        false => format!("'{}'", word.replace('\'', r"'\''")),
+    }
+}
+
+/// ` --FLAG PATH` for a file named on the command line, or nothing when it is the default.
+fn path_flag(flag: &str, file: &Loaded, default: &str) -> String {
+    match file.path == std::path::Path::new(default) {
+        true => String::new(),
+        false => format!(" {flag} {}", shell_word(&file.name())),
+    }
+}
+
+/// Refuses a file that is not the program's kind.
+fn of_kind(file: &Loaded, why: Option<String>) -> Result<(), PlanError> {
+    match why {
+        Some(why) => Err(PlanError::WrongFile {
+            path: file.name(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// What `mas-link synapse` was asked for.
 #[derive(Debug, Clone)]
 pub struct LinkRequest {
@@ -190,6 +235,7 @@ pub fn link(
     req: &LinkRequest,
     earlier: Option<&Record>,
 ) -> Result<Proposal, PlanError> {
+    of_kind(&file, synapse::not_a_homeserver_yaml(&doc))?;
     let setting = match &req.secret_path {
         Some(p) => SecretSetting::Path(p.to_string_lossy().into_owned()),
         None => SecretSetting::Inline(req.secret.clone()),
@@ -231,7 +277,10 @@ pub fn link(
     let (findings, _) = synapse::findings(&p.after, after_file.as_ref());
     let record = Record::of_link(&p.before, &changes, p.after.text().as_bytes(), earlier);
     p.record = RecordStep::Write(record);
-    p.next_step = "restart Synapse so that it reads the change; undo with `mas-link unlink`".into();
+    let config = path_flag("--synapse-config", &p.file, synapse::DEFAULT_CONFIG);
+    p.next_step = format!(
+        "restart Synapse so that it reads the change; undo with `mas-link unlink{config} --yes`"
+    );
     p.judged(findings, |_| false)
 }
 
@@ -246,12 +295,14 @@ pub fn unlink(
     backup: Option<(PathBuf, Document)>,
     secret_file: Option<&FileState>,
 ) -> Result<Proposal, PlanError> {
+    of_kind(&file, synapse::not_a_homeserver_yaml(&doc))?;
     let clean = |old: &Document| {
         !synapse::findings(old, secret_file)
             .0
             .iter()
             .any(|f| matches!(f.effect, Effect::Refuses | Effect::Breaks))
     };
+    let restored = backup.as_ref().is_some_and(|(_, old)| clean(old));
     let mut p = match backup.filter(|(_, old)| clean(old)) {
         Some((path, old)) => Proposal {
             changes: vec![ChangeReport {
@@ -273,14 +324,33 @@ pub fn unlink(
             secret_file: None,
             record: RecordStep::Keep,
             next_step: String::new(),
+            idle: String::new(),
         },
+        None if record.is_none() && !synapse::is_linked(&doc) => {
+            let mut p = Proposal::new(file, doc, &Changes::default(), synapse::is_secret_key)?;
+            p.idle = format!(
+                "Nothing to do: {} is not linked to MAS (matrix_authentication_service is not \
+                 enabled, and mas-link keeps no record of a link here).",
+                p.file.name()
+            );
+            return Ok(p);
+        }
         None => {
             let changes = synapse::plan_unlink(&doc, record);
             Proposal::new(file, doc, &changes, synapse::is_secret_key)?
         }
     };
     p.record = RecordStep::Remove;
-    p.next_step = "restart Synapse; relink with `mas-link synapse`".into();
+    let config = path_flag("--synapse-config", &p.file, synapse::DEFAULT_CONFIG);
+    p.next_step = match restored {
+        // The file as it was before the link has no MAS block to take the secret from.
+        true => "restart Synapse; to link again, give the secret as the first time \
+                 (`mas-link synapse --help` lists the ways)"
+            .into(),
+        false => format!(
+            "restart Synapse; relink with `mas-link synapse{config} --yes` (the block is kept)"
+        ),
+    };
     let (findings, _) = synapse::findings(&p.after, secret_file);
     // Not linked is the point.
     p.judged(findings, |f| f.effect == Effect::NotLinked)
@@ -295,11 +365,17 @@ pub fn mas(
     new_secret: &str,
     secret_file: Option<&FileState>,
 ) -> Result<Proposal, PlanError> {
+    of_kind(&file, mas::not_a_mas_config(&doc))?;
     let changes = mas::plan_matrix(&doc, opts, new_secret);
     let mut p = Proposal::new(file, doc, &changes, mas::is_secret_key)?;
     let (_, findings) = mas::findings(p.after.clone(), secret_file);
-    p.next_step = "restart MAS; give Synapse the same secret with \
-                   `mas-link secret | mas-link synapse --secret-stdin --yes`"
-        .into();
+    let config = path_flag("--mas-config", &p.file, mas::DEFAULT_CONFIG);
+    p.next_step = format!(
+        "restart MAS; then give Synapse the same secret and MAS's URL: where Synapse's file is on \
+         this host, `mas-link secret{config} --bundle | mas-link synapse --secret-stdin --yes` \
+         (add --synapse-config PATH for another file); across two containers, pipe \
+         `mas-link secret --bundle` from MAS's into `mas-link synapse --secret-stdin --yes` in \
+         Synapse's"
+    );
     p.judged(findings, |_| false)
 }

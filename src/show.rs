@@ -327,6 +327,7 @@ mod tests {
             secret_file: None,
             record: RecordStep::Keep,
             next_step: String::new(),
+            idle: String::new(),
         }
     }
 

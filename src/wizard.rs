@@ -97,11 +97,7 @@ fn given_or_ask<E: ToString>(
 fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
     show::write_remarks(&mut out.err, p)?;
     if !p.changed() {
-        writeln!(
-            out.out,
-            "Nothing to do: {} already has every setting.",
-            p.file.name()
-        )?;
+        writeln!(out.out, "{}", p.idle)?;
         return Ok(false);
     }
     out.proposal(p, false)?;
@@ -150,8 +146,8 @@ fn mas_side(
     let mut endpoint = given_or_ask(
         a.synapse_endpoint
             .clone()
-            .or_else(|| text_at(hs, &["public_baseurl"]))
-            .or(existing),
+            .or(existing)
+            .or_else(|| text_at(hs, &["public_baseurl"])),
         "Where MAS reaches Synapse",
         Some(format!("https://{homeserver}/")),
         check_url,

@@ -17,12 +17,6 @@ fn meaning(path: &Path, options: Options) -> Value {
         .clone()
 }
 
-fn copy(src: &Path, dir: &Path, name: &str) -> std::path::PathBuf {
-    let dst = dir.join(name);
-    fs::copy(src, &dst).unwrap();
-    dst
-}
-
 #[test]
 fn mas_sets_the_matrix_section_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,7 +141,11 @@ fn mas_generates_a_secret_when_there_is_none() {
 #[test]
 fn mas_reads_the_homeserver_from_synapse_when_both_are_here() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&fixture("mas/config.yaml"), dir.path(), "config.yaml");
+    // No endpoint yet: Synapse's public_baseurl becomes it.
+    let text = fs::read_to_string(fixture("mas/config.yaml"))
+        .unwrap()
+        .replace("  endpoint: http://localhost:8008/\n", "");
+    fs::write(dir.path().join("config.yaml"), text).unwrap();
     copy(
         &fixture("cloudron/homeserver.yaml"),
         dir.path(),
@@ -417,4 +415,57 @@ fn unlink_without_a_record_turns_password_login_back_on() {
             "{record:?}"
         );
     }
+}
+
+#[test]
+fn mas_keeps_a_working_endpoint_unless_given_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(fixture("mas/config.yaml"))
+        .unwrap()
+        .replace("http://localhost:8008/", "http://synapse:8008/");
+    fs::write(dir.path().join("config.yaml"), &text).unwrap();
+    copy(
+        &fixture("cloudron/homeserver.yaml"),
+        dir.path(),
+        "homeserver.yaml",
+    );
+    let endpoint = || {
+        let v = meaning(&dir.path().join("config.yaml"), Options::SERDE_YAML);
+        v.at(&["matrix", "endpoint"])
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    for extra in [&[][..], &["--synapse-config", "homeserver.yaml"][..]] {
+        mas_link()
+            .current_dir(dir.path())
+            .args([
+                "mas",
+                "--mas-config",
+                "config.yaml",
+                "--homeserver",
+                "example.com",
+                "--yes",
+            ])
+            .args(extra)
+            .assert()
+            .success();
+        assert_eq!(
+            endpoint().as_deref(),
+            Some("http://synapse:8008/"),
+            "{extra:?}"
+        );
+    }
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--homeserver",
+            "example.com",
+        ])
+        .args(["--synapse-endpoint", "http://matrix:8008/", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(endpoint().as_deref(), Some("http://matrix:8008/"));
 }

@@ -1,4 +1,4 @@
-//! The committed completions and man page must match what the binary generates. After a change
+//! The committed completions and man pages must match what the binary generates. After a change
 //! to the command line, refresh them with `MAS_LINK_BLESS=1 cargo test --test completions`.
 
 mod common;
@@ -6,15 +6,18 @@ mod common;
 use std::fs;
 
 use common::*;
-use mas_link::cli::Shell;
+use mas_link::cli::{Shell, subcommand_man_pages};
 
 #[test]
 fn committed_completions_are_fresh() {
     let bless = std::env::var("MAS_LINK_BLESS").as_deref() == Ok("1");
     let mut stale = Vec::new();
-    for shell in Shell::ALL {
-        let path = repo().join("completions").join(shell.file_name());
-        let generated = shell.render();
+    let outputs = Shell::ALL
+        .iter()
+        .map(|s| (s.file_name().to_owned(), s.render()))
+        .chain(subcommand_man_pages());
+    for (name, generated) in outputs {
+        let path = repo().join("completions").join(name);
         if bless {
             fs::write(&path, &generated).unwrap();
             continue;
@@ -57,5 +60,25 @@ fn the_binary_prints_them() {
     assert!(man.contains(".TH mas-link"), "{man}");
     for sub in ["synapse", "mas", "check", "unlink", "wizard", "secret"] {
         assert!(man.contains(sub), "man page lacks {sub}");
+    }
+}
+
+#[test]
+fn every_page_the_man_page_names_is_shipped() {
+    let man = String::from_utf8(Shell::Man.render()).unwrap();
+    let named: Vec<&str> = man
+        .match_indices("mas\\-link\\-")
+        .map(|(at, _)| {
+            let rest = &man[at..];
+            &rest[..rest.find('(').unwrap_or(rest.len())]
+        })
+        .collect();
+    assert!(named.len() >= 6, "{man}");
+    for page in named {
+        let file = format!("{}.1", page.replace('\\', ""));
+        assert!(
+            repo().join("completions").join(&file).exists(),
+            "the man page names {file}, which is not in completions/"
+        );
     }
 }

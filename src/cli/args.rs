@@ -107,6 +107,28 @@ impl Shell {
     }
 }
 
+/// One man page per subcommand (`mas-link-synapse.1`, …), which the main page names in its
+/// SEE ALSO: file name and roff text.
+pub fn subcommand_man_pages() -> Vec<(String, Vec<u8>)> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    // Built, so that clap's own `help` subcommand, which the main page names, is there too.
+    cmd.build();
+    cmd.get_subcommands()
+        .filter(|sub| !sub.is_hide_set())
+        .map(|sub| {
+            let name = format!("mas-link-{}", sub.get_name());
+            let bin_name = format!("mas-link {}", sub.get_name());
+            let page = sub.clone().name(name.clone()).bin_name(bin_name);
+            let mut out = Vec::new();
+            clap_mangen::Man::new(page)
+                .render(&mut out)
+                .expect("writing to memory");
+            (format!("{name}.1"), out)
+        })
+        .collect()
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
     Human,

@@ -15,7 +15,7 @@ use clap::Parser;
 
 pub use args::{
     CheckArgs, Cli, Color, Command, Format, MasArgs, SecretArgs, Shell, SynapseArgs, UnlinkArgs,
-    WizardArgs, WriteArgs,
+    WizardArgs, WriteArgs, subcommand_man_pages,
 };
 
 use crate::apply::{self, Lock};
@@ -290,11 +290,12 @@ fn matrix_options(a: &MasArgs, mas_doc: &Document) -> Result<MatrixOptions> {
         .and_then(Value::as_str)
         .filter(|e| check_url(e).is_ok())
         .map(str::to_owned);
+    // An endpoint that works is kept unless one is given: it may be an internal address.
     let mut endpoint = a
         .synapse_endpoint
         .clone()
-        .or_else(|| from_synapse("public_baseurl"))
         .or(existing)
+        .or_else(|| from_synapse("public_baseurl"))
         .unwrap_or_else(|| format!("https://{homeserver}/"));
     check_url(&endpoint).map_err(|e| anyhow!("--synapse-endpoint: {e}"))?;
     // MAS joins relative paths to it: a path prefix needs its trailing slash.
@@ -383,11 +384,7 @@ fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
     }
     show::write_remarks(&mut out.err, p)?;
     if !changed {
-        writeln!(
-            out.out,
-            "Nothing to do: {} already has every setting.",
-            p.file.name()
-        )?;
+        writeln!(out.out, "{}", p.idle)?;
         return Ok(0);
     }
     out.proposal(p, w.show_secrets)?;

@@ -83,6 +83,29 @@ impl MasConfig {
     }
 }
 
+/// Why a parsed file cannot be MAS's config.yaml, when it cannot: not a mapping, or Synapse's
+/// homeserver.yaml. (An empty file is an empty config to MAS.)
+pub fn not_a_mas_config(doc: &Document) -> Option<String> {
+    let root = doc.value();
+    match root {
+        Value::Null | Value::Map(_) => {}
+        other => {
+            return Some(format!(
+                "is not a YAML mapping of settings (it reads as a {}): give MAS's config.yaml",
+                other.type_name()
+            ));
+        }
+    }
+    let synapse_like = ["server_name", "matrix_authentication_service", "listeners"]
+        .iter()
+        .any(|k| root.get(k).is_some());
+    synapse_like.then(|| {
+        "looks like Synapse's homeserver.yaml (it has Synapse's settings, such as server_name), \
+         not MAS's config.yaml: give it to --synapse-config, and MAS's file to --mas-config"
+            .into()
+    })
+}
+
 /// Where `matrix.secret_file` points, when set: the file the caller reads for
 /// [`shared_secret`] and [`findings`].
 pub fn secret_file(config: &MasConfig) -> Option<&PathBuf> {

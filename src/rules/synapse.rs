@@ -207,6 +207,46 @@ pub fn legacy_admin_token(root: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Why a parsed file cannot be Synapse's homeserver.yaml, when it cannot: empty, not a
+/// mapping of settings, or MAS's config.
+pub fn not_a_homeserver_yaml(doc: &Document) -> Option<String> {
+    let root = doc.value();
+    match root {
+        Value::Null => {
+            return Some(
+                "is empty: Synapse cannot start without settings (server_name at least); \
+                 give the homeserver.yaml Synapse runs with"
+                    .into(),
+            );
+        }
+        Value::Map(_) => {}
+        other => {
+            return Some(format!(
+                "is not a YAML mapping of settings (it reads as a {}): give the homeserver.yaml \
+                 Synapse runs with",
+                other.type_name()
+            ));
+        }
+    }
+    let mas_like = ["secrets", "matrix", "upstream_oauth2", "policy"]
+        .iter()
+        .any(|k| root.get(k).is_some());
+    (mas_like && root.get("server_name").is_none()).then(|| {
+        "looks like MAS's config.yaml (it has MAS's sections and no server_name), not Synapse's \
+         homeserver.yaml: give it to --mas-config, and Synapse's file to --synapse-config"
+            .into()
+    })
+}
+
+/// Whether Synapse delegates to MAS in this file (or through the legacy MSC3861 block).
+pub fn is_linked(doc: &Document) -> bool {
+    let root = doc.value();
+    root.at(&[MAS, "enabled"]).is_some_and(Value::truthy)
+        || root
+            .at(&["experimental_features", "msc3861"])
+            .is_some_and(Value::truthy)
+}
+
 /// Where `secret_path` points, when it is set as a string: the file the caller reads for
 /// [`findings`].
 pub fn secret_path(doc: &Document) -> Option<&str> {

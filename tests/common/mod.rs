@@ -59,6 +59,13 @@ pub fn mas_link() -> Command {
     c
 }
 
+/// Copies `src` into `dir` as `name`.
+pub fn copy(src: &Path, dir: &Path, name: &str) -> PathBuf {
+    let dst = dir.join(name);
+    std::fs::copy(src, &dst).unwrap();
+    dst
+}
+
 /// Copies a file into a fresh temporary folder as `homeserver.yaml`.
 pub fn scratch(src: &Path) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,244 @@
+//! What mas-link tells a new user: every command it prints after a write runs as printed, in
+//! the same place; the wrong kind of file, an empty one or one that is not YAML settings is
+//! named as such; `unlink` on a file never linked says so; `--secret-stdin` never waits
+//! silently on a terminal.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use predicates::prelude::*;
+
+/// The commands in backquotes on the `Next:` line of a run's output.
+fn next_commands(stdout: &str) -> Vec<String> {
+    let next = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Next: "))
+        .unwrap_or_else(|| panic!("no Next: line in\n{stdout}"));
+    next.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Runs a printed command as a shell would, in `dir`, with this build's binary as `mas-link`.
+fn run_printed(dir: &Path, command: &str) -> std::process::Output {
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(common::bin(), bin_dir.path().join("mas-link")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env_remove("MAS_SECRET")
+        .env_remove("MAS_ENDPOINT")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn printed_next_steps_run_as_printed() {
+    // Both files in one folder under names that are not the defaults: every printed command
+    // must carry them.
+    let dir = tempfile::tempdir().unwrap();
+    let mas_text = fs::read_to_string(fixture("mas/config.yaml")).unwrap();
+    fs::write(dir.path().join("mas config.yaml"), mas_text).unwrap();
+    copy(&fixture("cloudron/homeserver.yaml"), dir.path(), "hs.yaml");
+    let link = mas_link()
+        .current_dir(dir.path())
+        .args([
+            "synapse",
+            "--synapse-config",
+            "hs.yaml",
+            "--mas-config",
+            "mas config.yaml",
+        ])
+        .arg("--yes")
+        .output()
+        .unwrap();
+    let unlink = next_commands(&stdout(&link));
+    assert_eq!(unlink, ["mas-link unlink --synapse-config hs.yaml --yes"]);
+    // Untouched since the link: the backup comes back whole, MAS block and all gone, and the
+    // way back names where to look for the secret sources.
+    let printed = next_commands(&stdout(&run_printed(dir.path(), &unlink[0])));
+    assert_eq!(printed, ["mas-link synapse --help"]);
+    stdout(&run_printed(dir.path(), &printed[0]));
+    // Edited since the link: unlink keeps the disabled block, and relinking is the printed
+    // command alone.
+    let relinked = mas_link()
+        .current_dir(dir.path())
+        .args([
+            "synapse",
+            "--synapse-config",
+            "hs.yaml",
+            "--mas-config",
+            "mas config.yaml",
+        ])
+        .arg("--yes")
+        .output()
+        .unwrap();
+    stdout(&relinked);
+    let mut text = fs::read_to_string(dir.path().join("hs.yaml")).unwrap();
+    text.push_str("# edited\n");
+    fs::write(dir.path().join("hs.yaml"), text).unwrap();
+    let relink = next_commands(&stdout(&run_printed(dir.path(), &unlink[0])));
+    assert_eq!(relink, ["mas-link synapse --synapse-config hs.yaml --yes"]);
+    let again = stdout(&run_printed(dir.path(), &relink[0]));
+    assert!(again.contains("Wrote hs.yaml."), "{again}");
+    // MAS's side names its file, and the pipe it prints runs where both files are.
+    let mas = mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "mas config.yaml",
+            "--homeserver",
+            "example.com",
+        ])
+        .args(["--synapse-endpoint", "http://synapse:8008/", "--yes"])
+        .output()
+        .unwrap();
+    let printed = next_commands(&stdout(&mas));
+    let pipe = printed
+        .iter()
+        .find(|c| c.contains('|'))
+        .expect("a pipe to Synapse");
+    assert!(pipe.contains("--mas-config 'mas config.yaml'"), "{pipe}");
+    let pipe = pipe.replace("--secret-stdin", "--secret-stdin --synapse-config hs.yaml");
+    let out = stdout(&run_printed(dir.path(), &pipe));
+    assert!(
+        out.contains("Nothing to do") || out.contains("Wrote"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_wrong_kind_of_file_is_named_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&fixture("mas/config.yaml"), dir.path(), "config.yaml");
+    copy(
+        &fixture("cloudron/homeserver.yaml"),
+        dir.path(),
+        "homeserver.yaml",
+    );
+    let before = [
+        fs::read(dir.path().join("config.yaml")).unwrap(),
+        fs::read(dir.path().join("homeserver.yaml")).unwrap(),
+    ];
+    mas_link()
+        .current_dir(dir.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "homeserver.yaml",
+            "--homeserver",
+            "example.com",
+            "--yes",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "looks like Synapse's homeserver.yaml",
+        ));
+    mas_link()
+        .current_dir(dir.path())
+        .env("MAS_SECRET", MAS_SECRET)
+        .args(["synapse", "--synapse-config", "config.yaml", "--endpoint"])
+        .args(["https://auth.example.com/", "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("looks like MAS's config.yaml"));
+    assert_eq!(fs::read(dir.path().join("config.yaml")).unwrap(), before[0]);
+    assert_eq!(
+        fs::read(dir.path().join("homeserver.yaml")).unwrap(),
+        before[1]
+    );
+}
+
+#[test]
+fn empty_and_non_yaml_files_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, says) in [
+        ("", "is empty"),
+        ("# only a comment\n", "is empty"),
+        (
+            "<!DOCTYPE html>\n<html>\n<body>Not found</body>\n</html>\n",
+            "not a YAML mapping",
+        ),
+    ] {
+        fs::write(dir.path().join("homeserver.yaml"), text).unwrap();
+        mas_link()
+            .current_dir(dir.path())
+            .env("MAS_SECRET", MAS_SECRET)
+            .args([
+                "synapse",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--endpoint",
+            ])
+            .args(["https://auth.example.com/", "--yes"])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains(says).and(predicate::str::contains("(document)").not()),
+            );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("homeserver.yaml")).unwrap(),
+            text
+        );
+    }
+}
+
+#[test]
+fn unlink_on_a_file_never_linked_says_so() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let before = fs::read(&hs).unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args(["unlink", "--synapse-config", "homeserver.yaml", "--yes"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("is not linked to MAS"));
+    assert_eq!(fs::read(&hs).unwrap(), before);
+}
+
+#[test]
+fn secret_stdin_on_a_terminal_refuses_instead_of_waiting() {
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let before = fs::read(&hs).unwrap();
+    let mut cmd = Command::new(common::bin());
+    cmd.current_dir(dir.path())
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--secret-stdin",
+        ])
+        .args(["--endpoint", "https://auth.example.com/", "--yes"])
+        .env("NO_COLOR", "1")
+        .env_remove("MAS_SECRET");
+    let mut p = rexpect::session::spawn_command(cmd, Some(10_000)).unwrap();
+    p.exp_string("standard input is a terminal").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(fs::read(&hs).unwrap(), before);
+}
