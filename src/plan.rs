@@ -30,6 +30,16 @@ pub enum PlanError {
     Yaml { path: String, error: YamlError },
     #[error("{path} {why}. Nothing was written.")]
     WrongFile { path: String, why: String },
+    #[error(
+        "MAS's matrix.homeserver is `{mas}` but {path} has server_name `{synapse}`: MAS would \
+         mint user IDs on the wrong server. Nothing was written. Fix MAS first: \
+         `mas-link mas --homeserver {synapse} --yes` where MAS's config is"
+    )]
+    ServerNames {
+        path: String,
+        mas: String,
+        synapse: String,
+    },
 }
 
 /// One change as reported: in the human list and in the JSON report.
@@ -225,6 +235,8 @@ pub struct LinkRequest {
     pub secret_path: Option<PathBuf>,
     /// What that file holds now, read by the caller.
     pub secret_path_now: Option<FileState>,
+    /// MAS's `matrix.homeserver`, when MAS's side is known: it must be this `server_name`.
+    pub mas_homeserver: Option<String>,
 }
 
 /// `mas-link synapse`: Synapse delegates to MAS. Refuses settings that hold data, and a
@@ -236,6 +248,16 @@ pub fn link(
     earlier: Option<&Record>,
 ) -> Result<Proposal, PlanError> {
     of_kind(&file, synapse::not_a_homeserver_yaml(&doc))?;
+    let server_name = doc.value().get("server_name").and_then(yaml::Value::as_str);
+    if let (Some(mas), Some(synapse)) = (&req.mas_homeserver, server_name)
+        && mas != synapse
+    {
+        return Err(PlanError::ServerNames {
+            path: file.name(),
+            mas: mas.clone(),
+            synapse: synapse.to_owned(),
+        });
+    }
     let setting = match &req.secret_path {
         Some(p) => SecretSetting::Path(p.to_string_lossy().into_owned()),
         None => SecretSetting::Inline(req.secret.clone()),

@@ -200,6 +200,7 @@ fn synapse_side(
         check_url,
     )?;
     let inline = doc.value().at(&[MAS, "secret"]).and_then(Value::as_str);
+    let mas_homeserver = from_mas.as_ref().and_then(|b| b.homeserver.clone());
     let (secret, flag) = if let Some(b) = from_mas {
         (
             b.secret,
@@ -238,6 +239,7 @@ fn synapse_side(
         secret,
         secret_path: None,
         secret_path_now: None,
+        mas_homeserver,
     };
     let record = files::record(&file);
     let p = plan::link(file, doc, &req, record.as_ref())?;

@@ -267,25 +267,42 @@ fn two_containers_pipe() {
             Some(MAS_SECRET)
         );
     }
-    // A bundle brings the endpoint too.
-    let hs2 = copy(
+    // A bundle brings the endpoint, and MAS's homeserver: a Synapse of another name is
+    // refused, untouched.
+    let other = copy(
         &fixture("generated-1.163/homeserver.yaml"),
+        matrix_box.path(),
+        "other.yaml",
+    );
+    let before = fs::read(&other).unwrap();
+    let pipe = |hs: &Path| {
+        let line = format!(
+            "{bin} secret --bundle --mas-config {mas}/config.yaml | {bin} synapse --synapse-config {hs} --secret-stdin --yes",
+            bin = bin.display(),
+            mas = mas_box.path().display(),
+            hs = hs.display()
+        );
+        Command::new("sh").arg("-c").arg(&line).output().unwrap()
+    };
+    let out = pipe(&other);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("mint user IDs on the wrong server"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read(&other).unwrap(), before);
+    let hs2 = copy(
+        &fixture("cloudron/homeserver.yaml"),
         matrix_box.path(),
         "hs2.yaml",
     );
-    let line = format!(
-        "{bin} secret --bundle --mas-config {mas}/config.yaml | {bin} synapse --synapse-config {hs} --secret-stdin --yes",
-        bin = bin.display(),
-        mas = mas_box.path().display(),
-        hs = hs2.display()
-    );
-    let out = Command::new("sh").arg("-c").arg(&line).output().unwrap();
+    let out = pipe(&hs2);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("matrix.homeserver is `example.com`"));
     let v = meaning(&hs2, Options::PYYAML);
     assert_eq!(
         v.at(&["matrix_authentication_service", "endpoint"])

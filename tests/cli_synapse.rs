@@ -50,7 +50,7 @@ fn writes_once_then_has_nothing_to_do() {
                     "homeserver.yaml",
                     "--mas-config",
                 ])
-                .arg(fixture("mas/config.yaml"))
+                .arg(mas_fixture_for(&hs))
                 .args(extra);
             c
         };

@@ -64,10 +64,10 @@ fn synapse_accepts_every_file_mas_link_writes() {
                 .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"]);
             match mode {
                 "inline" => {
-                    c.arg("--mas-config").arg(fixture("mas/config.yaml"));
+                    c.arg("--mas-config").arg(mas_fixture_for(&hs));
                 }
                 "secret_path" => {
-                    c.arg("--mas-config").arg(fixture("mas/config.yaml"));
+                    c.arg("--mas-config").arg(mas_fixture_for(&hs));
                     c.arg("--secret-path").arg(dir.join("mas_secret"));
                 }
                 _ => {
@@ -133,7 +133,7 @@ fn synapse_accepts_link_unlink_link() {
                     "--yes",
                 ]);
                 if args[0] == "synapse" {
-                    c.arg("--mas-config").arg(fixture("mas/config.yaml"));
+                    c.arg("--mas-config").arg(mas_fixture_for(&hs));
                 }
                 c.assert().success();
                 let copy = dir.join(keep);

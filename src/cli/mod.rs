@@ -186,17 +186,6 @@ fn link_request(a: &SynapseArgs, doc: &Document, out: &mut Out) -> Result<LinkRe
             }
         }
     };
-    if let (Some(hs), Some(name)) = (
-        &bundle.homeserver,
-        root.get("server_name").and_then(Value::as_str),
-    ) && hs != name
-    {
-        writeln!(
-            out.err,
-            "warning: MAS's matrix.homeserver is `{hs}` but this Synapse's server_name is `{name}`; \
-             fix MAS with `mas-link mas --homeserver {name}`"
-        )?;
-    }
     let endpoint = a
         .endpoint
         .clone()
@@ -224,6 +213,7 @@ fn link_request(a: &SynapseArgs, doc: &Document, out: &mut Out) -> Result<LinkRe
         secret: bundle.secret,
         secret_path_now: files::named_state(a.secret_path.as_deref()),
         secret_path: a.secret_path.clone(),
+        mas_homeserver: bundle.homeserver,
     })
 }
 

@@ -116,8 +116,34 @@ pub fn linkable_sources() -> Vec<(String, PathBuf)> {
     sources
 }
 
-/// `mas-link synapse` on `homeserver.yaml` in `dir`, with the MAS fixture as the secret's
-/// source, plus `extra` flags.
+/// MAS's fixture config paired with the homeserver.yaml at `hs`: its `matrix.homeserver` set
+/// to that file's server_name (mas-link refuses a pair whose names differ).
+pub fn mas_fixture_for(hs: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(hs).unwrap();
+    let doc = mas_link::yaml::Document::parse(text, mas_link::yaml::Options::PYYAML).unwrap();
+    let name = doc
+        .value()
+        .get("server_name")
+        .and_then(mas_link::yaml::Value::as_str)
+        .unwrap_or("example.com")
+        .to_owned();
+    let dir = std::env::temp_dir().join("mas-link-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.yaml"));
+    if !path.exists() {
+        let mas = std::fs::read_to_string(fixture("mas/config.yaml"))
+            .unwrap()
+            .replace("homeserver: example.com", &format!("homeserver: {name}"));
+        // Whole or absent: tests running at once may make it together.
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, mas).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+/// `mas-link synapse` on `homeserver.yaml` in `dir`, with the MAS fixture (paired with it) as
+/// the secret's source, plus `extra` flags.
 pub fn link_with_mas_fixture(dir: &Path, extra: &[&str]) -> Command {
     let mut c = mas_link();
     c.current_dir(dir)
@@ -127,7 +153,7 @@ pub fn link_with_mas_fixture(dir: &Path, extra: &[&str]) -> Command {
             "homeserver.yaml",
             "--mas-config",
         ])
-        .arg(fixture("mas/config.yaml"))
+        .arg(mas_fixture_for(&dir.join("homeserver.yaml")))
         .args(extra);
     c
 }
