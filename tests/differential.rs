@@ -326,11 +326,10 @@ fn check_refuses(path: &Path) -> (bool, Vec<String>) {
     (!refusing.is_empty(), refusing)
 }
 
+#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
 #[test]
 fn check_agrees_with_synapses_loader() {
-    let Some(py) = common::synapse_python() else {
-        return;
-    };
+    let py = common::synapse_python();
     let work = tempfile::tempdir().unwrap();
     let secrets = work.path().join("secrets");
     fs::create_dir(&secrets).unwrap();

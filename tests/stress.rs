@@ -15,15 +15,20 @@ use std::time::{Duration, Instant};
 use common::*;
 use predicates::prelude::*;
 
-/// The pause hook (MAS_LINK_TEST_PAUSE) exists in debug builds only.
-fn pause_hook() -> bool {
+/// The pause hook (MAS_LINK_TEST_PAUSE) exists in debug builds only: the tests that drive it
+/// are named `paused_…`, and a run on a release binary leaves them out (`-- --skip paused_`).
+fn pause_hook() {
     // The binary under test is this build's unless MAS_LINK_BIN names a release build.
     let debug = cfg!(debug_assertions) && std::env::var_os("MAS_LINK_BIN").is_none();
-    if !debug {
-        eprintln!("skipping: the test pause hook is compiled into debug builds only");
-    }
-    debug
+    assert!(
+        debug,
+        "this test drives the pause hook of a debug build of mas-link; on a release binary \
+         (MAS_LINK_BIN) leave it out with `-- --skip paused_`"
+    );
 }
+
+/// Why the tests that mount file systems or act as another user are ignored by default.
+const NEEDS_ROOT: &str = "needs root";
 
 fn link_cmd(dir: &Path) -> Command {
     let mut c = Command::new(common::bin());
@@ -101,10 +106,8 @@ fn assert_old_or_new(dir: &Path, old: &[u8], new: &[u8], when: &str) {
 }
 
 #[test]
-fn sigkill_at_every_step_of_a_write() {
-    if !pause_hook() {
-        return;
-    }
+fn paused_sigkill_at_every_step_of_a_write() {
+    pause_hook();
     let src = fixture("legacy-msc3861/homeserver.yaml");
     let old = fs::read(&src).unwrap();
     let new = expected_output(&src);
@@ -175,14 +178,14 @@ fn sigkill_at_random_moments() {
     );
 }
 
-/// A small tmpfs, when this machine lets the test mount one (root); `None` otherwise.
+/// A small tmpfs (root only).
 struct Mount {
     path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Mount {
-    fn new(size: &str) -> Option<Mount> {
+    fn new(size: &str) -> Mount {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fs");
         fs::create_dir(&path).unwrap();
@@ -192,11 +195,8 @@ impl Mount {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("skipping: cannot mount a tmpfs here (not root?)");
-            return None;
-        }
-        Some(Mount { path, _dir: dir })
+        assert!(ok, "cannot mount a tmpfs here: this test {NEEDS_ROOT}");
+        Mount { path, _dir: dir }
     }
 }
 
@@ -206,9 +206,10 @@ impl Drop for Mount {
     }
 }
 
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
 #[test]
 fn disk_full_is_a_clean_refusal() {
-    let Some(m) = Mount::new("64k") else { return };
+    let m = Mount::new("64k");
     let hs = m.path.join("homeserver.yaml");
     let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
     fs::write(&hs, &old).unwrap();
@@ -231,9 +232,10 @@ fn disk_full_is_a_clean_refusal() {
     }
 }
 
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
 #[test]
 fn read_only_file_system_is_a_clean_refusal() {
-    let Some(m) = Mount::new("1m") else { return };
+    let m = Mount::new("1m");
     let hs = m.path.join("homeserver.yaml");
     let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
     fs::write(&hs, &old).unwrap();
@@ -251,6 +253,7 @@ fn read_only_file_system_is_a_clean_refusal() {
     assert_eq!(fs::read(&hs).unwrap(), old);
 }
 
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
 #[test]
 fn permission_denied_is_a_clean_refusal() {
     // As an unprivileged user (setpriv, when this runs as root) the folder is not writable.
@@ -258,10 +261,10 @@ fn permission_denied_is_a_clean_refusal() {
         .arg("-u")
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    if !is_root || Command::new("setpriv").arg("--help").output().is_err() {
-        eprintln!("skipping: needs root and setpriv to act as another user");
-        return;
-    }
+    assert!(
+        is_root && Command::new("setpriv").arg("--help").output().is_ok(),
+        "this test {NEEDS_ROOT} and setpriv, to act as another user"
+    );
     let dir = tempfile::tempdir().unwrap();
     let hs = dir.path().join("homeserver.yaml");
     let old = fs::read(fixture("cloudron/homeserver.yaml")).unwrap();
@@ -288,10 +291,8 @@ fn permission_denied_is_a_clean_refusal() {
 }
 
 #[test]
-fn a_file_replaced_between_read_and_write_is_left_alone() {
-    if !pause_hook() {
-        return;
-    }
+fn paused_a_file_replaced_between_read_and_write_is_left_alone() {
+    pause_hook();
     let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
     let mut child = link_cmd(dir.path())
         .env("MAS_LINK_TEST_PAUSE", "start:1500")
@@ -316,12 +317,10 @@ fn a_file_replaced_between_read_and_write_is_left_alone() {
 }
 
 #[test]
-fn a_failed_write_takes_its_secret_file_back() {
+fn paused_a_failed_write_takes_its_secret_file_back() {
     // The file changes between read and write: nothing is written, and the --secret-path
     // file this run made is gone again.
-    if !pause_hook() {
-        return;
-    }
+    pause_hook();
     let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
     let secret = dir.path().join("mas-secret");
     let mut child = link_cmd(dir.path())
@@ -338,15 +337,16 @@ fn a_failed_write_takes_its_secret_file_back() {
     assert!(backups(dir.path()).is_empty() && temps(dir.path()).is_empty());
 }
 
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
 #[test]
 fn the_lock_file_belongs_to_the_configs_owner() {
     // Run as root on a file owned by someone else: the lock left beside it is theirs, so a
     // later run as that user can take it.
     let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
-    if std::os::unix::fs::chown(&hs, Some(4321), Some(4321)).is_err() {
-        eprintln!("skipping: cannot give a file away here (not root)");
-        return;
-    }
+    assert!(
+        std::os::unix::fs::chown(&hs, Some(4321), Some(4321)).is_ok(),
+        "cannot give a file away here: this test {NEEDS_ROOT}"
+    );
     assert!(link_cmd(dir.path()).status().unwrap().success());
     let lock = fs::metadata(dir.path().join("homeserver.yaml.mas-link.lock")).unwrap();
     use std::os::unix::fs::MetadataExt;
@@ -356,10 +356,8 @@ fn the_lock_file_belongs_to_the_configs_owner() {
 }
 
 #[test]
-fn two_runs_never_interleave() {
-    if !pause_hook() {
-        return;
-    }
+fn paused_two_runs_never_interleave() {
+    pause_hook();
     let (dir, _) = scratch(&fixture("cloudron/homeserver.yaml"));
     let mut first = link_cmd(dir.path())
         .env("MAS_LINK_TEST_PAUSE", "start")
@@ -435,12 +433,10 @@ fn too_large_and_too_deep_are_refused() {
 }
 
 #[test]
-fn a_backup_outlives_an_in_place_edit_after_a_kill() {
+fn paused_a_backup_outlives_an_in_place_edit_after_a_kill() {
     // Killed right after the backup is made, then the live file edited in place (an editor
     // that writes into the same file): the backup must still hold the bytes that were read.
-    if !pause_hook() {
-        return;
-    }
+    pause_hook();
     let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
     let old = fs::read(&hs).unwrap();
     let mut child = link_cmd(dir.path())

@@ -1,6 +1,6 @@
 //! The real judge: every homeserver.yaml that mas-link writes must pass Synapse's own config
 //! loader. Needs a Python with matrix-synapse: set MAS_LINK_SYNAPSE_PYTHON to it (.ci/run does).
-//! With MAS_LINK_REQUIRE_SYNAPSE=1 (CI) a missing Synapse fails instead of skipping.
+//! Ignored by default (they need a Python with matrix-synapse); CI includes them.
 
 mod common;
 
@@ -45,11 +45,10 @@ fn synapse_verdicts(python: &Path, files: &[PathBuf]) -> Vec<(PathBuf, Option<St
     verdicts
 }
 
+#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
 #[test]
 fn synapse_accepts_every_file_mas_link_writes() {
-    let Some(py) = common::synapse_python() else {
-        return;
-    };
+    let py = common::synapse_python();
     let work = tempfile::tempdir().unwrap();
     let sources = linkable_sources();
     let mut written = Vec::new();
@@ -94,11 +93,10 @@ fn synapse_accepts_every_file_mas_link_writes() {
 
 /// The validator is no rubber stamp: the legacy fixture, linked by hand without removing
 /// msc3861, is refused.
+#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
 #[test]
 fn synapse_refuses_a_half_done_link() {
-    let Some(py) = common::synapse_python() else {
-        return;
-    };
+    let py = common::synapse_python();
     let dir = tempfile::tempdir().unwrap();
     let hs = dir.path().join("homeserver.yaml");
     let mut text = fs::read_to_string(fixture("legacy-msc3861/homeserver.yaml")).unwrap();
@@ -111,11 +109,10 @@ fn synapse_refuses_a_half_done_link() {
 
 /// Link → unlink → link, on every fixture and corpus file, with and without an edit between:
 /// Synapse's loader accepts every result.
+#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
 #[test]
 fn synapse_accepts_link_unlink_link() {
-    let Some(py) = common::synapse_python() else {
-        return;
-    };
+    let py = common::synapse_python();
     let work = tempfile::tempdir().unwrap();
     let sources = linkable_sources();
     let mut written = Vec::new();
