@@ -251,6 +251,21 @@ fn synapse_side(
     Ok((command, offer(out, &p)?))
 }
 
+/// On Ctrl-C, the terminal as it was before the wizard (a prompt may have hidden the cursor or
+/// turned echo off), then exit 130. Files are replaced atomically: each is old or new.
+fn restore_terminal_on_interrupt() {
+    let saved = rustix::termios::tcgetattr(std::io::stdin()).ok();
+    let _ = ctrlc::set_handler(move || {
+        if let Some(t) = &saved {
+            let now = rustix::termios::OptionalActions::Now;
+            let _ = rustix::termios::tcsetattr(std::io::stdin(), now, t);
+        }
+        // Show the cursor again.
+        eprintln!("\x1b[?25h\nmas-link: interrupted; only what the lines above say was written.");
+        std::process::exit(130);
+    });
+}
+
 pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         bail!(
@@ -259,6 +274,7 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
              mas-link mas --mas-config PATH --homeserver NAME --yes\n(see `mas-link synapse --help`)"
         );
     }
+    restore_terminal_on_interrupt();
     let hs_path = found(&a.synapse_config, synapse::DEFAULT_CONFIG);
     let mas_path = found(&a.mas_config, mas::DEFAULT_CONFIG);
     writeln!(

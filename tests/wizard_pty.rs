@@ -165,3 +165,50 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
         "{hs_text}"
     );
 }
+
+/// Ctrl-C at the yes/no question (the cursor hidden) and at the hidden secret (echo off): the
+/// wizard exits, nothing is written, and the terminal is as it was: the cursor shown, and
+/// `stty -a` in the same terminal says what it said before the wizard.
+#[test]
+fn ctrl_c_leaves_the_terminal_as_it_was() {
+    for at in ["Write these changes", "(hidden)"] {
+        let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+        let before = fs::read(&hs).unwrap();
+        let mut cmd = Command::new("sh");
+        // The shell ignores the interrupt, so that it goes on to report the terminal's state.
+        cmd.current_dir(dir.path())
+            .arg("-c")
+            .arg(r#"stty -a; echo "--- before"; trap '' INT; "$0" wizard --synapse-config homeserver.yaml; echo "exit $?"; stty -a"#)
+            .arg(common::bin())
+            .env("NO_COLOR", "1")
+            .env("TERM", "dumb")
+            .env_remove("MAS_ENDPOINT")
+            .env_remove("CLOUDRON_APP_ORIGIN");
+        if at == "(hidden)" {
+            cmd.env_remove("MAS_SECRET");
+        } else {
+            cmd.env("MAS_SECRET", SECRET);
+        }
+        let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+        let before_stty = p.exp_string("--- before").unwrap();
+        p.exp_string("MAS's URL").unwrap();
+        p.send_line("https://auth.example.com/").unwrap();
+        p.exp_string(at).unwrap();
+        p.send_control('c').unwrap();
+        let rest = p.exp_eof().unwrap();
+        assert!(rest.contains("interrupted"), "{at}: {rest}");
+        assert!(rest.contains("exit 130"), "{at}: {rest}");
+        assert!(
+            rest.contains("\x1b[?25h"),
+            "{at}: the cursor stays hidden: {rest}"
+        );
+        let after_stty = rest.split("exit 130").nth(1).unwrap();
+        let words = |t: &str| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            words(after_stty),
+            words(&before_stty),
+            "{at}: the terminal's settings changed"
+        );
+        assert_eq!(fs::read(&hs).unwrap(), before, "{at}");
+    }
+}
