@@ -48,7 +48,6 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml')
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'Take the secret (and the default endpoint) from MAS''s config.yaml')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the secret from a file (trimmed)')
-            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Refused: a secret in argv shows in `ps` and shell history (see the message)')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]')
             [CompletionResult]::new('--secret-path', '--secret-path', [CompletionResultType]::ParameterName, 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')

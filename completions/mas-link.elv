@@ -43,7 +43,6 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --synapse-config 'Synapse''s homeserver.yaml'
             cand --mas-config 'Take the secret (and the default endpoint) from MAS''s config.yaml'
             cand --secret-file 'Read the secret from a file (trimmed)'
-            cand --secret 'Refused: a secret in argv shows in `ps` and shell history (see the message)'
             cand --endpoint 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]'
             cand --secret-path 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'

@@ -46,7 +46,6 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -s h -l help -
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l synapse-config -d 'Synapse\'s homeserver.yaml' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l mas-config -d 'Take the secret (and the default endpoint) from MAS\'s config.yaml' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-file -d 'Read the secret from a file (trimmed)' -r -F
-complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret -d 'Refused: a secret in argv shows in `ps` and shell history (see the message)' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l endpoint -d 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS\'s http.public_base, or the endpoint already set]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-path -d 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l format -d 'Output format; json (documented in README) needs --yes, --dry-run or --check' -r -f -a "human\t''
@@ -126,3 +125,4 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_s
 complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
 complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "completions" -d 'Print shell completions (or the man page) to standard output'
 complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -f -a "bash zsh fish elvish powershell man"

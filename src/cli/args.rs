@@ -103,6 +103,38 @@ impl Shell {
             }
         };
         clap_complete::generate(shell, &mut cmd, "mas-link", &mut out);
+        if self == Shell::Fish {
+            // clap_complete's fish script offers no values for positional arguments (files are
+            // offered instead): add them.
+            let mut script = String::from_utf8(out).expect("clap_complete writes UTF-8");
+            for sub in cmd.get_subcommands() {
+                for arg in sub.get_positionals() {
+                    let values: Vec<String> = arg
+                        .get_possible_values()
+                        .iter()
+                        .filter(|v| !v.is_hide_set())
+                        .map(|v| v.get_name().to_owned())
+                        .collect();
+                    if !values.is_empty() {
+                        script.push_str(&format!(
+                            "complete -c mas-link -n \"__fish_mas_link_using_subcommand {}\" -f -a \"{}\"\n",
+                            sub.get_name(),
+                            values.join(" ")
+                        ));
+                    }
+                }
+            }
+            return script.into_bytes();
+        }
+        if self == Shell::Bash {
+            // clap_complete names the states of a binary with a `-` in its name two ways
+            // (clap-rs/clap#6421): `mas__link__subcmd__synapse` when it enters a subcommand,
+            // `mas__subcmd__link__subcmd__synapse` where it completes one. One name for both.
+            let script = String::from_utf8(out).expect("clap_complete writes UTF-8");
+            return script
+                .replace("mas__subcmd__link__", "mas__link__")
+                .into_bytes();
+        }
         out
     }
 }
@@ -190,9 +222,6 @@ pub struct SynapseArgs {
     /// Read the secret (or a `mas-link secret --bundle` line) from standard input.
     #[arg(long, group = "source")]
     pub secret_stdin: bool,
-    /// Refused: a secret in argv shows in `ps` and shell history (see the message).
-    #[arg(long, value_name = "VALUE", hide = true, group = "source")]
-    pub secret: Option<String>,
     /// Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS's http.public_base, or the
     /// endpoint already set].
     #[arg(long, value_name = "URL")]

@@ -31,7 +31,20 @@ use crate::show::{self, CheckReport, Out, WriteReport};
 use crate::wizard;
 use crate::yaml::{Document, Options, Value};
 
+/// A secret given in argv shows in `ps` and in shell history: refused before clap, whose
+/// "a similar argument exists: --secret-path" would lead to a file named after the secret.
+const SECRET_IN_ARGV: &str = "--secret is not taken: a secret in the command line shows in \
+    `ps` and in shell history. Give it with --mas-config PATH, --secret-file PATH, \
+    --secret-stdin (e.g. `mas-link secret --bundle | mas-link synapse --secret-stdin`) or \
+    MAS_SECRET";
+
 pub fn main() -> ExitCode {
+    let secret_in_argv = std::env::args_os()
+        .any(|a| a == "--secret" || a.to_string_lossy().starts_with("--secret="));
+    if secret_in_argv {
+        eprintln!("mas-link: error: {SECRET_IN_ARGV}");
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     let mut out = Out::new(match cli.color {
         Color::Auto => anstream::ColorChoice::Auto,
@@ -91,13 +104,6 @@ fn cmd_secret(a: &SecretArgs, out: &mut Out) -> Result<u8> {
 
 /// The secret from at most one source; none given is `None`.
 fn given_secret(a: &SynapseArgs) -> Result<Option<Bundle>> {
-    if a.secret.is_some() {
-        bail!(
-            "--secret is not taken: a secret in the command line shows in `ps` and in shell \
-             history. Give it with --mas-config PATH, --secret-file PATH, --secret-stdin \
-             (e.g. `mas-link secret --bundle | mas-link synapse --secret-stdin`) or MAS_SECRET"
-        );
-    }
     let env_secret = env("MAS_SECRET");
     let flag = a.mas_config.is_some() || a.secret_file.is_some() || a.secret_stdin;
     if flag && env_secret.is_some() {
