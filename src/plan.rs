@@ -215,6 +215,34 @@ fn path_flag(flag: &str, file: &Loaded, default: &str) -> String {
     }
 }
 
+/// A finding's fix with the files this run named: the commands it prints then act on the same
+/// files when run as printed (`mas-link synapse` → `mas-link synapse --synapse-config X`).
+pub fn fix_for_files(fix: &str, synapse: Option<&Loaded>, mas: Option<&Loaded>) -> String {
+    let flag = |file: Option<&Loaded>, name: &str, default: &str| {
+        file.map(|f| path_flag(name, f, default))
+            .unwrap_or_default()
+    };
+    let s = flag(synapse, "--synapse-config", synapse::DEFAULT_CONFIG);
+    let m = flag(mas, "--mas-config", mas::DEFAULT_CONFIG);
+    let mut out = String::with_capacity(fix.len());
+    let mut rest = fix;
+    while let Some(at) = rest.find("mas-link ") {
+        out.push_str(&rest[..at + 9]);
+        rest = &rest[at + 9..];
+        let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+        let added = match word.as_str() {
+            "synapse" | "unlink" => &s,
+            "mas" | "secret" => &m,
+            _ => "",
+        };
+        out.push_str(&word);
+        out.push_str(added);
+        rest = &rest[word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Refuses a file that is not the program's kind.
 fn of_kind(file: &Loaded, why: Option<String>) -> Result<(), PlanError> {
     match why {
@@ -400,4 +428,32 @@ pub fn mas(
          Synapse's"
     );
     p.judged(findings, |_| false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixes_name_the_files_used() {
+        let file = |p: &str| Loaded {
+            path: p.into(),
+            target: p.into(),
+        };
+        let (hs, cfg) = (file("hs.yaml"), file("my mas.yaml"));
+        assert_eq!(
+            fix_for_files(
+                "copy: `mas-link secret | mas-link synapse --secret-stdin --yes`",
+                Some(&hs),
+                Some(&cfg)
+            ),
+            "copy: `mas-link secret --mas-config 'my mas.yaml' | mas-link synapse \
+             --synapse-config hs.yaml --secret-stdin --yes`"
+        );
+        let default = file(synapse::DEFAULT_CONFIG);
+        assert_eq!(
+            fix_for_files("run `mas-link synapse`", Some(&default), None),
+            "run `mas-link synapse`"
+        );
+    }
 }

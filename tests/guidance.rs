@@ -242,3 +242,51 @@ fn secret_stdin_on_a_terminal_refuses_instead_of_waiting() {
     p.exp_eof().unwrap();
     assert_eq!(fs::read(&hs).unwrap(), before);
 }
+
+#[test]
+fn check_fixes_run_as_printed_on_the_files_checked() {
+    // A secret that differs between the two files, both under names that are not the
+    // defaults: the fix check prints copies MAS's secret over, and check then passes.
+    let dir = tempfile::tempdir().unwrap();
+    copy(&fixture("mas/config.yaml"), dir.path(), "mas.yaml");
+    copy(&fixture("cloudron/homeserver.yaml"), dir.path(), "hs.yaml");
+    let link = mas_link()
+        .current_dir(dir.path())
+        .env("MAS_SECRET", "an-old-secret")
+        .args(["synapse", "--synapse-config", "hs.yaml", "--endpoint"])
+        .args(["https://auth.example.com/", "--yes"])
+        .output()
+        .unwrap();
+    stdout(&link);
+    let check = || {
+        let out = mas_link()
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "--synapse-config",
+                "hs.yaml",
+                "--mas-config",
+                "mas.yaml",
+            ])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let report = check();
+    let mismatch = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "matrix_authentication_service.secret")
+        .expect("the secret mismatch");
+    let fix = mismatch["fix"].as_str().unwrap();
+    let command = fix.split('`').nth(1).expect("a command in the fix");
+    assert!(
+        command.contains("--mas-config mas.yaml") && command.contains("--synapse-config hs.yaml"),
+        "{command}"
+    );
+    stdout(&run_printed(dir.path(), command));
+    let report = check();
+    assert_eq!(report["ok"], true, "{report}");
+}

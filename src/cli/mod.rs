@@ -437,9 +437,11 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         );
     }
     let mut findings = Vec::new();
+    let mut loaded = (None, None);
     let hs = match &hs_path {
         Some(p) => {
-            let (_, doc) = files::load(p, Options::PYYAML)?;
+            let (file, doc) = files::load(p, Options::PYYAML)?;
+            loaded.0 = Some(file);
             let secret_file = files::synapse_secret_file(&doc);
             let (f, secret) = synapse::findings(&doc, secret_file.as_ref());
             findings.extend(f);
@@ -449,7 +451,8 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     };
     let mas_view = match &mas_path {
         Some(p) => {
-            let (_, doc) = files::load(p, Options::SERDE_YAML)?;
+            let (file, doc) = files::load(p, Options::SERDE_YAML)?;
+            loaded.1 = Some(file);
             let secret_file = files::mas_secret_file(&doc);
             let (view, f) = mas::findings(doc, secret_file.as_ref());
             findings.extend(f);
@@ -474,6 +477,9 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         }
         false => None,
     };
+    for f in &mut findings {
+        f.fix = plan::fix_for_files(&f.fix, loaded.0.as_ref(), loaded.1.as_ref());
+    }
     findings.sort_by_key(|f| {
         (
             f.severity == Severity::Warning,
