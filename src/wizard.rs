@@ -359,7 +359,7 @@ fn next_steps(
         writeln!(
             out.out,
             "  - Synapse is in another container; from your own machine run:\n      \
-             cloudron exec --app <mas-app> -- mas-link secret --bundle | cloudron exec --app <matrix-app> -- mas-link synapse --secret-stdin --yes"
+             cloudron exec --app <mas-app> -- /app/data/mas-link secret --bundle | cloudron exec --app <matrix-app> -- /app/data/mas-link synapse --secret-stdin --yes"
         )?;
     }
     if no_mas {
