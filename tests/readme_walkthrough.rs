@@ -1,0 +1,131 @@
+//! README's Cloudron walkthrough, run as written: every command of the section "Cloudron, step
+//! by step", in order, with two folders as the two apps. A stand-in `cloudron` on PATH pushes
+//! into a folder and runs `exec` in a mount namespace where that folder is `/app`, so that
+//! mas-link finds its files at Cloudron's paths; `cargo` only has to have built the binary.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// The commands of a README section: its `sh` blocks, and the `cloudron …` commands its text
+/// quotes, in the order they stand; the wizard (it needs a terminal) left out.
+fn section_commands(readme: &str, title: &str) -> Vec<String> {
+    let start = readme.find(title).expect("the section");
+    let body = &readme[start + title.len()..];
+    let body = &body[..body.find("\n## ").unwrap_or(body.len())];
+    let mut commands = Vec::new();
+    let mut in_block = false;
+    for line in body.lines() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            in_block = t == "```sh";
+            continue;
+        }
+        if in_block {
+            commands.push(t.to_owned());
+        } else {
+            for quoted in t.split('`').skip(1).step_by(2) {
+                if quoted.starts_with("cloudron ") && !quoted.contains(" wizard") {
+                    commands.push(quoted.to_owned());
+                }
+            }
+        }
+    }
+    commands
+}
+
+const CLOUDRON: &str = r#"#!/bin/sh
+# A stand-in for Cloudron's CLI: each app is a folder under $FAKE_APPS holding its /app.
+set -eu
+verb=$1; shift
+app=
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --app) app=$2; shift 2 ;;
+    --tty) shift ;;
+    --) shift; break ;;
+    *) break ;;
+  esac
+done
+root="$FAKE_APPS/$app"
+case "$verb" in
+  push) mkdir -p "$root$(dirname "$2")"; cp "$1" "$root$2" ;;
+  exec) exec unshare --mount --propagation private -- sh -c 'mount --bind "$0" /app && exec "$@"' "$root/app" "$@" ;;
+  restart) echo "restarted $app" ;;
+  *) echo "cloudron: $verb?" >&2; exit 2 ;;
+esac
+"#;
+
+#[test]
+#[ignore = "needs root (mount namespaces stand in for the apps): as root, cargo test --test readme_walkthrough -- --include-ignored"]
+fn the_cloudron_walkthrough_runs_as_written() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let commands = section_commands(&readme, "## Cloudron, step by step");
+    assert!(commands.len() >= 10, "{commands:#?}");
+    let work = tempfile::tempdir().unwrap();
+    let apps = work.path().join("apps");
+    let mas = apps.join("auth.example.com/app/data");
+    let matrix = apps.join("matrix.example.com/app/data");
+    fs::create_dir_all(&mas).unwrap();
+    fs::create_dir_all(matrix.join("configs")).unwrap();
+    fs::copy(fixture("mas/config.yaml"), mas.join("config.yaml")).unwrap();
+    let hs = matrix.join("configs/homeserver.yaml");
+    fs::copy(fixture("cloudron/homeserver.yaml"), &hs).unwrap();
+    // The operator's machine: the binary `cargo dist` builds, and the two CLIs.
+    let desk = work.path().join("desk");
+    let built = desk.join("target/x86_64-unknown-linux-gnu/release");
+    fs::create_dir_all(&built).unwrap();
+    fs::copy(common::bin(), built.join("mas-link")).unwrap();
+    let tools = work.path().join("tools");
+    fs::create_dir(&tools).unwrap();
+    fs::write(tools.join("cloudron"), CLOUDRON).unwrap();
+    fs::write(tools.join("cargo"), "#!/bin/sh\necho \"(built)\"\n").unwrap();
+    for t in ["cloudron", "cargo"] {
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        fs::set_permissions(tools.join(t), mode).unwrap();
+    }
+    // A mount point for the apps' /app (outside the namespaces, an empty folder).
+    if !Path::new("/app").exists() {
+        fs::create_dir("/app").expect("root makes /app, the apps' mount point");
+    }
+    let script = format!("set -eu\n{}\n", commands.join("\n"));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&desk)
+        .env(
+            "PATH",
+            format!("{}:{}", tools.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("FAKE_APPS", &apps)
+        .env("NO_COLOR", "1")
+        .env_remove("MAS_SECRET")
+        .env_remove("MAS_ENDPOINT")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{script}\n{stdout}\n{stderr}");
+    // Both checks (step 5) said OK, and the last step undid the link.
+    assert_eq!(stdout.matches("OK: 0 error(s)").count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("Wrote") && stdout.contains("restarted matrix.example.com"),
+        "{stdout}"
+    );
+    let text = fs::read_to_string(&hs).unwrap();
+    let doc = mas_link::yaml::Document::parse(text, mas_link::yaml::Options::PYYAML).unwrap();
+    let v = doc.value();
+    assert_ne!(
+        v.at(&["matrix_authentication_service", "enabled"]),
+        Some(&mas_link::yaml::Value::Bool(true)),
+        "unlinked at the end"
+    );
+    // No secret on any command line the walkthrough ran.
+    assert!(!script.contains(MAS_SECRET));
+}
