@@ -319,13 +319,11 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         }
     }
     step(out, "Next steps")?;
-    next_steps(
-        out,
-        &wrote,
-        hs_path.is_none(),
-        mas_path.is_none(),
-        hs_doc.as_ref(),
-    )?;
+    let files = Files {
+        synapse: hs_path.as_deref(),
+        mas: mas_path.as_deref(),
+    };
+    next_steps(out, &wrote, &files, hs_doc.as_ref())?;
     writeln!(out.out, "\nThe same without questions:")?;
     for c in &commands {
         writeln!(out.out, "  {c}")?;
@@ -333,49 +331,63 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
     Ok(0)
 }
 
-fn next_steps(
-    out: &mut Out,
-    wrote: &[&str],
-    no_synapse: bool,
-    no_mas: bool,
-    hs: Option<&Document>,
-) -> Result<()> {
+/// The files the wizard found, for the commands it prints.
+struct Files<'a> {
+    synapse: Option<&'a Path>,
+    mas: Option<&'a Path>,
+}
+
+impl Files<'_> {
+    /// ` --FLAG PATH` for each file here that is not at its default place.
+    fn flags(&self) -> (String, String) {
+        let flag = |name: &str, path: Option<&Path>, default: &str| match path {
+            Some(p) if p != Path::new(default) => {
+                format!(" {name} {}", plan::shell_word(&p.display().to_string()))
+            }
+            _ => String::new(),
+        };
+        (
+            flag("--synapse-config", self.synapse, synapse::DEFAULT_CONFIG),
+            flag("--mas-config", self.mas, mas::DEFAULT_CONFIG),
+        )
+    }
+}
+
+fn next_steps(out: &mut Out, wrote: &[&str], files: &Files, hs: Option<&Document>) -> Result<()> {
     let cloudron = env("CLOUDRON_APP_ORIGIN").is_some();
+    let mut text = String::new();
     for side in wrote {
-        if cloudron {
-            let app = side.to_lowercase();
-            writeln!(
-                out.out,
-                "  - restart {side}: `cloudron restart --app <{app}-app>`"
-            )?;
-        } else {
-            writeln!(
-                out.out,
-                "  - restart {side} so that it reads its new configuration"
-            )?;
-        }
+        text.push_str(&match cloudron {
+            true => format!(
+                "  - restart {side}: `cloudron restart --app <{}-app>`\n",
+                side.to_lowercase()
+            ),
+            false => format!("  - restart {side} so that it reads its new configuration\n"),
+        });
     }
-    if no_synapse {
-        writeln!(
-            out.out,
+    if files.synapse.is_none() {
+        text.push_str(
             "  - Synapse is in another container; from your own machine run:\n      \
-             cloudron exec --app <mas-app> -- /app/data/mas-link secret --bundle | cloudron exec --app <matrix-app> -- /app/data/mas-link synapse --secret-stdin --yes"
-        )?;
+             cloudron exec --app <mas-app> -- /app/data/mas-link secret --bundle | cloudron exec --app <matrix-app> -- /app/data/mas-link synapse --secret-stdin --yes\n",
+        );
     }
-    if no_mas {
+    if files.mas.is_none() {
         let name = text_at(hs, &["server_name"]).unwrap_or_else(|| "NAME".into());
-        writeln!(
-            out.out,
-            "  - MAS is in another container: there, run `mas-link mas --homeserver {name} --yes` (or this wizard)"
-        )?;
+        text.push_str(&format!(
+            "  - MAS is in another container: there, run `mas-link mas --homeserver {name} --yes` (or this wizard)\n"
+        ));
     }
-    writeln!(
-        out.out,
-        "  - check both sides: `mas-link check` (in each container)"
-    )?;
-    writeln!(
-        out.out,
-        "  - undo: `mas-link unlink` restores Synapse's password login"
-    )?;
+    let (s, m) = files.flags();
+    let check = match (files.synapse, files.mas) {
+        (Some(_), Some(_)) => format!("`mas-link check{s}{m}`"),
+        _ => "`mas-link check` (in each container)".into(),
+    };
+    text.push_str(&format!("  - check: {check}\n"));
+    if files.synapse.is_some() {
+        text.push_str(&format!(
+            "  - undo: `mas-link unlink{s}` restores Synapse's password login\n"
+        ));
+    }
+    out.out.write_all(text.as_bytes())?;
     Ok(())
 }

@@ -281,7 +281,9 @@ fn human_output_names_file_line_and_fix() {
         .stdout(predicate::str::contains(
             "error: hs.yaml:8:3: `password_config.enabled`",
         ))
-        .stdout(predicate::str::contains("fix: run `mas-link synapse`"))
+        .stdout(predicate::str::contains(
+            "fix: run `mas-link synapse --synapse-config hs.yaml`",
+        ))
         .stdout(predicate::str::contains("FAILED: 1 error(s)"));
 }
 

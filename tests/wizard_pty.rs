@@ -164,6 +164,37 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
         hs_text.contains(&format!("secret: \"{secret}\"")),
         "{hs_text}"
     );
+    // What it prints runs as printed, here: the check, and the same without questions (which
+    // now has nothing left to do).
+    let check = tail
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- check: `"))
+        .and_then(|l| l.split('`').next())
+        .expect("a check command");
+    let same: Vec<&str> = tail
+        .split("The same without questions:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("mas-link "))
+        .collect();
+    assert_eq!(same.len(), 2, "{tail}");
+    for command in std::iter::once(check).chain(same) {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(command.replacen("mas-link", &common::bin().display().to_string(), 1))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("MAS_SECRET")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`{command}`: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Ctrl-C at the yes/no question (the cursor hidden) and at the hidden secret (echo off): the
