@@ -290,3 +290,19 @@ fn check_fixes_run_as_printed_on_the_files_checked() {
     let report = check();
     assert_eq!(report["ok"], true, "{report}");
 }
+
+#[test]
+fn errors_about_a_mas_config_read_as_sentences() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("config.yaml"),
+        "http:\n  public_base: https://a.example.com/\n",
+    )
+    .unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args(["secret", "--mas-config", "config.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("config.yaml: no `matrix` section"));
+}

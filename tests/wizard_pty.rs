@@ -243,3 +243,30 @@ fn ctrl_c_leaves_the_terminal_as_it_was() {
         assert_eq!(fs::read(&hs).unwrap(), before, "{at}");
     }
 }
+
+/// With only MAS's file here, the wizard's defaults are what the file already says: the
+/// homeserver it names is offered (Enter keeps it), and a working endpoint is kept unasked.
+#[test]
+fn defaults_come_from_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mas = dir.path().join("config.yaml");
+    let text = fs::read_to_string(fixture("mas/config.yaml"))
+        .unwrap()
+        .replace("http://localhost:8008/", "http://synapse:8008/");
+    fs::write(&mas, &text).unwrap();
+    let mut cmd = Command::new(common::bin());
+    cmd.current_dir(dir.path())
+        .args(["wizard", "--mas-config", "config.yaml"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .env_remove("MATRIX_HOMESERVER_DOMAIN")
+        .env_remove("CLOUDRON_APP_ORIGIN");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string("server name").unwrap();
+    p.exp_string("example.com").unwrap();
+    p.send_line("").unwrap();
+    let shown = p.exp_string("Nothing to do").unwrap();
+    assert!(!shown.contains("Where MAS reaches Synapse"), "{shown}");
+    p.exp_eof().unwrap();
+    assert_eq!(fs::read_to_string(&mas).unwrap(), text);
+}
