@@ -1,5 +1,6 @@
-//! The data flows one way: no module imports one that comes after it in the flow, and the
-//! YAML engine says nothing about Synapse or MAS.
+//! The project's own rules, checked: the data flows one way (no module imports one that comes
+//! after it in the flow), the YAML engine says nothing about Synapse or MAS, no test skips as
+//! "ok", and CI finds cargo's target folder wherever it is.
 
 use std::path::{Path, PathBuf};
 
@@ -114,4 +115,37 @@ fn names(code: &str, word: &str) -> bool {
         let after = code[at + word.len()..].chars().next();
         !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     })
+}
+
+/// A test that cannot run says so in cargo's summary (`#[ignore = "why"]`), never by returning
+/// early as "ok".
+#[test]
+fn no_test_skips_silently() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut files = Vec::new();
+    sources(&dir, &mut files);
+    for file in files.iter().filter(|f| !f.ends_with("layers.rs")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lower = text.to_lowercase();
+        assert!(
+            !lower.contains("\"skipping"),
+            "{}: a test that skips at run time passes as ok; mark it #[ignore = \"why\"]",
+            file.display()
+        );
+    }
+}
+
+/// CI works wherever cargo's target folder is (CARGO_TARGET_DIR): no path into `target/` is
+/// written out in .ci/run.
+#[test]
+fn ci_honours_cargo_target_dir() {
+    let ci =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    assert!(ci.contains("${CARGO_TARGET_DIR:-"), "{ci}");
+    for line in ci.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        assert!(
+            !line.contains("/target/") && !line.contains(" target/"),
+            ".ci/run names the target folder itself: {line}"
+        );
+    }
 }
