@@ -199,7 +199,8 @@ fn mas_reads_the_homeserver_from_synapse_when_both_are_here() {
 fn mas_refuses_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
-    let text = "matrix:\n  secret: a\n  secret: b\n";
+    // A number where MAS reads a string: MAS would refuse the file.
+    let text = "matrix:\n  secret: 12345\n";
     fs::write(&cfg, text).unwrap();
     mas_link()
         .current_dir(dir.path())

@@ -224,9 +224,14 @@ fn secret_refuses_bad_mas_configs() {
             "neither `secret` nor `secret_file`",
         ),
         (
-            "dup.yaml",
-            "matrix:\n  secret: a\n  secret: b\n",
-            "duplicate field `secret`",
+            "number.yaml",
+            "matrix:\n  secret: 12345\n",
+            "number.yaml:2:3: `matrix.secret` is written as an integer",
+        ),
+        (
+            "bom.yaml",
+            "\u{feff}matrix:\n  secret: a\n",
+            "byte-order mark",
         ),
         ("bad.yaml", "matrix: [\n", "bad.yaml:"),
     ];
@@ -234,13 +239,25 @@ fn secret_refuses_bad_mas_configs() {
         let p = dir.path().join(name);
         fs::write(&p, text).unwrap();
         mas_link()
-            .args(["secret", "--mas-config"])
-            .arg(&p)
+            .current_dir(dir.path())
+            .args(["secret", "--mas-config", name])
             .assert()
             .code(2)
             .stdout("")
-            .stderr(predicate::str::contains(expect));
+            .stderr(predicate::str::contains(expect).and(predicate::str::contains("12345").not()));
     }
+    // MAS reads the last of duplicate keys: so does `secret`.
+    fs::write(
+        dir.path().join("dup.yaml"),
+        "matrix:\n  secret: a\n  secret: b\n",
+    )
+    .unwrap();
+    mas_link()
+        .current_dir(dir.path())
+        .args(["secret", "--mas-config", "dup.yaml"])
+        .assert()
+        .success()
+        .stdout("b\n");
 }
 
 /// Bad input: exit 2, a message naming the file, line and key, and an untouched file.

@@ -1,9 +1,8 @@
-//! MAS's `config.yaml`, read the way MAS reads it: YAML 1.2 through serde (yaml_serde is
-//! serde_yaml's maintained successor), unknown keys ignored, duplicate keys refused.
+//! MAS's `config.yaml`, read the way MAS reads it (figment over serde_yaml 0.9): YAML 1.2,
+//! unknown keys ignored, of duplicate keys the last (a repeated section replaces the earlier
+//! one whole), and a value of the wrong type refused (`secret: 12345` is not a string).
 
 use std::path::PathBuf;
-
-use serde::Deserialize;
 
 use super::names::{check_server_name, check_url};
 use super::{Changes, FileState};
@@ -12,15 +11,13 @@ use crate::yaml::{Document, Edit, NewScalar, Options, Pos, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/config.yaml";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct MasConfig {
-    #[serde(default)]
     pub matrix: Option<Matrix>,
-    #[serde(default)]
     pub http: Option<Http>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Matrix {
     pub kind: Option<String>,
     pub homeserver: Option<String>,
@@ -29,7 +26,7 @@ pub struct Matrix {
     pub endpoint: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Http {
     pub public_base: Option<String>,
     pub issuer: Option<String>,
@@ -68,18 +65,103 @@ impl MasError {
 
 impl MasConfig {
     pub fn parse(text: &str) -> Result<MasConfig, MasError> {
-        // An empty file is an empty config, as for MAS.
-        if text.trim().is_empty() {
-            return Ok(MasConfig::default());
+        let doc =
+            Document::parse(text.into(), Options::SERDE_YAML).map_err(|e| MasError::Parse {
+                line: e.line,
+                col: e.col,
+                message: e.kind.to_string(),
+            })?;
+        MasConfig::read(&doc)
+    }
+
+    /// The sections mas-link needs, from the document's meaning, typed as MAS types them.
+    pub fn read(doc: &Document) -> Result<MasConfig, MasError> {
+        let root = doc.value();
+        let typed = Typed { doc };
+        if doc.text().starts_with('\u{feff}') {
+            return Err(MasError::Parse {
+                line: 1,
+                col: 1,
+                message: "the file starts with a byte-order mark, which MAS's YAML reader \
+                          (serde_yaml) takes for a second document: MAS refuses to start; \
+                          save it without one"
+                    .into(),
+            });
         }
-        yaml_serde::from_str(text).map_err(|e| {
-            let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-            MasError::Parse {
-                line,
-                col,
-                message: e.to_string(),
+        if !matches!(root, Value::Map(_) | Value::Null) {
+            return Err(typed.error(&[], root, "a mapping of sections"));
+        }
+        let matrix = match root.get("matrix") {
+            None => None,
+            Some(Value::Map(_)) => Some(Matrix {
+                kind: typed.defaulted(&["matrix", "kind"])?,
+                homeserver: typed.defaulted(&["matrix", "homeserver"])?,
+                secret: typed.string(&["matrix", "secret"])?,
+                secret_file: typed.string(&["matrix", "secret_file"])?.map(PathBuf::from),
+                endpoint: typed.defaulted(&["matrix", "endpoint"])?,
+            }),
+            Some(v) => return Err(typed.error(&["matrix"], v, "a mapping")),
+        };
+        let http = match root.get("http") {
+            Some(Value::Map(_)) => Some(Http {
+                public_base: typed.string(&["http", "public_base"])?,
+                issuer: typed.string(&["http", "issuer"])?,
+            }),
+            _ => None,
+        };
+        Ok(MasConfig { matrix, http })
+    }
+}
+
+fn with_article(noun: &str) -> String {
+    match noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        true => format!("an {noun}"),
+        false => format!("a {noun}"),
+    }
+}
+
+/// Reads values of one document as serde reads them for MAS's structs.
+struct Typed<'a> {
+    doc: &'a Document,
+}
+
+impl Typed<'_> {
+    /// A string setting: absent or null is none; a number, boolean or collection is refused,
+    /// as serde refuses it for a `String`.
+    fn string(&self, path: &[&str]) -> Result<Option<String>, MasError> {
+        match self.doc.value().at(path) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.clone())),
+            Some(v) => Err(self.error(path, v, "a string")),
+        }
+    }
+
+    /// A string setting with a default when absent: null is no string, and refused.
+    fn defaulted(&self, path: &[&str]) -> Result<Option<String>, MasError> {
+        match self.doc.value().at(path) {
+            Some(v @ Value::Null) => {
+                Err(self.error(path, v, "a string (leave it out for the default)"))
             }
-        })
+            _ => self.string(path),
+        }
+    }
+
+    fn error(&self, path: &[&str], got: &Value, expected: &str) -> MasError {
+        let pos = self.doc.locate(path);
+        let what = match path {
+            [] => "the file".to_owned(),
+            p => format!("`{}`", p.join(".")),
+        };
+        MasError::Parse {
+            line: pos.line.max(1),
+            col: pos.col.max(1),
+            // The value itself is not shown: it may be the secret.
+            message: format!(
+                "{what} is written as {}, but MAS reads it as {expected}: MAS refuses to \
+                 start; quote a value meant as text",
+                with_article(got.type_name())
+            ),
+        }
     }
 }
 
@@ -323,14 +405,23 @@ mod tests {
             Err(MasError::NoSecret { line: 1, .. })
         ));
         assert!(matches!(secret("http: {}\n"), Err(MasError::NoMatrix)));
+        // The last of duplicate keys wins; a repeated section replaces the earlier one whole.
+        assert_eq!(secret("matrix:\n  secret: a\n  secret: b\n").unwrap(), "b");
         assert!(matches!(
-            secret("matrix:\n  secret: a\nmatrix:\n  secret: b\n"),
-            Err(MasError::Parse { .. })
+            secret("matrix:\n  secret: a\n  homeserver: x\nmatrix:\n  homeserver: y\n"),
+            Err(MasError::NoSecret { .. })
         ));
-        assert!(matches!(
-            secret("matrix:\n  secret: 12345\n"),
-            Err(MasError::Parse { .. }) | Ok(_)
-        ));
+        // Numbers and booleans are not strings to MAS; `0123` and `yes` are (YAML 1.2).
+        for bad in ["12345", "0x1F", "1.5", "true"] {
+            let e = secret(&format!("matrix:\n  secret: {bad}\n")).unwrap_err();
+            assert!(matches!(e, MasError::Parse { line: 2, .. }), "{bad}: {e}");
+            assert!(
+                !e.to_string().contains(bad),
+                "{bad}: the value is shown: {e}"
+            );
+        }
+        assert_eq!(secret("matrix:\n  secret: 0123\n").unwrap(), "0123");
+        assert_eq!(secret("matrix:\n  secret: yes\n").unwrap(), "yes");
     }
 
     #[test]
@@ -397,12 +488,11 @@ pub const GENERATED_BASE: &str = "http://[::]:8080/";
 /// MAS's rules for its `matrix` and `http` sections, on the parsed `doc` with its
 /// `secret_file`'s contents (read by the caller). MAS's own refusals are findings.
 pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec<Finding>) {
-    let text = doc.text();
     let mut out = Vec::new();
     let mut add = |effect: Effect, path: &[&str], pos: Pos, message: String, fix: &str| {
         out.push(Finding::new(Source::Mas, effect, path, pos, message, fix));
     };
-    let config = match MasConfig::parse(text) {
+    let config = match MasConfig::read(&doc) {
         Ok(c) => c,
         Err(e) => {
             let (line, col, message) = match &e {
@@ -417,7 +507,7 @@ pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec
                     line,
                     col,
                 },
-                format!("MAS cannot read its config (YAML 1.2, duplicate keys refused): {message}"),
+                format!("MAS cannot read its config: {message}"),
                 "fix the YAML at that place",
             );
             return (
@@ -564,6 +654,37 @@ pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec
             ),
             "set issuer to public_base, or delete it (it defaults to public_base)",
         );
+    }
+    for (parent, key) in [
+        (&[][..], "matrix"),
+        (&["matrix"][..], "kind"),
+        (&["matrix"][..], "homeserver"),
+        (&["matrix"][..], "secret"),
+        (&["matrix"][..], "secret_file"),
+        (&["matrix"][..], "endpoint"),
+    ] {
+        let places = doc.occurrences(parent, key);
+        if places.len() > 1 {
+            let mut path = parent.to_vec();
+            path.push(key);
+            let lines: Vec<String> = places.iter().map(|p| p.line.to_string()).collect();
+            add(
+                Effect::Advice,
+                &path,
+                pos(&path),
+                format!(
+                    "defined {} times (lines {}); MAS reads the last{}",
+                    places.len(),
+                    lines.join(", "),
+                    if parent.is_empty() {
+                        ", which replaces the earlier sections whole"
+                    } else {
+                        ""
+                    }
+                ),
+                "delete the others",
+            );
+        }
     }
     view.doc = Some(doc);
     (view, out)

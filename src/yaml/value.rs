@@ -370,7 +370,8 @@ fn is_int_12(t: &str) -> bool {
     if let Some(r) = b.strip_prefix("0b") {
         return all(r, |c| c == '0' || c == '1');
     }
-    all(b, |c| c.is_ascii_digit())
+    // serde_yaml reads a leading zero before more digits as a string (`0123`).
+    all(b, |c| c.is_ascii_digit()) && !(b.len() > 1 && b.starts_with('0'))
 }
 
 fn is_float_12(t: &str) -> bool {
