@@ -88,6 +88,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--synapse-url', '--synapse-url', [CompletionResultType]::ParameterName, 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]')
             [CompletionResult]::new('--mas-url', '--mas-url', [CompletionResultType]::ParameterName, 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--mas-bundle-stdin', '--mas-bundle-stdin', [CompletionResultType]::ParameterName, 'MAS''s side from a `mas-link secret --bundle` line on standard input (MAS in another container): the secret, homeserver and URL are checked against Synapse''s file')
             [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate (only for testing)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -89,7 +89,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__check)
-            opts="-h --synapse-config --mas-config --format --online --synapse-url --mas-url --insecure --color --help"
+            opts="-h --synapse-config --mas-config --mas-bundle-stdin --format --online --synapse-url --mas-url --insecure --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

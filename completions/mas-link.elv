@@ -81,6 +81,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --synapse-url 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]'
             cand --mas-url 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]'
             cand --color 'When to colour output'
+            cand --mas-bundle-stdin 'MAS''s side from a `mas-link secret --bundle` line on standard input (MAS in another container): the secret, homeserver and URL are checked against Synapse''s file'
             cand --online 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
             cand --insecure 'Accept any TLS certificate (only for testing)'
             cand -h 'Print help'

@@ -88,6 +88,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-url -d '
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-bundle-stdin -d 'MAS\'s side from a `mas-link secret --bundle` line on standard input (MAS in another container): the secret, homeserver and URL are checked against Synapse\'s file'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l online -d 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l insecure -d 'Accept any TLS certificate (only for testing)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -s h -l help -d 'Print help'

@@ -208,6 +208,9 @@ pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
         };
         write_finding(w, f, path.unwrap_or(""))?;
     }
+    for missing in &r.not_checked {
+        writeln!(w, "not checked: {missing}")?;
+    }
     let checked: Vec<&str> = [r.synapse_config, r.mas_config]
         .into_iter()
         .flatten()
@@ -270,6 +273,8 @@ pub struct CheckReport<'a> {
     pub errors: usize,
     pub warnings: usize,
     pub findings: &'a [Finding],
+    /// The checks that need a side that was not here, and how to bring it.
+    pub not_checked: Vec<String>,
     /// With `--online`: each live probe, passed or not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probes: Option<&'a [Probe]>,
@@ -297,6 +302,7 @@ impl<'a> CheckReport<'a> {
             errors,
             warnings: findings.len() - errors,
             findings,
+            not_checked: Vec::new(),
             probes,
         }
     }

@@ -487,3 +487,81 @@ fn mas_keeps_a_working_endpoint_unless_given_one() {
         .success();
     assert_eq!(endpoint().as_deref(), Some("http://matrix:8008/"));
 }
+
+/// One side at a time, honestly: `check` in Synapse's container alone says the pairing was not
+/// checked, and with MAS's bundle piped in it catches a secret that differs.
+#[test]
+fn piped_one_side_check() {
+    let mas_box = tempfile::tempdir().unwrap();
+    let matrix_box = tempfile::tempdir().unwrap();
+    copy(&fixture("mas/config.yaml"), mas_box.path(), "config.yaml");
+    copy(
+        &fixture("cloudron/homeserver.yaml"),
+        matrix_box.path(),
+        "homeserver.yaml",
+    );
+    mas_link()
+        .current_dir(matrix_box.path())
+        .env("MAS_SECRET", "not-the-secret-MAS-has")
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--endpoint",
+        ])
+        .args(["https://auth.example.com/", "--yes"])
+        .assert()
+        .success();
+    // Alone, each side passes, and says what it could not check.
+    mas_link()
+        .current_dir(matrix_box.path())
+        .args(["check", "--synapse-config", "homeserver.yaml"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("not checked: the pairing"));
+    let bin = common::bin();
+    let piped_check = || {
+        let line = format!(
+            "cd {mas} && {bin} secret --bundle --mas-config config.yaml | (cd {matrix} && {bin} check --synapse-config homeserver.yaml --mas-bundle-stdin --format json)",
+            mas = mas_box.path().display(),
+            matrix = matrix_box.path().display(),
+            bin = bin.display(),
+        );
+        let out = Command::new("sh").arg("-c").arg(&line).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), report)
+    };
+    let (code, report) = piped_check();
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["key"] == "matrix_authentication_service.secret" && f["severity"] == "error"),
+        "{report:#}"
+    );
+    assert!(
+        !report.to_string().contains(MAS_SECRET),
+        "secret in the report"
+    );
+    assert_eq!(report["not_checked"].as_array().unwrap().len(), 0);
+    // Fixed through the same pipe, the piped check passes.
+    let line = format!(
+        "{bin} secret --bundle --mas-config {mas}/config.yaml | {bin} synapse --synapse-config {matrix}/homeserver.yaml --secret-stdin --yes",
+        bin = bin.display(),
+        mas = mas_box.path().display(),
+        matrix = matrix_box.path().display(),
+    );
+    assert!(
+        Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (code, report) = piped_check();
+    assert_eq!(code, Some(0), "{report:#}");
+}

@@ -272,6 +272,10 @@ pub struct CheckArgs {
     /// MAS's config.yaml [default: /app/data/config.yaml, when it exists].
     #[arg(long, value_name = "PATH")]
     pub mas_config: Option<PathBuf>,
+    /// MAS's side from a `mas-link secret --bundle` line on standard input (MAS in another
+    /// container): the secret, homeserver and URL are checked against Synapse's file.
+    #[arg(long, conflicts_with = "mas_config")]
+    pub mas_bundle_stdin: bool,
     /// Output format; json is documented in README (format_version 1).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -460,12 +460,31 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         }
         None => None,
     };
-    if let (Some((doc, secret)), Some(view)) = (&hs, &mas_view) {
-        let hs_view = SynapseView {
-            doc,
-            secret: secret.clone(),
-        };
-        findings.extend(pairing::pairing(&hs_view, view));
+    let mas_view = match (mas_view, a.mas_bundle_stdin) {
+        (None, true) => Some(bundle_view(read_stdin_secret()?)),
+        (view, _) => view,
+    };
+    let mut not_checked = Vec::new();
+    match (&hs, &mas_view) {
+        (Some((doc, secret)), Some(view)) => {
+            let hs_view = SynapseView {
+                doc,
+                secret: secret.clone(),
+            };
+            findings.extend(pairing::pairing(&hs_view, view));
+        }
+        (Some(_), None) => not_checked.push(
+            "the pairing (the secrets equal, matrix.homeserver = server_name, each endpoint \
+             at the other program): MAS's config is not here. Where MAS runs elsewhere, pipe \
+             its side in: `mas-link secret --bundle | mas-link check --mas-bundle-stdin`"
+                .to_owned(),
+        ),
+        (None, _) => not_checked.push(
+            "the pairing (the secrets equal, matrix.homeserver = server_name, each endpoint \
+             at the other program): Synapse's homeserver.yaml is not here; run \
+             `mas-link secret --bundle | mas-link check --mas-bundle-stdin` where it is"
+                .to_owned(),
+        ),
     }
     let probes = match a.online {
         true => {
@@ -489,17 +508,31 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     });
     let name = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     let (hs_name, mas_name) = (name(&hs_path), name(&mas_path));
-    let report = CheckReport::new(
+    let mas_name =
+        mas_name.or_else(|| a.mas_bundle_stdin.then(|| "(MAS's bundle on stdin)".into()));
+    let mut report = CheckReport::new(
         &findings,
         hs_name.as_deref(),
         mas_name.as_deref(),
         probes.as_deref(),
     );
+    report.not_checked = not_checked;
     match a.format {
         Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
         Format::Human => show::write_check(&mut out.out, &report)?,
     }
     Ok(u8::from(!report.ok))
+}
+
+/// What a bundle says of MAS's side, for the pairing rules.
+fn bundle_view(bundle: Bundle) -> mas::MasView {
+    mas::MasView {
+        doc: None,
+        secret: Some(bundle.secret),
+        homeserver: bundle.homeserver,
+        endpoint: None,
+        public_base: bundle.endpoint,
+    }
 }
 
 /// Where the online probes go, from the flags and the files.
