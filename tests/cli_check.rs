@@ -9,7 +9,7 @@ use common::*;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const HS: &str = "server_name: \"example.com\"\npublic_baseurl: \"https://matrix.example.com/\"\n\
+const HS: &str = "server_name: \"example.com\"\nreport_stats: false\npublic_baseurl: \"https://matrix.example.com/\"\n\
 matrix_authentication_service:\n  enabled: true\n  endpoint: \"http://localhost:8080/\"\n  secret: \"S3cretS3cret\"\n\
 password_config:\n  enabled: false\nenable_registration: false\nexperimental_features:\n  msc4108_enabled: true\n";
 
@@ -283,7 +283,7 @@ fn human_output_names_file_line_and_fix() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "error: hs.yaml:8:3: `password_config.enabled`",
+            "error: hs.yaml:9:3: `password_config.enabled`",
         ))
         .stdout(predicate::str::contains(
             "fix: run `mas-link synapse --synapse-config hs.yaml`",

@@ -415,7 +415,7 @@ fn unlink_without_a_record_turns_password_login_back_on() {
         let hs = dir.path().join("homeserver.yaml");
         fs::write(
             &hs,
-            "server_name: x\nmatrix_authentication_service:\n  enabled: true\n  secret: \"s\"\npassword_config:\n  enabled: false\nexperimental_features:\n  msc4108_enabled: true\n",
+            "server_name: x\nreport_stats: false\nmatrix_authentication_service:\n  enabled: true\n  secret: \"s\"\npassword_config:\n  enabled: false\nexperimental_features:\n  msc4108_enabled: true\n",
         )
         .unwrap();
         if let Some(r) = record {
@@ -429,7 +429,7 @@ fn unlink_without_a_record_turns_password_login_back_on() {
             .stderr(predicate::str::contains("no record of the link"));
         assert_eq!(
             fs::read_to_string(&hs).unwrap(),
-            "server_name: x\nmatrix_authentication_service:\n  enabled: false\n  secret: \"s\"\npassword_config:\n  enabled: true\nexperimental_features:\n  msc4108_enabled: false\n",
+            "server_name: x\nreport_stats: false\nmatrix_authentication_service:\n  enabled: false\n  secret: \"s\"\npassword_config:\n  enabled: true\nexperimental_features:\n  msc4108_enabled: false\n",
             "{record:?}"
         );
     }

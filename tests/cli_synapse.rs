@@ -518,7 +518,7 @@ fn json_reports_keep_warnings_and_notes() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(
         dir.path().join("homeserver.yaml"),
-        "server_name: \"example.com\"\nenable_registration: true\nenable_registration: true\n\
+        "server_name: \"example.com\"\nreport_stats: false\nenable_registration: true\nenable_registration: true\n\
          experimental_features:\n  msc4108_delegation_endpoint: https://qr.example.com/\n",
     )
     .unwrap();

@@ -151,6 +151,39 @@ pub fn corpus() -> Vec<(String, String)> {
         }
     }
     add("password_section_null", format!("{on}password_config:\n"));
+    // What Synapse refuses whatever MAS's state: no report_stats (null counts as set), open
+    // registration without verification, and each verification that makes it acceptable.
+    add("report_stats_null", "report_stats: null\n".into());
+    for (n, v) in [
+        ("open", "enable_registration: true\n"),
+        ("open_string", "enable_registration: \"yes\"\n"),
+        (
+            "open_unverified_ok",
+            "enable_registration: true\nenable_registration_without_verification: true\n",
+        ),
+        (
+            "open_unverified_string",
+            "enable_registration: true\nenable_registration_without_verification: \"true\"\n",
+        ),
+        (
+            "open_captcha",
+            "enable_registration: true\nenable_registration_captcha: true\nrecaptcha_public_key: p\nrecaptcha_private_key: k\n",
+        ),
+        (
+            "open_3pid",
+            "enable_registration: true\nregistrations_require_3pid: [email]\n",
+        ),
+        (
+            "open_3pid_empty",
+            "enable_registration: true\nregistrations_require_3pid: []\n",
+        ),
+        (
+            "open_token",
+            "enable_registration: true\nregistration_requires_token: true\n",
+        ),
+    ] {
+        add(&format!("registration_{n}"), v.into());
+    }
     // Server names (the later key wins) and endpoints: one judge for every command.
     for (n, v) in [
         ("user_id", "\"@admin:example.com\""),

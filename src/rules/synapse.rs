@@ -247,6 +247,17 @@ pub fn is_linked(doc: &Document) -> bool {
             .is_some_and(Value::truthy)
 }
 
+/// Synapse's `validate_config`: open registration needs a CAPTCHA, a 3PID, a token, or the
+/// explicit `enable_registration_without_verification`.
+fn open_registration_without_verification(root: &Value) -> bool {
+    let yes = |k: &str| root.get(k).and_then(strtobool) == Some(true);
+    yes("enable_registration")
+        && !yes("enable_registration_without_verification")
+        && !truthy_at(root, &["enable_registration_captcha"])
+        && !truthy_at(root, &["registrations_require_3pid"])
+        && !truthy_at(root, &["registration_requires_token"])
+}
+
 /// Where `secret_path` points, when it is set as a string: the file the caller reads for
 /// [`findings`].
 pub fn secret_path(doc: &Document) -> Option<&str> {
@@ -499,14 +510,42 @@ pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding
             "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
         ),
     }
-    if let Some(Value::Str(name)) = root.get("server_name")
-        && let Err(why) = check_server_name(name)
-    {
-        add(
+    match root.get("server_name") {
+        None => add(
             Effect::Refuses,
             &["server_name"],
-            format!("{why}: Synapse refuses to start"),
+            "`server_name` is missing: Synapse refuses to start".into(),
             "write the server name users' IDs end in (`@alice:example.com` → `example.com`)",
+        ),
+        Some(Value::Str(name)) => {
+            if let Err(why) = check_server_name(name) {
+                add(
+                    Effect::Refuses,
+                    &["server_name"],
+                    format!("{why}: Synapse refuses to start"),
+                    "write the server name users' IDs end in (`@alice:example.com` → `example.com`)",
+                );
+            }
+        }
+        Some(_) => {}
+    }
+    if root.get("report_stats").is_none() {
+        add(
+            Effect::Refuses,
+            &["report_stats"],
+            "`report_stats` is missing: Synapse refuses to start until it is set".into(),
+            "add `report_stats: false` (or true, to send anonymous usage statistics)",
+        );
+    }
+    if open_registration_without_verification(root) {
+        add(
+            Effect::Refuses,
+            &["enable_registration"],
+            "registration is open without any verification (no CAPTCHA, 3PID or token): \
+             Synapse refuses to start"
+                .into(),
+            "turn registration off, add a verification, or set \
+             `enable_registration_without_verification: true`",
         );
     }
     let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
