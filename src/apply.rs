@@ -75,6 +75,12 @@ pub struct Lock {
 }
 
 impl Lock {
+    /// The lock of the file `path` leads to (through symlinks), for `mas-link WHAT`.
+    pub fn for_file(path: &Path, what: &str) -> Result<Lock, WriteError> {
+        let target = fs::canonicalize(path).map_err(io("reading", path))?;
+        Lock::acquire(&target, what)
+    }
+
     pub fn acquire(target: &Path, what: &str) -> Result<Lock, WriteError> {
         let path = sibling(target, ".mas-link.lock");
         let meta = fs::metadata(target).map_err(io("reading", target))?;

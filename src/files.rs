@@ -122,34 +122,34 @@ pub fn synapse_secret_file(doc: &Document) -> Option<FileState> {
 /// What the `matrix.secret_file` of a parsed MAS config holds, when it names one (a config
 /// MAS cannot read names none: its findings say why).
 pub fn mas_secret_file(doc: &Document) -> Option<FileState> {
-    let config = MasConfig::parse(doc.text()).ok()?;
+    let config = MasConfig::read(doc).ok()?;
     named_state(mas::secret_file(&config).map(PathBuf::as_path))
 }
 
-/// MAS's config read as MAS reads it.
-pub fn mas_config(path: &Path) -> Result<(Loaded, Document, MasConfig), ReadError> {
-    let (loaded, doc) = load(path, Options::SERDE_YAML)?;
-    let config = MasConfig::parse(doc.text()).map_err(|error| ReadError::Mas {
+/// What MAS's config says of the pairing, read as MAS reads it: its secret, public URL and
+/// homeserver.
+pub fn mas_bundle(path: &Path) -> Result<Bundle, ReadError> {
+    let (_, doc) = load(path, Options::SERDE_YAML)?;
+    let mas_error = |error| ReadError::Mas {
         path: path.to_owned(),
         error,
-    })?;
-    Ok((loaded, doc, config))
-}
-
-/// What MAS's config says of the pairing: its secret, public URL and homeserver.
-pub fn mas_bundle(path: &Path) -> Result<Bundle, ReadError> {
-    let (_, doc, config) = mas_config(path)?;
+    };
+    let config = MasConfig::read(&doc).map_err(mas_error)?;
     let file = named_state(mas::secret_file(&config).map(PathBuf::as_path));
-    let secret =
-        mas::shared_secret(&config, doc.text(), file.as_ref()).map_err(|error| ReadError::Mas {
-            path: path.to_owned(),
-            error,
-        })?;
+    let secret = mas::shared_secret(&config, &doc, file.as_ref()).map_err(mas_error)?;
     Ok(Bundle {
         endpoint: config.http.and_then(|h| h.public_base),
         homeserver: config.matrix.and_then(|m| m.homeserver),
         secret,
     })
+}
+
+/// The config file given, or the default (Cloudron's place) when nothing is given and it
+/// exists.
+pub fn given_or_default(given: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
+    given
+        .clone()
+        .or_else(|| Some(PathBuf::from(default)).filter(|p| p.exists()))
 }
 
 /// The record kept beside a config, when there is one this version reads.

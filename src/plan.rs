@@ -208,10 +208,10 @@ pub fn shell_word(word: &str) -> String {
 }
 
 /// ` --FLAG PATH` for a file named on the command line, or nothing when it is the default.
-fn path_flag(flag: &str, file: &Loaded, default: &str) -> String {
-    match file.path == std::path::Path::new(default) {
+pub fn path_flag(flag: &str, path: &std::path::Path, default: &str) -> String {
+    match path == std::path::Path::new(default) {
         true => String::new(),
-        false => format!(" {flag} {}", shell_word(&file.name())),
+        false => format!(" {flag} {}", shell_word(&path.display().to_string())),
     }
 }
 
@@ -219,7 +219,7 @@ fn path_flag(flag: &str, file: &Loaded, default: &str) -> String {
 /// files when run as printed (`mas-link synapse` → `mas-link synapse --synapse-config X`).
 pub fn fix_for_files(fix: &str, synapse: Option<&Loaded>, mas: Option<&Loaded>) -> String {
     let flag = |file: Option<&Loaded>, name: &str, default: &str| {
-        file.map(|f| path_flag(name, f, default))
+        file.map(|f| path_flag(name, &f.path, default))
             .unwrap_or_default()
     };
     let s = flag(synapse, "--synapse-config", synapse::DEFAULT_CONFIG);
@@ -327,7 +327,7 @@ pub fn link(
     let (findings, _) = synapse::findings(&p.after, after_file.as_ref());
     let record = Record::of_link(&p.before, &changes, p.after.text().as_bytes(), earlier);
     p.record = RecordStep::Write(record);
-    let config = path_flag("--synapse-config", &p.file, synapse::DEFAULT_CONFIG);
+    let config = path_flag("--synapse-config", &p.file.path, synapse::DEFAULT_CONFIG);
     p.next_step = format!(
         "restart Synapse so that it reads the change; undo with `mas-link unlink{config} --yes`"
     );
@@ -391,7 +391,7 @@ pub fn unlink(
         }
     };
     p.record = RecordStep::Remove;
-    let config = path_flag("--synapse-config", &p.file, synapse::DEFAULT_CONFIG);
+    let config = path_flag("--synapse-config", &p.file.path, synapse::DEFAULT_CONFIG);
     p.next_step = match restored {
         // The file as it was before the link has no MAS block to take the secret from.
         true => "restart Synapse; to link again, give the secret as the first time \
@@ -419,7 +419,7 @@ pub fn mas(
     let changes = mas::plan_matrix(&doc, opts, new_secret);
     let mut p = Proposal::new(file, doc, &changes, mas::is_secret_key)?;
     let (_, findings) = mas::findings(p.after.clone(), secret_file);
-    let config = path_flag("--mas-config", &p.file, mas::DEFAULT_CONFIG);
+    let config = path_flag("--mas-config", &p.file.path, mas::DEFAULT_CONFIG);
     p.next_step = format!(
         "restart MAS; then give Synapse the same secret and MAS's URL: where Synapse's file is on \
          this host, `mas-link secret{config} --bundle | mas-link synapse --secret-stdin --yes` \

@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use dialoguer::{Confirm, Input, Password};
 
@@ -42,12 +42,6 @@ pub struct WizardArgs {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|s| !s.is_empty())
-}
-
-fn found(given: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
-    given
-        .clone()
-        .or_else(|| Some(PathBuf::from(default)).filter(|p| p.exists()))
 }
 
 fn step(out: &mut Out, text: &str) -> Result<()> {
@@ -116,13 +110,6 @@ fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
     Ok(true)
 }
 
-/// The lock for a file about to be proposed and maybe written.
-fn lock(path: &Path, what: &str) -> Result<Lock> {
-    let target =
-        std::fs::canonicalize(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Lock::acquire(&target, what)?)
-}
-
 /// MAS's side; returns the command that does the same without questions.
 fn mas_side(
     a: &WizardArgs,
@@ -131,7 +118,7 @@ fn mas_side(
     out: &mut Out,
 ) -> Result<(String, bool)> {
     step(out, "MAS side: point its `matrix` section at Synapse")?;
-    let _lock = lock(path, "wizard")?;
+    let _lock = Lock::for_file(path, "wizard")?;
     let (file, doc) = files::load(path, Options::SERDE_YAML)?;
     let homeserver = given_or_ask(
         a.homeserver
@@ -169,10 +156,17 @@ fn mas_side(
         secret_file.as_ref(),
     )?;
     let command = format!(
-        "mas-link mas --mas-config {} --homeserver {homeserver} --synapse-endpoint {endpoint} --yes",
-        path.display()
+        "mas-link mas --mas-config {} --homeserver {} --synapse-endpoint {} --yes",
+        word(path),
+        plan::shell_word(&homeserver),
+        plan::shell_word(&endpoint)
     );
     Ok((command, offer(out, &p)?))
+}
+
+/// A path as a word of a printed command.
+fn word(path: &Path) -> String {
+    plan::shell_word(&path.display().to_string())
 }
 
 /// Synapse's side; returns the command that does the same without questions.
@@ -183,7 +177,7 @@ fn synapse_side(
     out: &mut Out,
 ) -> Result<(String, bool)> {
     step(out, "Synapse side: delegate logins to MAS")?;
-    let _lock = lock(path, "wizard")?;
+    let _lock = Lock::for_file(path, "wizard")?;
     let (file, doc) = files::load(path, Options::PYYAML)?;
     let from_mas = match mas_path {
         Some(p) => Some(files::mas_bundle(p)?),
@@ -204,15 +198,16 @@ fn synapse_side(
     let (secret, flag) = if let Some(b) = from_mas {
         (
             b.secret,
-            format!("--mas-config {}", mas_path.unwrap_or(path).display()),
+            format!(" --mas-config {}", word(mas_path.unwrap_or(path))),
         )
     } else if let Some(p) = &a.secret_file {
         (
             files::read_secret(p)?,
-            format!("--secret-file {}", p.display()),
+            format!(" --secret-file {}", word(p)),
         )
     } else if let Some(s) = env("MAS_SECRET") {
-        (s.trim().to_owned(), "(with MAS_SECRET set)".into())
+        // The same command runs where MAS_SECRET is set.
+        (s.trim().to_owned(), String::new())
     } else if let Some(s) = inline.filter(|s| !s.is_empty()) {
         writeln!(
             out.err,
@@ -232,7 +227,7 @@ fn synapse_side(
                 false => Ok(()),
             })
             .interact()?;
-        (s.trim().to_owned(), "--secret-stdin".into())
+        (s.trim().to_owned(), " --secret-stdin".into())
     };
     let req = LinkRequest {
         endpoint: endpoint.clone(),
@@ -244,10 +239,10 @@ fn synapse_side(
     let record = files::record(&file);
     let p = plan::link(file, doc, &req, record.as_ref())?;
     let command = format!(
-        "mas-link synapse --synapse-config {} --endpoint {endpoint} {flag} --yes",
-        path.display()
-    )
-    .replace("  ", " ");
+        "mas-link synapse --synapse-config {} --endpoint {}{flag} --yes",
+        word(path),
+        plan::shell_word(&endpoint)
+    );
     Ok((command, offer(out, &p)?))
 }
 
@@ -275,8 +270,8 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         );
     }
     restore_terminal_on_interrupt();
-    let hs_path = found(&a.synapse_config, synapse::DEFAULT_CONFIG);
-    let mas_path = found(&a.mas_config, mas::DEFAULT_CONFIG);
+    let hs_path = files::given_or_default(&a.synapse_config, synapse::DEFAULT_CONFIG);
+    let mas_path = files::given_or_default(&a.mas_config, mas::DEFAULT_CONFIG);
     writeln!(
         out.err,
         "mas-link wizard: pairs Synapse with MAS. Nothing is written before you say yes; Ctrl-C stops at any point."
@@ -340,11 +335,9 @@ struct Files<'a> {
 impl Files<'_> {
     /// ` --FLAG PATH` for each file here that is not at its default place.
     fn flags(&self) -> (String, String) {
-        let flag = |name: &str, path: Option<&Path>, default: &str| match path {
-            Some(p) if p != Path::new(default) => {
-                format!(" {name} {}", plan::shell_word(&p.display().to_string()))
-            }
-            _ => String::new(),
+        let flag = |name: &str, path: Option<&Path>, default: &str| {
+            path.map(|p| plan::path_flag(name, p, default))
+                .unwrap_or_default()
         };
         (
             flag("--synapse-config", self.synapse, synapse::DEFAULT_CONFIG),

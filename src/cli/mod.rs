@@ -86,9 +86,7 @@ fn lock(w: &WriteArgs, path: &Path, what: &str) -> Result<Option<Lock>> {
     if !w.writes() {
         return Ok(None);
     }
-    let target =
-        std::fs::canonicalize(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Some(Lock::acquire(&target, what)?))
+    Ok(Some(Lock::for_file(path, what)?))
 }
 
 fn cmd_secret(a: &SecretArgs, out: &mut Out) -> Result<u8> {
@@ -419,16 +417,9 @@ fn confirm(out: &mut Out, p: &Proposal) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
-/// A config for `check`: the path given, or the Cloudron default when it exists.
-fn pick(given: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
-    given
-        .clone()
-        .or_else(|| Some(PathBuf::from(default)).filter(|p| p.exists()))
-}
-
 fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
-    let hs_path = pick(&a.synapse_config, synapse::DEFAULT_CONFIG);
-    let mas_path = pick(&a.mas_config, mas::DEFAULT_CONFIG);
+    let hs_path = files::given_or_default(&a.synapse_config, synapse::DEFAULT_CONFIG);
+    let mas_path = files::given_or_default(&a.mas_config, mas::DEFAULT_CONFIG);
     if hs_path.is_none() && mas_path.is_none() {
         bail!(
             "no configuration found at {} or {}: pass --synapse-config PATH and/or --mas-config PATH",

@@ -195,15 +195,14 @@ pub fn secret_file(config: &MasConfig) -> Option<&PathBuf> {
 }
 
 /// `matrix.secret`, or `matrix.secret_file`'s contents (`file`, read by the caller) trimmed as
-/// MAS trims them. `text` is the config's text, for error positions.
+/// MAS trims them. `doc` is the config as parsed, for error positions.
 pub fn shared_secret(
     config: &MasConfig,
-    text: &str,
+    doc: &Document,
     file: Option<&FileState>,
 ) -> Result<String, MasError> {
     let at = |key: &[&str]| {
-        let doc = Document::parse(text.into(), Options::SERDE_YAML).ok();
-        let pos = doc.map(|d| d.locate(key)).unwrap_or_default();
+        let pos = doc.locate(key);
         (pos.line.max(1), pos.col.max(1))
     };
     let matrix = config.matrix.as_ref().ok_or(MasError::NoMatrix)?;
@@ -384,8 +383,9 @@ mod tests {
     use super::*;
 
     fn secret(text: &str) -> Result<String, MasError> {
-        let c = MasConfig::parse(text)?;
-        shared_secret(&c, text, None)
+        let doc = Document::parse(text.into(), Options::SERDE_YAML).unwrap();
+        let c = MasConfig::read(&doc)?;
+        shared_secret(&c, &doc, None)
     }
 
     #[test]
@@ -450,9 +450,10 @@ mod tests {
     #[test]
     fn secret_file_is_trimmed() {
         let text = "matrix:\n  secret_file: s\n";
-        let c = MasConfig::parse(text).unwrap();
+        let doc = Document::parse(text.into(), Options::SERDE_YAML).unwrap();
+        let c = MasConfig::read(&doc).unwrap();
         let file = FileState::Contents("  abc\n".into());
-        assert_eq!(shared_secret(&c, text, Some(&file)).unwrap(), "abc");
+        assert_eq!(shared_secret(&c, &doc, Some(&file)).unwrap(), "abc");
     }
 }
 
