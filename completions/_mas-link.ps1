@@ -37,7 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;secret' {
-            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml; repeat for several files, merged as MAS merges them [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Print a pairing bundle instead: endpoint, homeserver and secret on one line, which `mas-link synapse --secret-stdin` reads')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -45,8 +45,9 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;synapse' {
-            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml')
-            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'Take the secret (and the default endpoint) from MAS''s config.yaml')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse''s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from')
+            [CompletionResult]::new('--synapse-python', '--synapse-python', [CompletionResultType]::ParameterName, 'Synapse''s Python, for Synapse''s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'Take the secret (and the default endpoint) from MAS''s config.yaml (repeat for several files)')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the secret from a file (trimmed)')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]')
             [CompletionResult]::new('--secret-path', '--secret-path', [CompletionResultType]::ParameterName, 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)')
@@ -64,9 +65,9 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;mas' {
-            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]')
             [CompletionResult]::new('--homeserver', '--homeserver', [CompletionResultType]::ParameterName, 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]')
-            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml, when both files are on this host')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml, when both files are on this host (repeatable, as Synapse''s -c)')
             [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file''s public_baseurl, or https://NAME/]')
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'matrix.kind [default: synapse; an existing valid kind is kept]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
@@ -82,8 +83,9 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;check' {
-            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]')
-            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c [default: /app/data/configs/homeserver.yaml, when it exists]')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml; repeat for several files [env: MAS_CONFIG; default: /app/data/config.yaml, when it exists]')
+            [CompletionResult]::new('--synapse-python', '--synapse-python', [CompletionResultType]::ParameterName, 'Synapse''s Python, for Synapse''s own config loader, or `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json is documented in README (format_version 1)')
             [CompletionResult]::new('--synapse-url', '--synapse-url', [CompletionResultType]::ParameterName, 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]')
             [CompletionResult]::new('--mas-url', '--mas-url', [CompletionResultType]::ParameterName, 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]')
@@ -96,7 +98,8 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;unlink' {
-            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse''s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from')
+            [CompletionResult]::new('--synapse-python', '--synapse-python', [CompletionResultType]::ParameterName, 'Synapse''s Python, for Synapse''s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
@@ -110,8 +113,8 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;wizard' {
-            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]')
-            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c [default: /app/data/configs/homeserver.yaml, when it exists]')
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml; repeat for several files [default: /app/data/config.yaml, when it exists]')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'MAS''s URL, where Synapse reaches it [env: MAS_ENDPOINT]')
             [CompletionResult]::new('--homeserver', '--homeserver', [CompletionResultType]::ParameterName, 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN]')
             [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse')

@@ -89,7 +89,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__check)
-            opts="-h --synapse-config --mas-config --mas-bundle-stdin --format --online --synapse-url --mas-url --insecure --color --help"
+            opts="-h --synapse-config --mas-config --synapse-python --mas-bundle-stdin --format --online --synapse-url --mas-url --insecure --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +100,10 @@ _mas__link() {
                     return 0
                     ;;
                 --mas-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-python)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,13 +339,17 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__synapse)
-            opts="-y -h --synapse-config --mas-config --secret-file --secret-stdin --endpoint --secret-path --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-python)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -377,13 +385,17 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__unlink)
-            opts="-y -h --synapse-config --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --synapse-config --synapse-python --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-python)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

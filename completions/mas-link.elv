@@ -33,15 +33,16 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mas-link;secret'= {
-            cand --mas-config 'MAS''s config.yaml'
+            cand --mas-config 'MAS''s config.yaml; repeat for several files, merged as MAS merges them [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]'
             cand --color 'When to colour output'
             cand --bundle 'Print a pairing bundle instead: endpoint, homeserver and secret on one line, which `mas-link synapse --secret-stdin` reads'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'mas-link;synapse'= {
-            cand --synapse-config 'Synapse''s homeserver.yaml'
-            cand --mas-config 'Take the secret (and the default endpoint) from MAS''s config.yaml'
+            cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse''s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from'
+            cand --synapse-python 'Synapse''s Python, for Synapse''s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]'
+            cand --mas-config 'Take the secret (and the default endpoint) from MAS''s config.yaml (repeat for several files)'
             cand --secret-file 'Read the secret from a file (trimmed)'
             cand --endpoint 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]'
             cand --secret-path 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)'
@@ -58,9 +59,9 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;mas'= {
-            cand --mas-config 'MAS''s config.yaml'
+            cand --mas-config 'MAS''s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]'
             cand --homeserver 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]'
-            cand --synapse-config 'Synapse''s homeserver.yaml, when both files are on this host'
+            cand --synapse-config 'Synapse''s homeserver.yaml, when both files are on this host (repeatable, as Synapse''s -c)'
             cand --synapse-endpoint 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file''s public_baseurl, or https://NAME/]'
             cand --kind 'matrix.kind [default: synapse; an existing valid kind is kept]'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
@@ -75,8 +76,9 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;check'= {
-            cand --synapse-config 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]'
-            cand --mas-config 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]'
+            cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c [default: /app/data/configs/homeserver.yaml, when it exists]'
+            cand --mas-config 'MAS''s config.yaml; repeat for several files [env: MAS_CONFIG; default: /app/data/config.yaml, when it exists]'
+            cand --synapse-python 'Synapse''s Python, for Synapse''s own config loader, or `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]'
             cand --format 'Output format; json is documented in README (format_version 1)'
             cand --synapse-url 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]'
             cand --mas-url 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]'
@@ -88,7 +90,8 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;unlink'= {
-            cand --synapse-config 'Synapse''s homeserver.yaml'
+            cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse''s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from'
+            cand --synapse-python 'Synapse''s Python, for Synapse''s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
             cand --color 'When to colour output'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
@@ -101,8 +104,8 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;wizard'= {
-            cand --synapse-config 'Synapse''s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]'
-            cand --mas-config 'MAS''s config.yaml [default: /app/data/config.yaml, when it exists]'
+            cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c [default: /app/data/configs/homeserver.yaml, when it exists]'
+            cand --mas-config 'MAS''s config.yaml; repeat for several files [default: /app/data/config.yaml, when it exists]'
             cand --endpoint 'MAS''s URL, where Synapse reaches it [env: MAS_ENDPOINT]'
             cand --homeserver 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN]'
             cand --synapse-endpoint 'Where MAS reaches Synapse'

@@ -37,14 +37,15 @@ complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "unlink" -d 'Undo 
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "completions" -d 'Print shell completions (or the man page) to standard output'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -l mas-config -d 'MAS\'s config.yaml' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -l mas-config -d 'MAS\'s config.yaml; repeat for several files, merged as MAS merges them [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -l bundle -d 'Print a pairing bundle instead: endpoint, homeserver and secret on one line, which `mas-link synapse --secret-stdin` reads'
 complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -s h -l help -d 'Print help'
-complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l synapse-config -d 'Synapse\'s homeserver.yaml' -r -F
-complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l mas-config -d 'Take the secret (and the default endpoint) from MAS\'s config.yaml' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse\'s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l synapse-python -d 'Synapse\'s Python, for Synapse\'s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link\'s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]' -r
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l mas-config -d 'Take the secret (and the default endpoint) from MAS\'s config.yaml (repeat for several files)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-file -d 'Read the secret from a file (trimmed)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l endpoint -d 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS\'s http.public_base, or the endpoint already set]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-path -d 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)' -r -F
@@ -60,9 +61,9 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s y -l yes -
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l no-backup -d 'Do not keep a timestamped backup beside the file'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s h -l help -d 'Print help'
-complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l mas-config -d 'MAS\'s config.yaml' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l mas-config -d 'MAS\'s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l homeserver -d 'Synapse\'s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config\'s]' -r
-complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-config -d 'Synapse\'s homeserver.yaml, when both files are on this host' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-config -d 'Synapse\'s homeserver.yaml, when both files are on this host (repeatable, as Synapse\'s -c)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-endpoint -d 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file\'s public_baseurl, or https://NAME/]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l kind -d 'matrix.kind [default: synapse; an existing valid kind is kept]' -r -f -a "synapse\t''
 synapse_modern\t''
@@ -79,8 +80,9 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s y -l yes -d 'W
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l no-backup -d 'Do not keep a timestamped backup beside the file'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s h -l help -d 'Print help'
-complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-config -d 'Synapse\'s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
-complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-config -d 'MAS\'s config.yaml [default: /app/data/config.yaml, when it exists]' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-config -d 'MAS\'s config.yaml; repeat for several files [env: MAS_CONFIG; default: /app/data/config.yaml, when it exists]' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-python -d 'Synapse\'s Python, for Synapse\'s own config loader, or `none` for mas-link\'s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l format -d 'Output format; json is documented in README (format_version 1)' -r -f -a "human\t''
 json\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-url -d 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]' -r
@@ -92,7 +94,8 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-bundle-s
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l online -d 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l insecure -d 'Accept any TLS certificate (only for testing)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -s h -l help -d 'Print help'
-complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l synapse-config -d 'Synapse\'s homeserver.yaml' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse\'s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l synapse-python -d 'Synapse\'s Python, for Synapse\'s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link\'s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l format -d 'Output format; json (documented in README) needs --yes, --dry-run or --check' -r -f -a "human\t''
 json\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l color -d 'When to colour output' -r -f -a "auto\t''
@@ -104,8 +107,8 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -s y -l yes -d
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l no-backup -d 'Do not keep a timestamped backup beside the file'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -s h -l help -d 'Print help'
-complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l synapse-config -d 'Synapse\'s homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
-complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l mas-config -d 'MAS\'s config.yaml [default: /app/data/config.yaml, when it exists]' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l mas-config -d 'MAS\'s config.yaml; repeat for several files [default: /app/data/config.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l endpoint -d 'MAS\'s URL, where Synapse reaches it [env: MAS_ENDPOINT]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l homeserver -d 'Synapse\'s server_name [env: MATRIX_HOMESERVER_DOMAIN]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l synapse-endpoint -d 'Where MAS reaches Synapse' -r

@@ -4,6 +4,7 @@
 // it never yields a file that check refuses.
 
 use mas_link::findings::{Effect, Severity};
+use mas_link::rules::layers::Layers;
 use mas_link::rules::synapse::{self, LinkOptions, SecretSetting};
 use mas_link::yaml::{Document, Edit, ErrorKind, NewScalar, Options};
 
@@ -32,17 +33,18 @@ pub fn check(data: &[u8]) {
                 Err(e) => assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}"),
             }
         }
-        let _ = synapse::findings(&doc, None);
+        let one = |d: &Document| Layers::single("f".into(), d.clone());
+        let _ = synapse::findings(&one(&doc), None);
         let opts = LinkOptions {
             endpoint: "https://auth.example.com/".into(),
             secret: SecretSetting::Inline("s3cret".into()),
         };
         if options == Options::PYYAML
-            && let Ok(plan) = synapse::plan_link(&doc, &opts)
+            && let Ok(plan) = synapse::plan_link(&one(&doc), &opts)
         {
             match doc.apply(&plan.edits()) {
                 Ok(edited) => {
-                    let (findings, _) = synapse::findings(&edited.document, None);
+                    let (findings, _) = synapse::findings(&one(&edited.document), None);
                     // What the plan itself sets never leaves Synapse refusing for MAS reasons it
                     // owns (other settings may still be wrong: the CLI refuses to write those).
                     for f in findings {

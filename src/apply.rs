@@ -309,34 +309,83 @@ fn write_secret_file(path: &Path, secret: &str) -> Result<SecretUndo, WriteError
     })
 }
 
-/// Writes a proposal: its secret file, the file (with a backup, when `backup`), then its
-/// record. If the file cannot be written, the secret file is put back as it was.
-pub fn apply(p: &Proposal, backup: bool) -> Result<Written, WriteError> {
+/// What writing a proposal left behind: each written file's backup, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub written: Vec<(PathBuf, Written)>,
+}
+
+impl Applied {
+    pub fn backups(&self) -> impl Iterator<Item = &Path> {
+        self.written.iter().filter_map(|(_, w)| w.backup.as_deref())
+    }
+}
+
+/// Writes a proposal: its secret file, each changed file (with a backup, when `backup`), then
+/// the records. All or nothing: if a file cannot be written, those already written are put
+/// back as they were read (their backups removed), and so is the secret file.
+pub fn apply(p: &Proposal, backup: bool) -> Result<Applied, WriteError> {
     let undo = match &p.secret_file {
         Some(s) => Some(write_secret_file(&s.path, &s.secret)?),
         None => None,
     };
-    let old = p.before.text().as_bytes();
-    let written = match replace(&p.file, old, p.after.text().as_bytes(), backup) {
-        Ok(w) => w,
-        Err(e) => {
-            if let Some(undo) = undo {
-                undo.undo();
+    let mut applied = Applied::default();
+    for f in p.files.iter().filter(|f| f.changed()) {
+        let old = f.before.text().as_bytes();
+        match replace(&f.file, old, f.after.text().as_bytes(), backup) {
+            Ok(w) => applied.written.push((f.file.target.clone(), w)),
+            Err(e) => {
+                put_back(p, &applied);
+                if let Some(undo) = undo {
+                    undo.undo();
+                }
+                return Err(e);
             }
-            return Err(e);
         }
-    };
-    let target = &p.file.target;
+    }
+    for f in &p.files {
+        let backup = applied
+            .written
+            .iter()
+            .find(|(t, _)| *t == f.file.target)
+            .and_then(|(_, w)| w.backup.clone());
+        write_record(&f.file.target, &f.record, backup)?;
+    }
+    Ok(applied)
+}
+
+/// Puts the files already written back as they were read, and removes their backups.
+fn put_back(p: &Proposal, applied: &Applied) {
+    for (target, w) in &applied.written {
+        let Some(f) = p.files.iter().find(|f| f.file.target == *target) else {
+            continue;
+        };
+        if let Ok(meta) = fs::metadata(target) {
+            let (mode, owner) = (meta.mode() & 0o7777, (meta.uid(), meta.gid()));
+            let _ = write_over(target, f.before.text().as_bytes(), mode, owner, true);
+        }
+        if let Some(b) = &w.backup {
+            let _ = fs::remove_file(b);
+        }
+    }
+}
+
+/// The record step beside one file (`backup` is the one this write made, if any).
+fn write_record(
+    target: &Path,
+    step: &RecordStep,
+    backup: Option<PathBuf>,
+) -> Result<(), WriteError> {
     let record_path = record::path_for(target);
-    match &p.record {
+    match step {
         RecordStep::Keep => {}
         RecordStep::Remove => {
             let _ = fs::remove_file(&record_path);
         }
         RecordStep::Write(r) => {
             let mut r = r.clone();
-            if written.backup.is_some() {
-                r.backup.clone_from(&written.backup);
+            if backup.is_some() {
+                r.backup = backup;
             }
             let meta = fs::metadata(target).map_err(io("reading", target))?;
             let (mode, owner) = (meta.mode() & 0o7777, (meta.uid(), meta.gid()));
@@ -345,7 +394,7 @@ pub fn apply(p: &Proposal, backup: bool) -> Result<Written, WriteError> {
             write_over(&record_path, &r.encode(), mode, owner, false)?;
         }
     }
-    Ok(written)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::rules::FileState;
+use crate::rules::layers::{Layer, Layers};
 use crate::rules::mas::{self, Bundle, MasConfig, MasError};
 use crate::rules::record::{self, Record};
-use crate::yaml::{self, Document, Options};
+use crate::yaml::{self, Document, Options, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -28,8 +29,10 @@ pub enum ReadError {
         path: PathBuf,
         error: yaml::YamlError,
     },
-    #[error("{path}:{}{error}", if error.located() { "" } else { " " })]
-    Mas { path: PathBuf, error: MasError },
+    #[error(transparent)]
+    Mas(#[from] MasError),
+    #[error("{path}: no *.yaml file in this folder")]
+    EmptyFolder { path: PathBuf },
     #[error("{path} is empty: it should hold the secret shared with MAS")]
     EmptySecret { path: PathBuf },
 }
@@ -84,6 +87,101 @@ pub fn load(path: &Path, options: Options) -> Result<(Loaded, Document), ReadErr
     Ok((loaded, doc))
 }
 
+/// A configuration's files as read, in load order, with their merged meaning.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The paths as the user gave them (before folders were expanded), for printed commands.
+    pub given: Vec<PathBuf>,
+    pub files: Vec<Loaded>,
+    pub layers: Layers,
+}
+
+impl Config {
+    /// The files' names, for "read: …" lines and messages.
+    pub fn names(&self) -> String {
+        self.layers.names().join(", ")
+    }
+}
+
+/// The files a folder given to Synapse stands for: its `*.yaml` regular files, sorted
+/// (Synapse's `find_config_files`).
+fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(".yaml"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The files Synapse reads for these `-c` paths, in order: a folder stands for its `*.yaml`
+/// files; one `homeserver.yaml` with a `conf.d/` beside it is Debian's layout, which the
+/// package's service loads as `-c homeserver.yaml -c conf.d/`.
+pub fn synapse_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
+    let mut search = given.to_vec();
+    if let [one] = given
+        && one.file_name().is_some_and(|n| n == "homeserver.yaml")
+        && one.is_file()
+    {
+        let conf_d = one.with_file_name("conf.d");
+        if conf_d.is_dir() {
+            search.push(conf_d);
+        }
+    }
+    let mut files = Vec::new();
+    for path in search {
+        match path.is_dir() {
+            true => files.extend(yaml_files_in(&path)?),
+            false => files.push(path),
+        }
+    }
+    Ok(files)
+}
+
+/// Reads and parses files as one configuration, merged by `merge` (layers' rules).
+pub fn load_config(
+    given: &[PathBuf],
+    paths: &[PathBuf],
+    options: Options,
+    merge: fn(Vec<Layer>) -> Layers,
+) -> Result<Config, ReadError> {
+    let mut files = Vec::new();
+    let mut layers = Vec::new();
+    for path in paths {
+        let (loaded, doc) = load(path, options)?;
+        layers.push(Layer {
+            name: loaded.name(),
+            doc,
+        });
+        files.push(loaded);
+    }
+    Ok(Config {
+        given: given.to_vec(),
+        files,
+        layers: merge(layers),
+    })
+}
+
+/// Synapse's configuration: the files [`synapse_paths`] found for the paths `given`.
+pub fn load_synapse(given: &[PathBuf], paths: &[PathBuf]) -> Result<Config, ReadError> {
+    if paths.is_empty() {
+        return Err(ReadError::EmptyFolder {
+            path: given.first().cloned().unwrap_or_default(),
+        });
+    }
+    load_config(given, paths, Options::PYYAML, Layers::new)
+}
+
+/// MAS's configuration from its files, merged as MAS merges them.
+pub fn load_mas(paths: &[PathBuf]) -> Result<Config, ReadError> {
+    load_config(paths, paths, Options::SERDE_YAML, mas::layers)
+}
+
 /// What a config's secret file holds, or why it cannot be read (a directory, a missing file).
 pub fn state(path: &Path) -> FileState {
     match fs::metadata(path) {
@@ -114,29 +212,25 @@ pub fn named_state(path: Option<&Path>) -> Option<FileState> {
     path.map(state)
 }
 
-/// What the `secret_path` of a parsed homeserver.yaml holds, when it names one.
-pub fn synapse_secret_file(doc: &Document) -> Option<FileState> {
-    named_state(crate::rules::synapse::secret_path(doc).map(Path::new))
+/// What Synapse's `secret_path` holds, when the configuration names one.
+pub fn synapse_secret_file(root: &Value) -> Option<FileState> {
+    named_state(crate::rules::synapse::secret_path(root).map(Path::new))
 }
 
-/// What the `matrix.secret_file` of a parsed MAS config holds, when it names one (a config
-/// MAS cannot read names none: its findings say why).
-pub fn mas_secret_file(doc: &Document) -> Option<FileState> {
-    let config = MasConfig::read(doc).ok()?;
+/// What MAS's `matrix.secret_file` holds, when the configuration names one (a config MAS
+/// cannot read names none: its findings say why).
+pub fn mas_secret_file(cfg: &Layers) -> Option<FileState> {
+    let config = MasConfig::read(cfg).ok()?;
     named_state(mas::secret_file(&config).map(PathBuf::as_path))
 }
 
-/// What MAS's config says of the pairing, read as MAS reads it: its secret, public URL and
-/// homeserver.
-pub fn mas_bundle(path: &Path) -> Result<Bundle, ReadError> {
-    let (_, doc) = load(path, Options::SERDE_YAML)?;
-    let mas_error = |error| ReadError::Mas {
-        path: path.to_owned(),
-        error,
-    };
-    let config = MasConfig::read(&doc).map_err(mas_error)?;
+/// What MAS's configuration says of the pairing, read as MAS reads it: its secret, public
+/// URL and homeserver.
+pub fn mas_bundle(paths: &[PathBuf]) -> Result<Bundle, ReadError> {
+    let cfg = load_mas(paths)?.layers;
+    let config = MasConfig::read(&cfg)?;
     let file = named_state(mas::secret_file(&config).map(PathBuf::as_path));
-    let secret = mas::shared_secret(&config, &doc, file.as_ref()).map_err(mas_error)?;
+    let secret = mas::shared_secret(&config, &cfg, file.as_ref())?;
     Ok(Bundle {
         endpoint: config.http.and_then(|h| h.public_base),
         homeserver: config.matrix.and_then(|m| m.homeserver),
@@ -144,12 +238,27 @@ pub fn mas_bundle(path: &Path) -> Result<Bundle, ReadError> {
     })
 }
 
-/// The config file given, or the default (Cloudron's place) when nothing is given and it
+/// The config files given, or the default (Cloudron's place) when none is given and it
 /// exists.
-pub fn given_or_default(given: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
-    given
-        .clone()
-        .or_else(|| Some(PathBuf::from(default)).filter(|p| p.exists()))
+pub fn given_or_default(given: &[PathBuf], default: &str) -> Option<Vec<PathBuf>> {
+    match given {
+        [] => Some(vec![PathBuf::from(default)]).filter(|_| Path::new(default).exists()),
+        some => Some(some.to_vec()),
+    }
+}
+
+/// MAS's files: those given, else `MAS_CONFIG` (paths separated by `:`, as MAS reads it),
+/// else `default`.
+pub fn mas_paths(given: &[PathBuf], env: Option<&str>, default: &str) -> Vec<PathBuf> {
+    match (given, env) {
+        ([], Some(list)) => list
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+        ([], None) => vec![PathBuf::from(default)],
+        (some, _) => some.to_vec(),
+    }
 }
 
 /// The record kept beside a config, when there is one this version reads.

@@ -37,11 +37,21 @@ pub enum Source {
     Mas,
 }
 
+/// Where a finding is: the file, named as the user gave it, and the place in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    pub path: &'a str,
+    pub pos: Pos,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
     pub effect: Effect,
+    /// Whose file: Synapse's or MAS's.
     pub file: Source,
+    /// The file the finding is in (one of several, when a program reads several).
+    pub path: String,
     /// The dotted key the finding is about.
     pub key: String,
     pub line: usize,
@@ -57,7 +67,7 @@ impl Finding {
         file: Source,
         effect: Effect,
         key: &[&str],
-        pos: Pos,
+        at: Place,
         message: impl Into<String>,
         fix: impl Into<String>,
     ) -> Finding {
@@ -69,9 +79,10 @@ impl Finding {
             },
             effect,
             file,
+            path: at.path.to_owned(),
             key: key.join("."),
-            line: pos.line.max(1),
-            column: pos.col.max(1),
+            line: at.pos.line.max(1),
+            column: at.pos.col.max(1),
             message: message.into(),
             fix: fix.into(),
         }
@@ -83,14 +94,14 @@ impl Finding {
     }
 }
 
-/// A finding as one human line (two with its fix), located in the file at `path`.
-pub fn render(f: &Finding, path: &str) -> String {
+/// A finding as one human line (two with its fix), located in its file.
+pub fn render(f: &Finding) -> String {
     let sev = match f.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
     format!(
-        "{sev}: {path}:{}:{}: `{}`: {}\n  fix: {}",
-        f.line, f.column, f.key, f.message, f.fix
+        "{sev}: {}:{}:{}: `{}`: {}\n  fix: {}",
+        f.path, f.line, f.column, f.key, f.message, f.fix
     )
 }

@@ -3,8 +3,10 @@
 //! The data flows one way, in the order below: [`yaml`] reads and edits files without
 //! disturbing them (and knows nothing of Synapse or MAS); [`findings`] is the vocabulary of
 //! verdicts; [`rules`] knows each program's rules (pure: no files, no terminal); [`files`]
-//! reads what the rules need; [`plan`] makes one file's proposal; [`show`] and [`apply`]
-//! display and write it, and [`online`] probes the running services; [`wizard`] and [`cli`]
+//! reads what the rules need (a configuration may be several files); [`plan`] makes a
+//! proposal; [`show`] and [`apply`] display and write it, [`loader`] asks Synapse's own config
+//! loader where Synapse is installed, and [`online`] probes the running services; [`wizard`]
+//! and [`cli`]
 //! are thin layers over all of it. No module imports one listed after it
 //! (`tests/layers.rs` keeps it so).
 
@@ -19,6 +21,7 @@ pub mod files;
 pub mod plan;
 
 pub mod apply;
+pub mod loader;
 pub mod online;
 pub mod show;
 

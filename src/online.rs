@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::findings::{Effect, Finding, Source};
+use crate::findings::{Effect, Finding, Place, Source};
 use crate::yaml::Pos;
 
 /// One HTTP answer: status and body, or why there was none.
@@ -79,7 +79,8 @@ pub struct Targets {
     pub secret: Option<String>,
     /// Whether the file turns QR-code login on.
     pub msc4108: bool,
-    /// Where findings point in homeserver.yaml.
+    /// Where findings point: Synapse's file (the one its keys come from) and places in it.
+    pub synapse_file: String,
     pub synapse_pos: Pos,
     pub mas_pos: Pos,
 }
@@ -228,7 +229,10 @@ pub fn run(http: &dyn Fetch, t: &Targets) -> (Vec<Probe>, Vec<Finding>) {
                 Source::Synapse,
                 effect,
                 key,
-                pos,
+                Place {
+                    path: &t.synapse_file,
+                    pos,
+                },
                 format!("online: {url}: {detail}"),
                 fix,
             ));
@@ -475,6 +479,7 @@ mod tests {
             mas_url: "http://mas/".into(),
             secret: Some("TopSecret123".into()),
             msc4108: true,
+            synapse_file: "hs.yaml".into(),
             synapse_pos: Pos::default(),
             mas_pos: Pos::default(),
         };

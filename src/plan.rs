@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::files::Loaded;
+use crate::files::{Config, Loaded};
 use crate::findings::{Effect, Finding, Severity};
+use crate::rules::layers::{Layer, Layers};
 use crate::rules::mas::{self, MatrixOptions};
 use crate::rules::record::Record;
 use crate::rules::synapse::{self, LinkOptions, SecretSetting};
@@ -45,6 +46,8 @@ pub enum PlanError {
 /// One change as reported: in the human list and in the JSON report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeReport {
+    /// The file the change is written to.
+    pub file: String,
     pub path: String,
     /// The value's YAML text before (none when the key was absent).
     pub before: Option<String>,
@@ -80,20 +83,34 @@ pub enum RecordStep {
     Remove,
 }
 
-/// One file's change, complete: what is shown is what is written.
+/// One file's part of a proposal.
 #[derive(Debug)]
-pub struct Proposal {
+pub struct FileEdit {
     pub file: Loaded,
     pub before: Document,
     pub after: Document,
     pub changes: Vec<ChangeReport>,
-    pub notes: Vec<String>,
     pub warnings: Vec<Warning>,
-    /// `check`'s findings on the file as it will be.
+    pub record: RecordStep,
+}
+
+impl FileEdit {
+    pub fn changed(&self) -> bool {
+        self.before.text() != self.after.text()
+    }
+}
+
+/// A change to a configuration (one file or several), complete: what is shown is what is
+/// written.
+#[derive(Debug)]
+pub struct Proposal {
+    /// Every file of the configuration, in load order (most often one).
+    pub files: Vec<FileEdit>,
+    pub notes: Vec<String>,
+    /// `check`'s findings on the configuration as it will be.
     pub findings: Vec<Finding>,
     pub is_secret: fn(&[&str]) -> bool,
     pub secret_file: Option<SecretFile>,
-    pub record: RecordStep,
     /// What to do once it is written.
     pub next_step: String,
     /// What to say when there is nothing to change.
@@ -103,33 +120,88 @@ pub struct Proposal {
 impl Proposal {
     /// Whether writing it changes anything.
     pub fn changed(&self) -> bool {
-        self.before.text() != self.after.text() || self.secret_file.is_some()
+        self.files.iter().any(FileEdit::changed) || self.secret_file.is_some()
     }
 
-    /// A proposal to apply `changes` to `doc`, with findings to fill in.
+    /// Every change, file by file.
+    pub fn changes(&self) -> Vec<ChangeReport> {
+        self.files.iter().flat_map(|f| f.changes.clone()).collect()
+    }
+
+    /// The names of the files that change (all of them when none does).
+    pub fn names(&self) -> String {
+        let changed: Vec<String> = self
+            .files
+            .iter()
+            .filter(|f| f.changed())
+            .map(|f| f.file.name())
+            .collect();
+        match changed.is_empty() {
+            true => self
+                .files
+                .iter()
+                .map(|f| f.file.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            false => changed.join(", "),
+        }
+    }
+
+    /// The main file: the first the configuration was read from.
+    pub fn main(&self) -> &Loaded {
+        &self.files[0].file
+    }
+
+    /// The configuration as it will be, merged by `merge`.
+    pub fn after(&self, merge: fn(Vec<Layer>) -> Layers) -> Layers {
+        merge(
+            self.files
+                .iter()
+                .map(|f| Layer {
+                    name: f.file.name(),
+                    doc: f.after.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// A proposal to apply `changes`, each in the file it is read from, with findings to fill
+    /// in.
     fn new(
-        file: Loaded,
-        doc: Document,
+        config: Config,
         changes: &Changes,
         is_secret: fn(&[&str]) -> bool,
     ) -> Result<Proposal, PlanError> {
-        let edited = doc
-            .apply(&changes.edits())
-            .map_err(|error| PlanError::Yaml {
-                path: file.name(),
-                error,
-            })?;
+        let routed = config.layers.route(changes);
+        let mut files = Vec::new();
+        for ((file, layer), changes) in config
+            .files
+            .into_iter()
+            .zip(config.layers.into_layers())
+            .zip(routed)
+        {
+            let edited = layer
+                .doc
+                .apply(&changes.edits())
+                .map_err(|error| PlanError::Yaml {
+                    path: file.name(),
+                    error,
+                })?;
+            files.push(FileEdit {
+                changes: describe(&file.name(), &layer.doc, &changes, is_secret),
+                file,
+                before: layer.doc,
+                after: edited.document,
+                warnings: edited.warnings,
+                record: RecordStep::Keep,
+            });
+        }
         let p = Proposal {
-            changes: describe(&doc, changes, is_secret),
-            file,
-            before: doc,
-            after: edited.document,
+            files,
             notes: changes.notes.clone(),
-            warnings: edited.warnings,
             findings: Vec::new(),
             is_secret,
             secret_file: None,
-            record: RecordStep::Keep,
             next_step: String::new(),
             idle: String::new(),
         };
@@ -137,10 +209,14 @@ impl Proposal {
     }
 
     fn idle_default(mut self) -> Proposal {
-        self.idle = format!(
-            "Nothing to do: {} already has every setting.",
-            self.file.name()
-        );
+        let all = self.files.iter().map(|f| f.file.name()).collect::<Vec<_>>();
+        self.idle = match all.as_slice() {
+            [one] => format!("Nothing to do: {one} already has every setting."),
+            _ => format!(
+                "Nothing to do: {} already have every setting.",
+                all.join(", ")
+            ),
+        };
         self
     }
 
@@ -153,7 +229,7 @@ impl Proposal {
         let left: Vec<String> = findings
             .iter()
             .filter(|f| f.severity == Severity::Error && !allowed(f))
-            .map(|f| crate::findings::render(f, &self.file.name()))
+            .map(crate::findings::render)
             .collect();
         if !left.is_empty() {
             return Err(PlanError::StillRefused(left));
@@ -166,6 +242,7 @@ impl Proposal {
 /// Each change as the reports show it: the key, its value before and after (as YAML text,
 /// secrets masked), and why.
 fn describe(
+    file: &str,
     before: &Document,
     changes: &Changes,
     is_secret: fn(&[&str]) -> bool,
@@ -186,6 +263,7 @@ fn describe(
                 Edit::Remove { .. } => None,
             };
             ChangeReport {
+                file: file.to_owned(),
                 path: path.join("."),
                 before: old,
                 after: new,
@@ -207,19 +285,23 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
-/// ` --FLAG PATH` for a file named on the command line, or nothing when it is the default.
-pub fn path_flag(flag: &str, path: &std::path::Path, default: &str) -> String {
-    match path == std::path::Path::new(default) {
-        true => String::new(),
-        false => format!(" {flag} {}", shell_word(&path.display().to_string())),
+/// ` --FLAG PATH` for each file named on the command line, or nothing when it is the default.
+pub fn path_flag(flag: &str, paths: &[PathBuf], default: &str) -> String {
+    match paths {
+        [one] if one == std::path::Path::new(default) => String::new(),
+        _ => paths
+            .iter()
+            .map(|p| format!(" {flag} {}", shell_word(&p.display().to_string())))
+            .collect(),
     }
 }
 
 /// A finding's fix with the files this run named: the commands it prints then act on the same
 /// files when run as printed (`mas-link synapse` → `mas-link synapse --synapse-config X`).
-pub fn fix_for_files(fix: &str, synapse: Option<&Loaded>, mas: Option<&Loaded>) -> String {
-    let flag = |file: Option<&Loaded>, name: &str, default: &str| {
-        file.map(|f| path_flag(name, &f.path, default))
+pub fn fix_for_files(fix: &str, synapse: Option<&[PathBuf]>, mas: Option<&[PathBuf]>) -> String {
+    let flag = |paths: Option<&[PathBuf]>, name: &str, default: &str| {
+        paths
+            .map(|p| path_flag(name, p, default))
             .unwrap_or_default()
     };
     let s = flag(synapse, "--synapse-config", synapse::DEFAULT_CONFIG);
@@ -243,11 +325,11 @@ pub fn fix_for_files(fix: &str, synapse: Option<&Loaded>, mas: Option<&Loaded>) 
     out
 }
 
-/// Refuses a file that is not the program's kind.
-fn of_kind(file: &Loaded, why: Option<String>) -> Result<(), PlanError> {
+/// Refuses a configuration that is not the program's kind.
+fn of_kind(config: &Config, why: Option<String>) -> Result<(), PlanError> {
     match why {
         Some(why) => Err(PlanError::WrongFile {
-            path: file.name(),
+            path: config.names(),
             why,
         }),
         None => Ok(()),
@@ -268,20 +350,27 @@ pub struct LinkRequest {
 }
 
 /// `mas-link synapse`: Synapse delegates to MAS. Refuses settings that hold data, and a
-/// result in which `check` finds an error.
+/// result in which `check` finds an error. Each setting is written in the file Synapse takes
+/// it from; `earlier` are the records beside the files, in order.
 pub fn link(
-    file: Loaded,
-    doc: Document,
+    config: Config,
     req: &LinkRequest,
-    earlier: Option<&Record>,
+    earlier: &[Option<Record>],
 ) -> Result<Proposal, PlanError> {
-    of_kind(&file, synapse::not_a_homeserver_yaml(&doc))?;
-    let server_name = doc.value().get("server_name").and_then(yaml::Value::as_str);
+    of_kind(
+        &config,
+        synapse::not_a_homeserver_yaml(config.layers.value()),
+    )?;
+    let server_name = config
+        .layers
+        .value()
+        .get("server_name")
+        .and_then(yaml::Value::as_str);
     if let (Some(mas), Some(synapse)) = (&req.mas_homeserver, server_name)
         && mas != synapse
     {
         return Err(PlanError::ServerNames {
-            path: file.name(),
+            path: config.layers.locate(&["server_name"]).path.to_owned(),
             mas: mas.clone(),
             synapse: synapse.to_owned(),
         });
@@ -294,21 +383,22 @@ pub fn link(
         endpoint: req.endpoint.clone(),
         secret: setting,
     };
-    let changes = synapse::plan_link(&doc, &opts).map_err(|refused| {
-        let name = file.name();
+    let changes = synapse::plan_link(&config.layers, &opts).map_err(|refused| {
         PlanError::Refused(
             refused
                 .iter()
                 .map(|r| {
                     format!(
-                        "  {name}:{}:{}: `{}`: {}",
-                        r.pos.line, r.pos.col, r.key, r.message
+                        "  {}:{}:{}: `{}`: {}",
+                        r.file, r.pos.line, r.pos.col, r.key, r.message
                     )
                 })
                 .collect(),
         )
     })?;
-    let mut p = Proposal::new(file, doc, &changes, synapse::is_secret_key)?;
+    let flag = path_flag("--synapse-config", &config.given, synapse::DEFAULT_CONFIG);
+    let routed = config.layers.route(&changes);
+    let mut p = Proposal::new(config, &changes, synapse::is_secret_key)?;
     let holds_secret =
         |s: &FileState| matches!(s, FileState::Contents(c) if c.trim() == req.secret);
     p.secret_file = req
@@ -324,105 +414,162 @@ pub fn link(
         .secret_path
         .as_ref()
         .map(|_| FileState::Contents(req.secret.clone()));
-    let (findings, _) = synapse::findings(&p.after, after_file.as_ref());
-    let record = Record::of_link(&p.before, &changes, p.after.text().as_bytes(), earlier);
-    p.record = RecordStep::Write(record);
-    let config = path_flag("--synapse-config", &p.file.path, synapse::DEFAULT_CONFIG);
+    let (findings, _) = synapse::findings(&p.after(Layers::new), after_file.as_ref());
+    for ((f, changes), earlier) in p.files.iter_mut().zip(&routed).zip(earlier) {
+        if f.changed() {
+            let r = Record::of_link(
+                &f.before,
+                changes,
+                f.after.text().as_bytes(),
+                earlier.as_ref(),
+            );
+            f.record = RecordStep::Write(r);
+        }
+    }
     p.next_step = format!(
-        "restart Synapse so that it reads the change; undo with `mas-link unlink{config} --yes`"
+        "restart Synapse so that it reads the change; undo with `mas-link unlink{flag} --yes`"
     );
     p.judged(findings, |_| false)
 }
 
-/// `mas-link unlink`: MAS disabled (kept), the record's settings put back. `backup` is the
-/// record's backup, read, when the file is still exactly what `synapse` wrote: then it is
-/// restored whole, unless Synapse would refuse it. `secret_file` is what the file's
-/// `secret_path` holds (unlink keeps it), read by the caller.
+/// A file's backup as its record names it, read, for `unlink` to restore whole.
+#[derive(Debug)]
+pub struct Backup {
+    pub path: PathBuf,
+    pub doc: Document,
+}
+
+/// `mas-link unlink`: MAS disabled (kept), the records' settings put back. `records` and
+/// `backups` go with the configuration's files, in order: a backup is there when its file is
+/// still exactly what `synapse` wrote. When every file with a record has one, they are
+/// restored whole, unless Synapse would refuse the result. `secret_file` is what the
+/// configuration's `secret_path` holds (unlink keeps it), read by the caller.
 pub fn unlink(
-    file: Loaded,
-    doc: Document,
-    record: Option<&Record>,
-    backup: Option<(PathBuf, Document)>,
+    config: Config,
+    records: &[Option<Record>],
+    backups: Vec<Option<Backup>>,
     secret_file: Option<&FileState>,
 ) -> Result<Proposal, PlanError> {
-    of_kind(&file, synapse::not_a_homeserver_yaml(&doc))?;
-    let clean = |old: &Document| {
-        !synapse::findings(old, secret_file)
+    of_kind(
+        &config,
+        synapse::not_a_homeserver_yaml(config.layers.value()),
+    )?;
+    let flag = path_flag("--synapse-config", &config.given, synapse::DEFAULT_CONFIG);
+    let clean = |cfg: &Layers| {
+        !synapse::findings(cfg, secret_file)
             .0
             .iter()
             .any(|f| matches!(f.effect, Effect::Refuses | Effect::Breaks))
     };
-    let restored = backup.as_ref().is_some_and(|(_, old)| clean(old));
-    let mut p = match backup.filter(|(_, old)| clean(old)) {
-        Some((path, old)) => Proposal {
-            changes: vec![ChangeReport {
-                path: String::new(),
-                before: None,
-                after: None,
-                reason: format!(
-                    "the file is as `mas-link synapse` wrote it: its backup {} is restored",
-                    path.display()
-                ),
-            }],
-            file,
-            before: doc,
-            after: old,
-            notes: Vec::new(),
-            warnings: Vec::new(),
-            findings: Vec::new(),
-            is_secret: synapse::is_secret_key,
-            secret_file: None,
-            record: RecordStep::Keep,
-            next_step: String::new(),
-            idle: String::new(),
-        },
-        None if record.is_none() && !synapse::is_linked(&doc) => {
-            let mut p = Proposal::new(file, doc, &Changes::default(), synapse::is_secret_key)?;
+    let whole = records
+        .iter()
+        .zip(&backups)
+        .all(|(r, b)| r.is_none() || b.is_some())
+        && backups.iter().any(Option::is_some);
+    let restored = whole
+        .then(|| restore(&config, backups))
+        .filter(|r| clean(&r.after(Layers::new)));
+    let restored_any = restored.is_some();
+    let mut p = match restored {
+        Some(p) => p,
+        None if records.iter().all(Option::is_none)
+            && !synapse::is_linked(config.layers.value()) =>
+        {
+            let mut p = Proposal::new(config, &Changes::default(), synapse::is_secret_key)?;
             p.idle = format!(
                 "Nothing to do: {} is not linked to MAS (matrix_authentication_service is not \
                  enabled, and mas-link keeps no record of a link here).",
-                p.file.name()
+                p.names()
             );
             return Ok(p);
         }
         None => {
-            let changes = synapse::plan_unlink(&doc, record);
-            Proposal::new(file, doc, &changes, synapse::is_secret_key)?
+            let found: Vec<&Record> = records.iter().flatten().collect();
+            let changes = synapse::plan_unlink(&config.layers, &found);
+            Proposal::new(config, &changes, synapse::is_secret_key)?
         }
     };
-    p.record = RecordStep::Remove;
-    let config = path_flag("--synapse-config", &p.file.path, synapse::DEFAULT_CONFIG);
-    p.next_step = match restored {
+    for (f, r) in p.files.iter_mut().zip(records) {
+        if r.is_some() {
+            f.record = RecordStep::Remove;
+        }
+    }
+    p.next_step = match restored_any {
         // The file as it was before the link has no MAS block to take the secret from.
         true => "restart Synapse; to link again, give the secret as the first time \
                  (`mas-link synapse --help` lists the ways)"
             .into(),
         false => format!(
-            "restart Synapse; relink with `mas-link synapse{config} --yes` (the block is kept)"
+            "restart Synapse; relink with `mas-link synapse{flag} --yes` (the block is kept)"
         ),
     };
-    let (findings, _) = synapse::findings(&p.after, secret_file);
+    let (findings, _) = synapse::findings(&p.after(Layers::new), secret_file);
     // Not linked is the point.
     p.judged(findings, |f| f.effect == Effect::NotLinked)
 }
 
-/// `mas-link mas`: MAS's `matrix` section points at Synapse. `new_secret` is used only when
-/// the file has no secret; `secret_file` is what its `secret_file` holds, read by the caller.
+/// The proposal that puts each backup back whole (files without one stay as they are).
+fn restore(config: &Config, backups: Vec<Option<Backup>>) -> Proposal {
+    let files = config
+        .files
+        .iter()
+        .zip(config.layers.layers())
+        .zip(backups)
+        .map(|((file, layer), backup)| {
+            let (after, changes) = match backup {
+                Some(b) => (
+                    b.doc,
+                    vec![ChangeReport {
+                        file: file.name(),
+                        path: String::new(),
+                        before: None,
+                        after: None,
+                        reason: format!(
+                            "the file is as `mas-link synapse` wrote it: its backup {} is restored",
+                            b.path.display()
+                        ),
+                    }],
+                ),
+                None => (layer.doc.clone(), Vec::new()),
+            };
+            FileEdit {
+                file: file.clone(),
+                before: layer.doc.clone(),
+                after,
+                changes,
+                warnings: Vec::new(),
+                record: RecordStep::Keep,
+            }
+        })
+        .collect();
+    Proposal {
+        files,
+        notes: Vec::new(),
+        findings: Vec::new(),
+        is_secret: synapse::is_secret_key,
+        secret_file: None,
+        next_step: String::new(),
+        idle: String::new(),
+    }
+}
+
+/// `mas-link mas`: MAS's `matrix` section points at Synapse, written in the file MAS reads
+/// each key from. `new_secret` is used only when the configuration has no secret;
+/// `secret_file` is what its `secret_file` holds, read by the caller.
 pub fn mas(
-    file: Loaded,
-    doc: Document,
+    config: Config,
     opts: &MatrixOptions,
     new_secret: &str,
     secret_file: Option<&FileState>,
 ) -> Result<Proposal, PlanError> {
-    of_kind(&file, mas::not_a_mas_config(&doc))?;
-    let changes = mas::plan_matrix(&doc, opts, new_secret);
-    let mut p = Proposal::new(file, doc, &changes, mas::is_secret_key)?;
-    let (_, findings) = mas::findings(p.after.clone(), secret_file);
-    let config = path_flag("--mas-config", &p.file.path, mas::DEFAULT_CONFIG);
+    of_kind(&config, mas::not_a_mas_config(config.layers.value()))?;
+    let flag = path_flag("--mas-config", &config.given, mas::DEFAULT_CONFIG);
+    let changes = mas::plan_matrix(config.layers.value(), opts, new_secret);
+    let mut p = Proposal::new(config, &changes, mas::is_secret_key)?;
+    let (_, findings) = mas::findings(p.after(mas::layers), secret_file);
     p.next_step = format!(
         "restart MAS; then give Synapse the same secret and MAS's URL: where Synapse's file is on \
-         this host, `mas-link secret{config} --bundle | mas-link synapse --secret-stdin --yes` \
+         this host, `mas-link secret{flag} --bundle | mas-link synapse --secret-stdin --yes` \
          (add --synapse-config PATH for another file); across two containers, pipe \
          `mas-link secret --bundle` from MAS's into `mas-link synapse --secret-stdin --yes` in \
          Synapse's"
@@ -436,23 +583,20 @@ mod tests {
 
     #[test]
     fn fixes_name_the_files_used() {
-        let file = |p: &str| Loaded {
-            path: p.into(),
-            target: p.into(),
-        };
+        let file = |p: &str| vec![PathBuf::from(p)];
         let (hs, cfg) = (file("hs.yaml"), file("my mas.yaml"));
         assert_eq!(
             fix_for_files(
                 "copy: `mas-link secret | mas-link synapse --secret-stdin --yes`",
-                Some(&hs),
-                Some(&cfg)
+                Some(&hs[..]),
+                Some(&cfg[..])
             ),
             "copy: `mas-link secret --mas-config 'my mas.yaml' | mas-link synapse \
              --synapse-config hs.yaml --secret-stdin --yes`"
         );
         let default = file(synapse::DEFAULT_CONFIG);
         assert_eq!(
-            fix_for_files("run `mas-link synapse`", Some(&default), None),
+            fix_for_files("run `mas-link synapse`", Some(&default[..]), None),
             "run `mas-link synapse`"
         );
     }

@@ -7,10 +7,10 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
-use crate::apply::Written;
-use crate::findings::{self, FORMAT_VERSION, Finding, Severity, Source};
+use crate::apply::Applied;
+use crate::findings::{self, FORMAT_VERSION, Finding, Severity};
 use crate::online::Probe;
-use crate::plan::{ChangeReport, Proposal};
+use crate::plan::{ChangeReport, FileEdit, Proposal};
 use crate::yaml::{self, Document};
 
 /// Where output goes, coloured or not as the terminal and `--color` allow.
@@ -50,18 +50,27 @@ fn hunk_range(start: usize, end: usize) -> String {
     }
 }
 
-/// The proposal's unified diff, labelled with the file's name; secrets masked unless `show`.
-/// The texts are compared as they are; only the lines shown are masked.
+/// The proposal's unified diff, file by file, each labelled with its name; secrets masked
+/// unless `show_secrets`.
 pub fn diff(p: &Proposal, show_secrets: bool) -> String {
-    let (old, new) = (p.before.text(), p.after.text());
+    p.files
+        .iter()
+        .map(|f| file_diff(f, p.is_secret, show_secrets))
+        .collect()
+}
+
+/// One file's unified diff. The texts are compared as they are; only the lines shown are
+/// masked.
+fn file_diff(f: &FileEdit, is_secret: fn(&[&str]) -> bool, show_secrets: bool) -> String {
+    let (old, new) = (f.before.text(), f.after.text());
     if old == new {
         return String::new();
     }
     let spans = |doc: &Document| match show_secrets {
         true => Vec::new(),
-        false => doc.secret_spans(&p.is_secret),
+        false => doc.secret_spans(&is_secret),
     };
-    let sides = [(old, spans(&p.before)), (new, spans(&p.after))];
+    let sides = [(old, spans(&f.before)), (new, spans(&f.after))];
     // A line as shown, masked where a secret is: `line` is a slice of one side's text.
     let shown = |line: &str| {
         let at = line.as_ptr() as usize;
@@ -72,7 +81,7 @@ pub fn diff(p: &Proposal, show_secrets: bool) -> String {
         let from = at - text.as_ptr() as usize;
         yaml::mask_range(text, from, from + line.len(), spans)
     };
-    let label = p.file.name();
+    let label = f.file.name();
     let diff = TextDiff::from_lines(old, new);
     let mut out = format!("--- {label} (current)\n+++ {label} (planned)\n");
     for group in diff.grouped_ops(CONTEXT) {
@@ -128,15 +137,17 @@ pub fn write_diff(w: &mut impl Write, diff: &str, colored: bool) -> std::io::Res
 
 /// The engine's warnings and the plan's notes, one line each.
 pub fn write_remarks(w: &mut impl Write, p: &Proposal) -> std::io::Result<()> {
-    for warning in &p.warnings {
-        writeln!(
-            w,
-            "warning: {}:{}:{}: {}",
-            p.file.name(),
-            warning.line,
-            warning.col,
-            warning.message
-        )?;
+    for f in &p.files {
+        for warning in &f.warnings {
+            writeln!(
+                w,
+                "warning: {}:{}:{}: {}",
+                f.file.name(),
+                warning.line,
+                warning.col,
+                warning.message
+            )?;
+        }
     }
     for note in &p.notes {
         writeln!(w, "note: {note}")?;
@@ -153,8 +164,12 @@ pub fn write_proposal(
 ) -> std::io::Result<()> {
     write_diff(w, &diff(p, show_secrets), colored)?;
     let mut list = String::from("\n");
-    for c in &p.changes {
-        list.push_str(&format!("  * {}\n", c.line()));
+    let several = p.files.iter().filter(|f| f.changed()).count() > 1;
+    for c in p.changes() {
+        match several {
+            true => list.push_str(&format!("  * {}: {}\n", c.file, c.line())),
+            false => list.push_str(&format!("  * {}\n", c.line())),
+        }
     }
     if let Some(s) = &p.secret_file {
         list.push_str(&format!(
@@ -166,20 +181,20 @@ pub fn write_proposal(
 }
 
 /// A finding, coloured by severity.
-pub fn write_finding(w: &mut impl Write, f: &Finding, path: &str) -> std::io::Result<()> {
+pub fn write_finding(w: &mut impl Write, f: &Finding) -> std::io::Result<()> {
     let style = match f.severity {
         Severity::Error => AnsiColor::Red.on_default().bold(),
         Severity::Warning => AnsiColor::Yellow.on_default(),
     };
-    let text = findings::render(f, path);
+    let text = findings::render(f);
     let (head, rest) = text.split_once(':').unwrap_or((&text, ""));
     writeln!(w, "{style}{head}{style:#}:{rest}")
 }
 
 /// What a write did, and what to do next.
-pub fn write_done(w: &mut impl Write, p: &Proposal, written: &Written) -> std::io::Result<()> {
-    let mut done = format!("\nWrote {}.\n", p.file.name());
-    if let Some(b) = &written.backup {
+pub fn write_done(w: &mut impl Write, p: &Proposal, applied: &Applied) -> std::io::Result<()> {
+    let mut done = format!("\nWrote {}.\n", p.names());
+    for b in applied.backups() {
         done.push_str(&format!("Backup: {}\n", b.display()));
     }
     done.push_str(&format!("Next: {}.\n", p.next_step));
@@ -202,19 +217,17 @@ pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
         )?;
     }
     for f in r.findings {
-        let path = match f.file {
-            Source::Synapse => r.synapse_config,
-            Source::Mas => r.mas_config,
-        };
-        write_finding(w, f, path.unwrap_or(""))?;
+        write_finding(w, f)?;
     }
     for missing in &r.not_checked {
         writeln!(w, "not checked: {missing}")?;
     }
-    let checked: Vec<&str> = [r.synapse_config, r.mas_config]
-        .into_iter()
-        .flatten()
-        .collect();
+    if let Some(l) = &r.synapse_loader
+        && !r.not_checked.contains(l)
+    {
+        writeln!(w, "{l}")?;
+    }
+    let checked: Vec<&str> = r.files.iter().map(String::as_str).collect();
     writeln!(
         w,
         "{}: {} error(s), {} warning(s) in {}",
@@ -232,8 +245,11 @@ pub struct WriteReport<'a> {
     pub file: String,
     pub changed: bool,
     pub written: bool,
-    pub changes: &'a [ChangeReport],
+    pub changes: Vec<ChangeReport>,
+    /// The first backup made (the only one, unless several files were written).
     pub backup: Option<&'a std::path::Path>,
+    /// Every backup made, one per file written.
+    pub backups: Vec<&'a std::path::Path>,
     pub findings: &'a [Finding],
     /// The engine's warnings about the file (duplicate keys, …), as human lines.
     pub warnings: Vec<String>,
@@ -242,20 +258,26 @@ pub struct WriteReport<'a> {
 }
 
 impl<'a> WriteReport<'a> {
-    pub fn new(p: &'a Proposal, backup: Option<&'a std::path::Path>, written: bool) -> Self {
+    pub fn new(p: &'a Proposal, applied: Option<&'a Applied>) -> Self {
         let changed = p.changed();
+        let backups: Vec<&std::path::Path> = applied.iter().flat_map(|a| a.backups()).collect();
         WriteReport {
             format_version: FORMAT_VERSION,
-            file: p.file.name(),
+            file: p.names(),
             changed,
-            written,
-            changes: if changed { &p.changes } else { &[] },
-            backup,
+            written: applied.is_some(),
+            changes: if changed { p.changes() } else { Vec::new() },
+            backup: backups.first().copied(),
+            backups,
             findings: &p.findings,
             warnings: p
-                .warnings
+                .files
                 .iter()
-                .map(|w| format!("{}:{}: {}", w.line, w.col, w.message))
+                .flat_map(|f| {
+                    f.warnings
+                        .iter()
+                        .map(|w| format!("{}:{}:{}: {}", f.file.name(), w.line, w.col, w.message))
+                })
                 .collect(),
             notes: &p.notes,
         }
@@ -270,11 +292,16 @@ pub struct CheckReport<'a> {
     pub linked: bool,
     pub synapse_config: Option<&'a str>,
     pub mas_config: Option<&'a str>,
+    /// Every file read, in the order each program reads them.
+    pub files: Vec<String>,
     pub errors: usize,
     pub warnings: usize,
     pub findings: &'a [Finding],
     /// The checks that need a side that was not here, and how to bring it.
     pub not_checked: Vec<String>,
+    /// Whether Synapse's own config loader judged Synapse's side, and how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synapse_loader: Option<String>,
     /// With `--online`: each live probe, passed or not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probes: Option<&'a [Probe]>,
@@ -299,10 +326,16 @@ impl<'a> CheckReport<'a> {
                 .any(|f| f.effect == findings::Effect::NotLinked),
             synapse_config,
             mas_config,
+            files: synapse_config
+                .into_iter()
+                .chain(mas_config)
+                .map(str::to_owned)
+                .collect(),
             errors,
             warnings: findings.len() - errors,
             findings,
             not_checked: Vec::new(),
+            synapse_loader: None,
             probes,
         }
     }
@@ -319,19 +352,21 @@ mod tests {
     fn proposal(old: &str, new: &str) -> Proposal {
         let parse = |t: &str| Document::parse(t.into(), Options::PYYAML).unwrap();
         Proposal {
-            file: Loaded {
-                path: "f".into(),
-                target: "f".into(),
-            },
-            before: parse(old),
-            after: parse(new),
-            changes: Vec::new(),
+            files: vec![FileEdit {
+                file: Loaded {
+                    path: "f".into(),
+                    target: "f".into(),
+                },
+                before: parse(old),
+                after: parse(new),
+                changes: Vec::new(),
+                warnings: Vec::new(),
+                record: RecordStep::Keep,
+            }],
             notes: Vec::new(),
-            warnings: Vec::new(),
             findings: Vec::new(),
             is_secret: crate::rules::synapse::is_secret_key,
             secret_file: None,
-            record: RecordStep::Keep,
             next_step: String::new(),
             idle: String::new(),
         }

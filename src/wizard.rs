@@ -3,7 +3,7 @@
 //! each side's diff once, and writes exactly the proposal it showed.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -11,21 +11,24 @@ use dialoguer::{Confirm, Input, Password};
 
 use crate::apply::{self, Lock};
 use crate::files;
+use crate::loader;
 use crate::plan::{self, LinkRequest, Proposal};
 use crate::rules::mas::{self, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url};
 use crate::rules::synapse::{self, MAS};
 use crate::show::{self, Out};
-use crate::yaml::{Document, Options, Value};
+use crate::yaml::Value;
 
 #[derive(Args, Debug)]
 pub struct WizardArgs {
-    /// Synapse's homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists].
+    /// Synapse's homeserver.yaml; repeat for several files or name a folder, as Synapse's -c
+    /// [default: /app/data/configs/homeserver.yaml, when it exists].
     #[arg(long, value_name = "PATH")]
-    pub synapse_config: Option<PathBuf>,
-    /// MAS's config.yaml [default: /app/data/config.yaml, when it exists].
+    pub synapse_config: Vec<PathBuf>,
+    /// MAS's config.yaml; repeat for several files [default: /app/data/config.yaml, when it
+    /// exists].
     #[arg(long, value_name = "PATH")]
-    pub mas_config: Option<PathBuf>,
+    pub mas_config: Vec<PathBuf>,
     /// MAS's URL, where Synapse reaches it [env: MAS_ENDPOINT].
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
@@ -50,9 +53,9 @@ fn step(out: &mut Out, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// A string at `path` in a document, when it is one.
-fn text_at(doc: Option<&Document>, path: &[&str]) -> Option<String> {
-    let v = doc?.value().at(path)?;
+/// A string at `path` in a configuration, when it is one.
+fn text_at(root: Option<&Value>, path: &[&str]) -> Option<String> {
+    let v = root?.at(path)?;
     v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
@@ -96,40 +99,41 @@ fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
     }
     out.proposal(p, false)?;
     out.out.flush()?;
-    let prompt = format!("Write these changes to {}?", p.file.name());
+    let prompt = format!("Write these changes to {}?", p.names());
     if !Confirm::new()
         .with_prompt(prompt)
         .default(false)
         .interact()?
     {
-        writeln!(out.out, "Nothing was written to {}.", p.file.name())?;
+        writeln!(out.out, "Nothing was written to {}.", p.names())?;
         return Ok(false);
     }
-    let written = apply::apply(p, true)?;
-    show::write_done(&mut out.out, p, &written)?;
+    let applied = apply::apply(p, true)?;
+    show::write_done(&mut out.out, p, &applied)?;
     Ok(true)
 }
 
 /// MAS's side; returns the command that does the same without questions.
 fn mas_side(
     a: &WizardArgs,
-    path: &Path,
-    hs: Option<&Document>,
+    paths: &[PathBuf],
+    hs: Option<&Value>,
     out: &mut Out,
 ) -> Result<(String, bool)> {
     step(out, "MAS side: point its `matrix` section at Synapse")?;
-    let _lock = Lock::for_file(path, "wizard")?;
-    let (file, doc) = files::load(path, Options::SERDE_YAML)?;
+    let _locks = lock_all(paths)?;
+    let config = files::load_mas(paths)?;
+    let root = Some(config.layers.value());
     let homeserver = given_or_ask(
         a.homeserver
             .clone()
             .or_else(|| env("MATRIX_HOMESERVER_DOMAIN"))
             .or_else(|| text_at(hs, &["server_name"])),
         "Synapse's server name (the part after ':' in user IDs)",
-        text_at(Some(&doc), &["matrix", "homeserver"]),
+        text_at(root, &["matrix", "homeserver"]),
         check_server_name,
     )?;
-    let existing = text_at(Some(&doc), &["matrix", "endpoint"]).filter(|e| check_url(e).is_ok());
+    let existing = text_at(root, &["matrix", "endpoint"]).filter(|e| check_url(e).is_ok());
     let mut endpoint = given_or_ask(
         a.synapse_endpoint
             .clone()
@@ -147,43 +151,53 @@ fn mas_side(
         endpoint: endpoint.clone(),
         kind: None,
     };
-    let secret_file = files::mas_secret_file(&doc);
-    let p = plan::mas(
-        file,
-        doc,
-        &opts,
-        &files::new_secret()?,
-        secret_file.as_ref(),
-    )?;
+    let secret_file = files::mas_secret_file(&config.layers);
+    let p = plan::mas(config, &opts, &files::new_secret()?, secret_file.as_ref())?;
     let command = format!(
-        "mas-link mas --mas-config {} --homeserver {} --synapse-endpoint {} --yes",
-        word(path),
+        "mas-link mas{} --homeserver {} --synapse-endpoint {} --yes",
+        flags("--mas-config", paths),
         plan::shell_word(&homeserver),
         plan::shell_word(&endpoint)
     );
     Ok((command, offer(out, &p)?))
 }
 
-/// A path as a word of a printed command.
-fn word(path: &Path) -> String {
-    plan::shell_word(&path.display().to_string())
+/// ` --FLAG PATH` for each path, always (the wizard's commands name every file).
+fn flags(flag: &str, paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| format!(" {flag} {}", plan::shell_word(&p.display().to_string())))
+        .collect()
+}
+
+/// A lock on each file, for the wizard's writes.
+fn lock_all(paths: &[PathBuf]) -> Result<Vec<Lock>> {
+    paths
+        .iter()
+        .map(|p| Ok(Lock::for_file(p, "wizard")?))
+        .collect()
 }
 
 /// Synapse's side; returns the command that does the same without questions.
 fn synapse_side(
     a: &WizardArgs,
-    path: &Path,
-    mas_path: Option<&Path>,
+    given: &[PathBuf],
+    mas_paths: Option<&[PathBuf]>,
     out: &mut Out,
 ) -> Result<(String, bool)> {
     step(out, "Synapse side: delegate logins to MAS")?;
-    let _lock = Lock::for_file(path, "wizard")?;
-    let (file, doc) = files::load(path, Options::PYYAML)?;
-    let from_mas = match mas_path {
+    let paths = files::synapse_paths(given)?;
+    let _locks = lock_all(&paths)?;
+    let config = files::load_synapse(given, &paths)?;
+    if config.files.len() > 1 {
+        writeln!(out.err, "  Read, in this order: {}", config.names())?;
+    }
+    let root = config.layers.value();
+    let from_mas = match mas_paths {
         Some(p) => Some(files::mas_bundle(p)?),
         None => None,
     };
-    let existing = text_at(Some(&doc), &[MAS, "endpoint"]).filter(|e| check_url(e).is_ok());
+    let existing = text_at(Some(root), &[MAS, "endpoint"]).filter(|e| check_url(e).is_ok());
     let endpoint = given_or_ask(
         a.endpoint
             .clone()
@@ -193,17 +207,14 @@ fn synapse_side(
         existing,
         check_url,
     )?;
-    let inline = doc.value().at(&[MAS, "secret"]).and_then(Value::as_str);
+    let inline = root.at(&[MAS, "secret"]).and_then(Value::as_str);
     let mas_homeserver = from_mas.as_ref().and_then(|b| b.homeserver.clone());
     let (secret, flag) = if let Some(b) = from_mas {
-        (
-            b.secret,
-            format!(" --mas-config {}", word(mas_path.unwrap_or(path))),
-        )
+        (b.secret, flags("--mas-config", mas_paths.unwrap_or(&[])))
     } else if let Some(p) = &a.secret_file {
         (
             files::read_secret(p)?,
-            format!(" --secret-file {}", word(p)),
+            flags("--secret-file", std::slice::from_ref(p)),
         )
     } else if let Some(s) = env("MAS_SECRET") {
         // The same command runs where MAS_SECRET is set.
@@ -212,7 +223,7 @@ fn synapse_side(
         writeln!(
             out.err,
             "  Keeping the shared secret already in {}.",
-            path.display()
+            config.layers.locate(&[MAS, "secret"]).path
         )?;
         (s.to_owned(), String::new())
     } else {
@@ -236,11 +247,17 @@ fn synapse_side(
         secret_path_now: None,
         mas_homeserver,
     };
-    let record = files::record(&file);
-    let p = plan::link(file, doc, &req, record.as_ref())?;
+    let records: Vec<_> = config.files.iter().map(files::record).collect();
+    let p = plan::link(config, &req, &records)?;
+    let setting = loader::Setting::from_flag(env("MAS_LINK_SYNAPSE_PYTHON").as_deref());
+    if let Some(judged) = loader::vet(&setting, &p)?
+        && judged != loader::Judged::Off
+    {
+        writeln!(out.err, "  {}", judged.describe())?;
+    }
     let command = format!(
-        "mas-link synapse --synapse-config {} --endpoint {}{flag} --yes",
-        word(path),
+        "mas-link synapse{} --endpoint {}{flag} --yes",
+        flags("--synapse-config", given),
         plan::shell_word(&endpoint)
     );
     Ok((command, offer(out, &p)?))
@@ -282,7 +299,10 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
     }
     for (what, p) in [("Synapse config", &hs_path), ("MAS config", &mas_path)] {
         match p {
-            Some(p) => writeln!(out.err, "  {what}: {}", p.display())?,
+            Some(p) => {
+                let names: Vec<String> = p.iter().map(|p| p.display().to_string()).collect();
+                writeln!(out.err, "  {what}: {}", names.join(", "))?
+            }
             None => writeln!(out.err, "  {what}: not on this host")?,
         }
     }
@@ -293,14 +313,15 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
             mas::DEFAULT_CONFIG
         );
     }
-    let hs_doc = match &hs_path {
-        Some(p) => Some(files::load(p, Options::PYYAML)?.1),
+    let hs_config = match &hs_path {
+        Some(p) => Some(files::load_synapse(p, &files::synapse_paths(p)?)?),
         None => None,
     };
+    let hs_root = hs_config.as_ref().map(|c| c.layers.value());
     let mut commands = Vec::new();
     let mut wrote = Vec::new();
     if let Some(p) = &mas_path {
-        let (command, written) = mas_side(a, p, hs_doc.as_ref(), out)?;
+        let (command, written) = mas_side(a, p, hs_root, out)?;
         commands.push(command);
         if written {
             wrote.push("MAS");
@@ -318,7 +339,7 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         synapse: hs_path.as_deref(),
         mas: mas_path.as_deref(),
     };
-    next_steps(out, &wrote, &files, hs_doc.as_ref())?;
+    next_steps(out, &wrote, &files, hs_root)?;
     writeln!(out.out, "\nThe same without questions:")?;
     for c in &commands {
         writeln!(out.out, "  {c}")?;
@@ -328,14 +349,14 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
 
 /// The files the wizard found, for the commands it prints.
 struct Files<'a> {
-    synapse: Option<&'a Path>,
-    mas: Option<&'a Path>,
+    synapse: Option<&'a [PathBuf]>,
+    mas: Option<&'a [PathBuf]>,
 }
 
 impl Files<'_> {
     /// ` --FLAG PATH` for each file here that is not at its default place.
     fn flags(&self) -> (String, String) {
-        let flag = |name: &str, path: Option<&Path>, default: &str| {
+        let flag = |name: &str, path: Option<&[PathBuf]>, default: &str| {
             path.map(|p| plan::path_flag(name, p, default))
                 .unwrap_or_default()
         };
@@ -346,7 +367,7 @@ impl Files<'_> {
     }
 }
 
-fn next_steps(out: &mut Out, wrote: &[&str], files: &Files, hs: Option<&Document>) -> Result<()> {
+fn next_steps(out: &mut Out, wrote: &[&str], files: &Files, hs: Option<&Value>) -> Result<()> {
     let cloudron = env("CLOUDRON_APP_ORIGIN").is_some();
     let mut text = String::new();
     for side in wrote {

@@ -464,23 +464,6 @@ fn follows_symlinks_to_the_target() {
 }
 
 /// Debian: a conf.d file that sets a key mas-link writes would override it; say so.
-#[test]
-fn warns_about_conf_d_overrides() {
-    let (dir, _) = scratch(&fixture("cloudron/homeserver.yaml"));
-    fs::create_dir(dir.path().join("conf.d")).unwrap();
-    fs::write(
-        dir.path().join("conf.d/auth.yaml"),
-        "password_config:\n  enabled: true\n",
-    )
-    .unwrap();
-    link_with_mas_fixture(dir.path(), &["--dry-run"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "conf.d/auth.yaml sets `password_config`",
-        ));
-}
-
 /// Colour: on with --color always, off with never, off when piped (auto), off with NO_COLOR.
 #[test]
 fn colour_follows_the_flag_the_terminal_and_no_color() {

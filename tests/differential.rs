@@ -10,6 +10,7 @@ use std::process::Command;
 
 use mas_link::files;
 use mas_link::findings::Effect;
+use mas_link::rules::layers::Layers;
 use mas_link::rules::synapse;
 use mas_link::yaml::{Document, Options};
 
@@ -344,13 +345,37 @@ pub fn corpus() -> Vec<(String, String)> {
             "{on}password_config:\n  enabled: false\nenable_registration: false\nexperimental_features:\n  msc4108_enabled: true\n"
         ),
     );
+    // Refused whatever MAS's state, often met in the wild.
+    let listener = |names: &str| {
+        format!(
+            "listeners:\n  - port: 8008\n    type: http\n    resources:\n      - names: [{names}]\n"
+        )
+    };
+    add("listener_ok", listener("client, federation, static"));
+    add("listener_webclient", listener("client, webclient"));
+    add("listener_bogus", listener("bogus"));
+    add("signing_key_empty", "signing_key_path: \"\"\n".into());
+    for (n, v) in [
+        ("ok", "[\"#a:example.org\", \"#b:example.org:8448\"]"),
+        ("no_server", "[\"#a\"]"),
+        ("bad_server", "[\"#a:my server\"]"),
+        ("room_id", "[\"!abc:example.org\"]"),
+        ("string", "\"#a:example.org\""),
+        ("empty_string", "\"\""),
+        ("empty_list", "[]"),
+        ("null", "null"),
+        ("number", "[5]"),
+    ] {
+        add(&format!("auto_join_{n}"), format!("auto_join_rooms: {v}\n"));
+    }
     cases
 }
 
 fn check_refuses(path: &Path) -> (bool, Vec<String>) {
     let doc = Document::from_bytes(&fs::read(path).unwrap(), Options::PYYAML).unwrap();
-    let secret_file = files::synapse_secret_file(&doc);
-    let (findings, _) = synapse::findings(&doc, secret_file.as_ref());
+    let cfg = Layers::single(path.display().to_string(), doc);
+    let secret_file = files::synapse_secret_file(cfg.value());
+    let (findings, _) = synapse::findings(&cfg, secret_file.as_ref());
     let refusing: Vec<String> = findings
         .iter()
         .filter(|f| f.effect == Effect::Refuses)

@@ -40,6 +40,7 @@ fn run_printed(dir: &Path, command: &str) -> std::process::Output {
         .current_dir(dir)
         .env("PATH", path)
         .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .env_remove("MAS_SECRET")
         .env_remove("MAS_ENDPOINT")
         .output()
@@ -236,6 +237,7 @@ fn secret_stdin_on_a_terminal_refuses_instead_of_waiting() {
         ])
         .args(["--endpoint", "https://auth.example.com/", "--yes"])
         .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .env_remove("MAS_SECRET");
     let mut p = rexpect::session::spawn_command(cmd, Some(10_000)).unwrap();
     p.exp_string("standard input is a terminal").unwrap();

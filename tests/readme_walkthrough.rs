@@ -103,6 +103,7 @@ fn the_cloudron_walkthrough_runs_as_written() {
         )
         .env("FAKE_APPS", &apps)
         .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .env_remove("MAS_SECRET")
         .env_remove("MAS_ENDPOINT")
         .output()

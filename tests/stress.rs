@@ -43,6 +43,7 @@ fn link_cmd(dir: &Path) -> Command {
         ])
         .env("MAS_SECRET", MAS_SECRET)
         .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -278,6 +279,7 @@ fn permission_denied_is_a_clean_refusal() {
         .arg(&hs)
         .args(["--yes", "--endpoint", "https://a.example.com/"])
         .env("MAS_SECRET", "s")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

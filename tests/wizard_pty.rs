@@ -17,6 +17,7 @@ fn wizard(dir: &std::path::Path) -> PtySession {
     cmd.current_dir(dir)
         .args(["wizard", "--synapse-config", "homeserver.yaml"])
         .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .env("TERM", "dumb")
         .env_remove("MAS_SECRET")
         .env_remove("MAS_ENDPOINT")
@@ -128,6 +129,7 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
             "config.yaml",
         ])
         .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .env("TERM", "dumb")
         .env_remove("MAS_SECRET")
         .env_remove("MAS_ENDPOINT")
@@ -186,6 +188,7 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
             .arg(command.replacen("mas-link", &common::bin().display().to_string(), 1))
             .current_dir(dir.path())
             .env("NO_COLOR", "1")
+            .env("MAS_LINK_SYNAPSE_PYTHON", "none")
             .env_remove("MAS_SECRET")
             .output()
             .unwrap();
@@ -212,6 +215,7 @@ fn ctrl_c_leaves_the_terminal_as_it_was() {
             .arg(r#"stty -a; echo "--- before"; trap '' INT; "$0" wizard --synapse-config homeserver.yaml; echo "exit $?"; stty -a"#)
             .arg(common::bin())
             .env("NO_COLOR", "1")
+            .env("MAS_LINK_SYNAPSE_PYTHON", "none")
             .env("TERM", "dumb")
             .env_remove("MAS_ENDPOINT")
             .env_remove("CLOUDRON_APP_ORIGIN");
@@ -258,6 +262,7 @@ fn defaults_come_from_the_files() {
     cmd.current_dir(dir.path())
         .args(["wizard", "--mas-config", "config.yaml"])
         .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .env("TERM", "dumb")
         .env_remove("MATRIX_HOMESERVER_DOMAIN")
         .env_remove("CLOUDRON_APP_ORIGIN");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::rules::mas::{self, KINDS};
+use crate::rules::mas::KINDS;
 use crate::rules::synapse;
 pub use crate::wizard::WizardArgs;
 
@@ -169,9 +169,10 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 pub struct SecretArgs {
-    /// MAS's config.yaml.
-    #[arg(long, value_name = "PATH", default_value = mas::DEFAULT_CONFIG)]
-    pub mas_config: PathBuf,
+    /// MAS's config.yaml; repeat for several files, merged as MAS merges them [env:
+    /// MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml].
+    #[arg(long, value_name = "PATH")]
+    pub mas_config: Vec<PathBuf>,
     /// Print a pairing bundle instead: endpoint, homeserver and secret on one line, which
     /// `mas-link synapse --secret-stdin` reads.
     #[arg(long)]
@@ -207,15 +208,31 @@ impl WriteArgs {
     }
 }
 
+/// Synapse's configuration files, and how to ask Synapse's own loader about them.
+#[derive(Args, Debug, Clone)]
+pub struct SynapseFiles {
+    /// Synapse's homeserver.yaml; repeat for several files or name a folder (its *.yaml
+    /// files, sorted), as Synapse's -c. A conf.d/ beside homeserver.yaml (Debian) is read
+    /// after it. Each setting is written in the file Synapse takes it from.
+    #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
+    pub synapse_config: Vec<PathBuf>,
+    /// Synapse's Python, for Synapse's own config loader, which then judges the planned
+    /// configuration before anything is written; `none` for mas-link's own rules only [env:
+    /// MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports
+    /// synapse].
+    #[arg(long, value_name = "PATH")]
+    pub synapse_python: Option<String>,
+}
+
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("source").multiple(false))]
 pub struct SynapseArgs {
-    /// Synapse's homeserver.yaml.
-    #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
-    pub synapse_config: PathBuf,
-    /// Take the secret (and the default endpoint) from MAS's config.yaml.
+    #[command(flatten)]
+    pub synapse: SynapseFiles,
+    /// Take the secret (and the default endpoint) from MAS's config.yaml (repeat for several
+    /// files).
     #[arg(long, value_name = "PATH", group = "source")]
-    pub mas_config: Option<PathBuf>,
+    pub mas_config: Vec<PathBuf>,
     /// Read the secret from a file (trimmed).
     #[arg(long, value_name = "PATH", group = "source")]
     pub secret_file: Option<PathBuf>,
@@ -235,15 +252,17 @@ pub struct SynapseArgs {
 
 #[derive(Args, Debug)]
 pub struct MasArgs {
-    /// MAS's config.yaml.
-    #[arg(long, value_name = "PATH", default_value = mas::DEFAULT_CONFIG)]
-    pub mas_config: PathBuf,
+    /// MAS's config.yaml; repeat for several files, merged as MAS merges them (the `matrix`
+    /// keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`;
+    /// default: /app/data/config.yaml].
+    #[arg(long, value_name = "PATH")]
+    pub mas_config: Vec<PathBuf>,
     /// Synapse's server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config's].
     #[arg(long, value_name = "NAME")]
     pub homeserver: Option<String>,
-    /// Synapse's homeserver.yaml, when both files are on this host.
+    /// Synapse's homeserver.yaml, when both files are on this host (repeatable, as Synapse's -c).
     #[arg(long, value_name = "PATH")]
-    pub synapse_config: Option<PathBuf>,
+    pub synapse_config: Vec<PathBuf>,
     /// Where MAS reaches Synapse [default: the endpoint already set, the Synapse file's
     /// public_baseurl, or https://NAME/].
     #[arg(long, value_name = "URL")]
@@ -257,21 +276,27 @@ pub struct MasArgs {
 
 #[derive(Args, Debug)]
 pub struct UnlinkArgs {
-    /// Synapse's homeserver.yaml.
-    #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
-    pub synapse_config: PathBuf,
+    #[command(flatten)]
+    pub synapse: SynapseFiles,
     #[command(flatten)]
     pub write: WriteArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Synapse's homeserver.yaml [default: /app/data/configs/homeserver.yaml, when it exists].
+    /// Synapse's homeserver.yaml; repeat for several files or name a folder, as Synapse's -c
+    /// [default: /app/data/configs/homeserver.yaml, when it exists].
     #[arg(long, value_name = "PATH")]
-    pub synapse_config: Option<PathBuf>,
-    /// MAS's config.yaml [default: /app/data/config.yaml, when it exists].
+    pub synapse_config: Vec<PathBuf>,
+    /// MAS's config.yaml; repeat for several files [env: MAS_CONFIG; default:
+    /// /app/data/config.yaml, when it exists].
     #[arg(long, value_name = "PATH")]
-    pub mas_config: Option<PathBuf>,
+    pub mas_config: Vec<PathBuf>,
+    /// Synapse's Python, for Synapse's own config loader, or `none` for mas-link's own rules
+    /// only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install
+    /// that imports synapse].
+    #[arg(long, value_name = "PATH")]
+    pub synapse_python: Option<String>,
     /// MAS's side from a `mas-link secret --bundle` line on standard input (MAS in another
     /// container): the secret, homeserver and URL are checked against Synapse's file.
     #[arg(long, conflicts_with = "mas_config")]

@@ -14,18 +14,21 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 
 pub use args::{
-    CheckArgs, Cli, Color, Command, Format, MasArgs, SecretArgs, Shell, SynapseArgs, UnlinkArgs,
-    WizardArgs, WriteArgs, subcommand_man_pages,
+    CheckArgs, Cli, Color, Command, Format, MasArgs, SecretArgs, Shell, SynapseArgs, SynapseFiles,
+    UnlinkArgs, WizardArgs, WriteArgs, subcommand_man_pages,
 };
 
 use crate::apply::{self, Lock};
-use crate::files::{self, Loaded};
-use crate::findings::{Severity, Source};
+use crate::files;
+use crate::findings::{Effect, Finding, Severity, Source};
+use crate::loader;
 use crate::online;
-use crate::plan::{self, LinkRequest, Proposal};
+use crate::plan::{self, Backup, LinkRequest, Proposal};
+use crate::rules::layers::Layers;
 use crate::rules::mas::{self, Bundle, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url};
 use crate::rules::pairing::{self, SynapseView};
+use crate::rules::record::Record;
 use crate::rules::synapse::{self, MAS};
 use crate::show::{self, CheckReport, Out, WriteReport};
 use crate::wizard;
@@ -81,16 +84,50 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|s| !s.is_empty())
 }
 
-/// The lock a writing run holds from before it reads the file until it exits.
-fn lock(w: &WriteArgs, path: &Path, what: &str) -> Result<Option<Lock>> {
+/// The locks a writing run holds, one per file, from before it reads them until it exits.
+fn lock(w: &WriteArgs, paths: &[PathBuf], what: &str) -> Result<Vec<Lock>> {
     if !w.writes() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    Ok(Some(Lock::for_file(path, what)?))
+    paths.iter().map(|p| Ok(Lock::for_file(p, what)?)).collect()
+}
+
+/// MAS's files for this run: those given, else `MAS_CONFIG`, else the default.
+fn mas_paths(given: &[PathBuf]) -> Vec<PathBuf> {
+    files::mas_paths(given, env("MAS_CONFIG").as_deref(), mas::DEFAULT_CONFIG)
+}
+
+/// Says which files were read, when there are several (Debian's conf.d, -c lists).
+fn say_read(out: &mut Out, config: &files::Config) -> Result<()> {
+    if config.files.len() > 1 {
+        writeln!(out.err, "note: read, in this order: {}", config.names())?;
+    }
+    Ok(())
+}
+
+/// How this run reaches Synapse's loader: the flag, else `MAS_LINK_SYNAPSE_PYTHON`.
+fn loader_setting(flag: &Option<String>) -> loader::Setting {
+    loader::Setting::from_flag(
+        flag.clone()
+            .or_else(|| env("MAS_LINK_SYNAPSE_PYTHON"))
+            .as_deref(),
+    )
+}
+
+/// Synapse's own loader on the planned configuration, where it is installed: a refusal stops
+/// the run (nothing written), with Synapse's message.
+fn vet(out: &mut Out, p: &Proposal, files: &SynapseFiles) -> Result<()> {
+    // Off was asked for: nothing to say.
+    if let Some(judged) = loader::vet(&loader_setting(&files.synapse_python), p)?
+        && judged != loader::Judged::Off
+    {
+        writeln!(out.err, "note: {}", judged.describe())?;
+    }
+    Ok(())
 }
 
 fn cmd_secret(a: &SecretArgs, out: &mut Out) -> Result<u8> {
-    let bundle = files::mas_bundle(&a.mas_config)?;
+    let bundle = files::mas_bundle(&mas_paths(&a.mas_config))?;
     let line = if a.bundle {
         bundle.to_line()
     } else {
@@ -103,7 +140,7 @@ fn cmd_secret(a: &SecretArgs, out: &mut Out) -> Result<u8> {
 /// The secret from at most one source; none given is `None`.
 fn given_secret(a: &SynapseArgs) -> Result<Option<Bundle>> {
     let env_secret = env("MAS_SECRET");
-    let flag = a.mas_config.is_some() || a.secret_file.is_some() || a.secret_stdin;
+    let flag = !a.mas_config.is_empty() || a.secret_file.is_some() || a.secret_stdin;
     if flag && env_secret.is_some() {
         bail!(
             "give the secret one way only: --mas-config, --secret-file, --secret-stdin or MAS_SECRET"
@@ -113,8 +150,8 @@ fn given_secret(a: &SynapseArgs) -> Result<Option<Bundle>> {
         secret,
         ..Default::default()
     };
-    if let Some(p) = &a.mas_config {
-        return Ok(Some(files::mas_bundle(p)?));
+    if !a.mas_config.is_empty() {
+        return Ok(Some(files::mas_bundle(&a.mas_config)?));
     }
     if let Some(p) = &a.secret_file {
         return Ok(Some(bare(files::read_secret(p)?)));
@@ -154,8 +191,7 @@ fn read_stdin_secret() -> Result<Bundle> {
 
 /// What the link needs, from the flags, the environment, the MAS side and the file itself
 /// (its MAS block, when one is there, so that relinking needs no flags).
-fn link_request(a: &SynapseArgs, doc: &Document, out: &mut Out) -> Result<LinkRequest> {
-    let root = doc.value();
+fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequest> {
     let block = |k: &str| {
         root.at(&[MAS, k])
             .and_then(Value::as_str)
@@ -175,7 +211,7 @@ fn link_request(a: &SynapseArgs, doc: &Document, out: &mut Out) -> Result<LinkRe
             } else if let Some(s) = block("secret") {
                 s
             } else if let Some(s) =
-                synapse::secret_path(doc).and_then(|p| files::read_secret(Path::new(p)).ok())
+                synapse::secret_path(root).and_then(|p| files::read_secret(Path::new(p)).ok())
             {
                 s
             } else {
@@ -221,47 +257,65 @@ fn link_request(a: &SynapseArgs, doc: &Document, out: &mut Out) -> Result<LinkRe
     })
 }
 
-/// The record's backup, read, when the file is still exactly what `synapse` wrote.
-fn untouched_backup(
-    record: Option<&crate::rules::record::Record>,
-    doc: &Document,
-) -> Option<(PathBuf, Document)> {
+/// A file's record's backup, read, when the file is still exactly what `synapse` wrote.
+fn untouched_backup(record: Option<&Record>, doc: &Document) -> Option<Backup> {
     let r = record?;
     let backup = r.backup.as_ref()?;
     r.wrote(doc.text().as_bytes()).then_some(())?;
     let (_, old) = files::load(backup, Options::PYYAML).ok()?;
-    Some((backup.clone(), old))
+    Some(Backup {
+        path: backup.clone(),
+        doc: old,
+    })
+}
+
+/// Synapse's configuration for a command: its files found, locked when it writes, and read.
+fn synapse_config(
+    files: &SynapseFiles,
+    w: &WriteArgs,
+    what: &str,
+    out: &mut Out,
+) -> Result<(Vec<Lock>, files::Config)> {
+    let paths = files::synapse_paths(&files.synapse_config)?;
+    let locks = lock(w, &paths, what)?;
+    let config = files::load_synapse(&files.synapse_config, &paths)?;
+    say_read(out, &config)?;
+    Ok((locks, config))
 }
 
 fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
-    let _lock = lock(&a.write, &a.synapse_config, "synapse")?;
-    let (file, doc) = files::load(&a.synapse_config, Options::PYYAML)?;
-    warn_conf_d(&file, out)?;
-    let req = link_request(a, &doc, out)?;
-    let record = files::record(&file);
-    let p = plan::link(file, doc, &req, record.as_ref())?;
+    let (_locks, config) = synapse_config(&a.synapse, &a.write, "synapse", out)?;
+    let req = link_request(a, config.layers.value(), out)?;
+    let records: Vec<Option<Record>> = config.files.iter().map(files::record).collect();
+    let p = plan::link(config, &req, &records)?;
+    vet(out, &p, &a.synapse)?;
     finish(out, &p, &a.write)
 }
 
 fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
-    let _lock = lock(&a.write, &a.synapse_config, "unlink")?;
-    let (file, doc) = files::load(&a.synapse_config, Options::PYYAML)?;
-    let record = files::record(&file);
-    let backup = untouched_backup(record.as_ref(), &doc);
-    let secret_file = files::synapse_secret_file(&doc);
-    let p = plan::unlink(file, doc, record.as_ref(), backup, secret_file.as_ref())?;
+    let (_locks, config) = synapse_config(&a.synapse, &a.write, "unlink", out)?;
+    let records: Vec<Option<Record>> = config.files.iter().map(files::record).collect();
+    let backups = records
+        .iter()
+        .zip(config.layers.layers())
+        .map(|(r, l)| untouched_backup(r.as_ref(), &l.doc))
+        .collect();
+    let secret_file = files::synapse_secret_file(config.layers.value());
+    let p = plan::unlink(config, &records, backups, secret_file.as_ref())?;
+    vet(out, &p, &a.synapse)?;
     finish(out, &p, &a.write)
 }
 
 /// What `mas-link mas` sets, from the flags, the environment, Synapse's file and MAS's own.
-fn matrix_options(a: &MasArgs, mas_doc: &Document) -> Result<MatrixOptions> {
-    let synapse_doc = match &a.synapse_config {
-        Some(p) => Some(files::load(p, Options::PYYAML)?.1),
-        None => None,
+fn matrix_options(a: &MasArgs, mas_root: &Value) -> Result<MatrixOptions> {
+    let synapse = match a.synapse_config.as_slice() {
+        [] => None,
+        given => Some(files::load_synapse(given, &files::synapse_paths(given)?)?),
     };
     let from_synapse = |key: &str| {
-        let doc = synapse_doc.as_ref()?;
-        doc.value()
+        let cfg = synapse.as_ref()?;
+        cfg.layers
+            .value()
             .get(key)
             .and_then(Value::as_str)
             .map(str::to_owned)
@@ -278,8 +332,7 @@ fn matrix_options(a: &MasArgs, mas_doc: &Document) -> Result<MatrixOptions> {
             )
         })?;
     check_server_name(&homeserver).map_err(|e| anyhow!("--homeserver: {e}"))?;
-    let existing = mas_doc
-        .value()
+    let existing = mas_root
         .at(&["matrix", "endpoint"])
         .and_then(Value::as_str)
         .filter(|e| check_url(e).is_ok())
@@ -303,14 +356,13 @@ fn matrix_options(a: &MasArgs, mas_doc: &Document) -> Result<MatrixOptions> {
     })
 }
 
-/// `mas-link mas`'s proposal for the file at `path` (already locked when it will be written).
-fn mas_proposal(a: &MasArgs) -> Result<Proposal> {
-    let (file, doc) = files::load(&a.mas_config, Options::SERDE_YAML)?;
-    let opts = matrix_options(a, &doc)?;
-    let secret_file = files::mas_secret_file(&doc);
+/// `mas-link mas`'s proposal for MAS's files (already locked when they will be written).
+fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
+    let config = files::load_mas(paths)?;
+    let opts = matrix_options(a, config.layers.value())?;
+    let secret_file = files::mas_secret_file(&config.layers);
     Ok(plan::mas(
-        file,
-        doc,
+        config,
         &opts,
         &files::new_secret()?,
         secret_file.as_ref(),
@@ -318,45 +370,10 @@ fn mas_proposal(a: &MasArgs) -> Result<Proposal> {
 }
 
 fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
-    let _lock = lock(&a.write, &a.mas_config, "mas")?;
-    let p = mas_proposal(a)?;
+    let paths = mas_paths(&a.mas_config);
+    let _locks = lock(&a.write, &paths, "mas")?;
+    let p = mas_proposal(a, &paths)?;
     finish(out, &p, &a.write)
-}
-
-/// Debian's layout: files in `conf.d/` beside homeserver.yaml load after it, and each replaces
-/// whole top-level keys. Warns of those that would override what mas-link writes.
-fn warn_conf_d(file: &Loaded, out: &mut Out) -> Result<()> {
-    let Some(dir) = file.target.parent().map(|d| d.join("conf.d")) else {
-        return Ok(());
-    };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(());
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    paths.sort();
-    for f in paths {
-        let Ok((_, doc)) = files::load(&f, Options::PYYAML) else {
-            continue;
-        };
-        for k in [
-            MAS,
-            "password_config",
-            "enable_registration",
-            "experimental_features",
-        ] {
-            if doc.value().get(k).is_some() {
-                writeln!(
-                    out.err,
-                    "warning: {0} sets `{k}`, which replaces this file's `{k}` when Synapse loads conf.d: edit that file instead (--synapse-config {0})",
-                    f.display()
-                )?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Shows a proposal, then writes it when asked to: the shared end of `synapse`, `mas` and
@@ -367,12 +384,11 @@ fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
         if changed && !w.yes && w.writes() {
             bail!("--format json needs --yes, --dry-run or --check: it never asks");
         }
-        let written = match changed && w.yes && w.writes() {
+        let applied = match changed && w.yes && w.writes() {
             true => Some(apply::apply(p, !w.no_backup)?),
             false => None,
         };
-        let backup = written.as_ref().and_then(|w| w.backup.as_deref());
-        let report = WriteReport::new(p, backup, written.is_some());
+        let report = WriteReport::new(p, applied.as_ref());
         writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(u8::from(w.check && changed));
     }
@@ -383,7 +399,7 @@ fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
     }
     out.proposal(p, w.show_secrets)?;
     if w.check {
-        writeln!(out.out, "\n{} needs the changes above.", p.file.name())?;
+        writeln!(out.out, "\n{} needs the changes above.", p.names())?;
         return Ok(1);
     }
     if w.dry_run {
@@ -394,8 +410,8 @@ fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
         writeln!(out.out, "Nothing was written.")?;
         return Ok(0);
     }
-    let written = apply::apply(p, !w.no_backup)?;
-    show::write_done(&mut out.out, p, &written)?;
+    let applied = apply::apply(p, !w.no_backup)?;
+    show::write_done(&mut out.out, p, &applied)?;
     Ok(0)
 }
 
@@ -406,21 +422,59 @@ fn confirm(out: &mut Out, p: &Proposal) -> Result<bool> {
             "not writing without confirmation: standard input is not a terminal. Pass --yes to write, or --dry-run to only show the diff"
         );
     }
-    write!(
-        out.err,
-        "\nWrite these changes to {}? [y/N] ",
-        p.file.name()
-    )?;
+    write!(out.err, "\nWrite these changes to {}? [y/N] ", p.names())?;
     out.err.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
+/// Synapse's side of `check`: the configuration, its findings (with Synapse's own loader's
+/// verdict where it is installed), and the secret Synapse will use.
+fn check_synapse(
+    a: &CheckArgs,
+    given: &[PathBuf],
+    findings: &mut Vec<Finding>,
+    not_checked: &mut Vec<String>,
+) -> Result<(files::Config, Option<String>, loader::Judged)> {
+    let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
+    let secret_file = files::synapse_secret_file(config.layers.value());
+    let (mut found, secret) = synapse::findings(&config.layers, secret_file.as_ref());
+    let paths: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
+    let judged = loader::judge(&loader_setting(&a.synapse_python), &config.layers, &paths)?;
+    match &judged {
+        loader::Judged::By(v) => match &v.refusal {
+            // Synapse starts: its word over the native rules on whether it refuses.
+            None => found.retain(|f| f.effect != Effect::Refuses),
+            Some(r) => {
+                let keys: Vec<&str> = r.path.iter().map(String::as_str).collect();
+                found.push(Finding::new(
+                    Source::Synapse,
+                    Effect::Refuses,
+                    &keys,
+                    config.layers.locate(&keys),
+                    format!(
+                        "Synapse's own config loader refuses to start: {}",
+                        loader::masked(&r.message, &config.layers)
+                    ),
+                    "fix what Synapse's message names, then run `mas-link check` again",
+                ));
+            }
+        },
+        _ => not_checked.push(judged.describe()),
+    }
+    findings.extend(found);
+    Ok((config, secret, judged))
+}
+
 fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
-    let hs_path = files::given_or_default(&a.synapse_config, synapse::DEFAULT_CONFIG);
-    let mas_path = files::given_or_default(&a.mas_config, mas::DEFAULT_CONFIG);
-    if hs_path.is_none() && mas_path.is_none() {
+    let hs_paths = files::given_or_default(&a.synapse_config, synapse::DEFAULT_CONFIG);
+    let mas_given = match (a.mas_config.as_slice(), env("MAS_CONFIG")) {
+        ([], Some(_)) => mas_paths(&[]),
+        (given, _) => given.to_vec(),
+    };
+    let mas_paths = files::given_or_default(&mas_given, mas::DEFAULT_CONFIG);
+    if hs_paths.is_none() && mas_paths.is_none() {
         bail!(
             "no configuration found at {} or {}: pass --synapse-config PATH and/or --mas-config PATH",
             synapse::DEFAULT_CONFIG,
@@ -428,24 +482,19 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         );
     }
     let mut findings = Vec::new();
-    let mut loaded = (None, None);
-    let hs = match &hs_path {
-        Some(p) => {
-            let (file, doc) = files::load(p, Options::PYYAML)?;
-            loaded.0 = Some(file);
-            let secret_file = files::synapse_secret_file(&doc);
-            let (f, secret) = synapse::findings(&doc, secret_file.as_ref());
-            findings.extend(f);
-            Some((doc, secret))
-        }
+    let mut not_checked = Vec::new();
+    let hs = match &hs_paths {
+        Some(given) => Some(check_synapse(a, given, &mut findings, &mut not_checked)?),
         None => None,
     };
-    let mas_view = match &mas_path {
-        Some(p) => {
-            let (file, doc) = files::load(p, Options::SERDE_YAML)?;
-            loaded.1 = Some(file);
-            let secret_file = files::mas_secret_file(&doc);
-            let (view, f) = mas::findings(doc, secret_file.as_ref());
+    let mas_config = match &mas_paths {
+        Some(p) => Some(files::load_mas(p)?),
+        None => None,
+    };
+    let mas_view = match &mas_config {
+        Some(config) => {
+            let secret_file = files::mas_secret_file(&config.layers);
+            let (view, f) = mas::findings(config.layers.clone(), secret_file.as_ref());
             findings.extend(f);
             Some(view)
         }
@@ -455,11 +504,10 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         (None, true) => Some(bundle_view(read_stdin_secret()?)),
         (view, _) => view,
     };
-    let mut not_checked = Vec::new();
     match (&hs, &mas_view) {
-        (Some((doc, secret)), Some(view)) => {
+        (Some((config, secret, _)), Some(view)) => {
             let hs_view = SynapseView {
-                doc,
+                cfg: &config.layers,
                 secret: secret.clone(),
             };
             findings.extend(pairing::pairing(&hs_view, view));
@@ -479,7 +527,8 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     }
     let probes = match a.online {
         true => {
-            let targets = online_targets(a, hs.as_ref(), mas_view.as_ref())?;
+            let hs_side = hs.as_ref().map(|(c, s, _)| (&c.layers, s.clone()));
+            let targets = online_targets(a, hs_side, mas_view.as_ref())?;
             let http = online::Http::new(a.insecure, std::time::Duration::from_secs(5));
             let (probes, f) = online::run(&http, &targets);
             findings.extend(f);
@@ -487,20 +536,25 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         }
         false => None,
     };
+    let given = |c: &Option<files::Config>| c.as_ref().map(|c| c.given.clone());
+    let hs_given = given(&hs.as_ref().map(|h| h.0.clone()));
+    let mas_given = given(&mas_config);
     for f in &mut findings {
-        f.fix = plan::fix_for_files(&f.fix, loaded.0.as_ref(), loaded.1.as_ref());
+        f.fix = plan::fix_for_files(&f.fix, hs_given.as_deref(), mas_given.as_deref());
     }
     findings.sort_by_key(|f| {
         (
             f.severity == Severity::Warning,
             f.file == Source::Mas,
+            f.path.clone(),
             f.line,
         )
     });
-    let name = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let (hs_name, mas_name) = (name(&hs_path), name(&mas_path));
-    let mas_name =
-        mas_name.or_else(|| a.mas_bundle_stdin.then(|| "(MAS's bundle on stdin)".into()));
+    let hs_name = hs.as_ref().map(|(c, _, _)| c.names());
+    let mas_name = mas_config
+        .as_ref()
+        .map(files::Config::names)
+        .or_else(|| a.mas_bundle_stdin.then(|| mas::BUNDLE_SOURCE.into()));
     let mut report = CheckReport::new(
         &findings,
         hs_name.as_deref(),
@@ -508,6 +562,7 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         probes.as_deref(),
     );
     report.not_checked = not_checked;
+    report.synapse_loader = hs.as_ref().map(|(_, _, j)| j.describe());
     match a.format {
         Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
         Format::Human => show::write_check(&mut out.out, &report)?,
@@ -518,7 +573,7 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
 /// What a bundle says of MAS's side, for the pairing rules.
 fn bundle_view(bundle: Bundle) -> mas::MasView {
     mas::MasView {
-        doc: None,
+        cfg: None,
         secret: Some(bundle.secret),
         homeserver: bundle.homeserver,
         endpoint: None,
@@ -529,12 +584,12 @@ fn bundle_view(bundle: Bundle) -> mas::MasView {
 /// Where the online probes go, from the flags and the files.
 fn online_targets(
     a: &CheckArgs,
-    hs: Option<&(Document, Option<String>)>,
+    hs: Option<(&Layers, Option<String>)>,
     mas: Option<&mas::MasView>,
 ) -> Result<online::Targets> {
-    let hs_doc = hs.map(|(d, _)| d);
+    let cfg = hs.as_ref().map(|(c, _)| *c);
     let hs_str = |path: &[&str]| {
-        let v = hs_doc?.value().at(path)?;
+        let v = cfg?.value().at(path)?;
         v.as_str().map(str::to_owned)
     };
     let synapse_url = a
@@ -555,19 +610,22 @@ fn online_targets(
     for (flag, url) in [("--synapse-url", &synapse_url), ("--mas-url", &mas_url)] {
         check_url(url).map_err(|e| anyhow!("{flag}: {e}"))?;
     }
-    let pos = |path: &[&str]| hs_doc.map(|d| d.locate(path)).unwrap_or_default();
+    let at = |path: &[&str]| cfg.map(|c| c.locate(path));
     Ok(online::Targets {
         synapse_url,
         mas_url,
         secret: mas
             .and_then(|m| m.secret.clone())
-            .or_else(|| hs.and_then(|(_, s)| s.clone())),
-        msc4108: hs_doc.is_some_and(|d| {
-            d.value()
+            .or_else(|| hs.as_ref().and_then(|(_, s)| s.clone())),
+        msc4108: cfg.is_some_and(|c| {
+            c.value()
                 .at(&["experimental_features", "msc4108_enabled"])
                 .is_some_and(Value::truthy)
         }),
-        synapse_pos: pos(&["public_baseurl"]),
-        mas_pos: pos(&[MAS]),
+        synapse_file: at(&["public_baseurl"])
+            .map(|p| p.path.to_owned())
+            .unwrap_or_default(),
+        synapse_pos: at(&["public_baseurl"]).map(|p| p.pos).unwrap_or_default(),
+        mas_pos: at(&[MAS]).map(|p| p.pos).unwrap_or_default(),
     })
 }

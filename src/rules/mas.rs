@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 
+use super::layers::{Layer, Layers, Merge};
 use super::names::{check_server_name, check_url};
 use super::{Changes, FileState};
-use crate::findings::{Effect, Finding, Source};
-use crate::yaml::{Document, Edit, NewScalar, Options, Pos, Value};
+use crate::findings::{Effect, Finding, Place, Source};
+use crate::yaml::{Document, Edit, NewScalar, Options, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/config.yaml";
 
@@ -34,52 +35,75 @@ pub struct Http {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MasError {
-    #[error("{line}:{col}: {message}")]
+    #[error("{file}:{line}:{col}: {message}")]
     Parse {
+        file: String,
         line: usize,
         col: usize,
         message: String,
     },
-    #[error("no `matrix` section: MAS needs `matrix.secret` (run `mas-link mas` to write one)")]
-    NoMatrix,
     #[error(
-        "{line}:{col}: `matrix` has both `secret` and `secret_file`; MAS refuses that (\"Cannot specify both\"): keep one"
+        "{files}: no `matrix` section: MAS needs `matrix.secret` (run `mas-link mas` to write one)"
     )]
-    BothSecrets { line: usize, col: usize },
+    NoMatrix { files: String },
     #[error(
-        "{line}:{col}: `matrix` has neither `secret` nor `secret_file` (MAS: \"Missing `secret` or `secret_file`\"); run `mas-link mas` to generate one"
+        "{file}:{line}:{col}: `matrix` has both `secret` and `secret_file`; MAS refuses that (\"Cannot specify both\"): keep one"
     )]
-    NoSecret { line: usize, col: usize },
-    #[error("{line}:{col}: `matrix.secret` is empty")]
-    EmptySecret { line: usize, col: usize },
+    BothSecrets {
+        file: String,
+        line: usize,
+        col: usize,
+    },
+    #[error(
+        "{file}:{line}:{col}: `matrix` has neither `secret` nor `secret_file` (MAS: \"Missing `secret` or `secret_file`\"); run `mas-link mas` to generate one"
+    )]
+    NoSecret {
+        file: String,
+        line: usize,
+        col: usize,
+    },
+    #[error("{file}:{line}:{col}: `matrix.secret` is empty")]
+    EmptySecret {
+        file: String,
+        line: usize,
+        col: usize,
+    },
     #[error("matrix.secret_file {path}: {why}")]
     SecretFile { path: PathBuf, why: String },
 }
 
-impl MasError {
-    /// Whether the message starts with `line:col:`.
-    pub fn located(&self) -> bool {
-        !matches!(self, MasError::NoMatrix | MasError::SecretFile { .. })
-    }
+/// MAS's configuration from its files, in the order MAS reads them.
+pub fn layers(files: Vec<Layer>) -> Layers {
+    Layers::merged(files, Merge::Deep)
 }
 
 impl MasConfig {
+    /// One file's text, as MAS reads it (for tests and tools).
     pub fn parse(text: &str) -> Result<MasConfig, MasError> {
         let doc =
             Document::parse(text.into(), Options::SERDE_YAML).map_err(|e| MasError::Parse {
+                file: "config.yaml".into(),
                 line: e.line,
                 col: e.col,
                 message: e.kind.to_string(),
             })?;
-        MasConfig::read(&doc)
+        MasConfig::read(&layers(vec![Layer {
+            name: "config.yaml".into(),
+            doc,
+        }]))
     }
 
-    /// The sections mas-link needs, from the document's meaning, typed as MAS types them.
-    pub fn read(doc: &Document) -> Result<MasConfig, MasError> {
-        let root = doc.value();
-        let typed = Typed { doc };
-        if doc.text().starts_with('\u{feff}') {
+    /// The sections mas-link needs, from the files' merged meaning, typed as MAS types them.
+    pub fn read(cfg: &Layers) -> Result<MasConfig, MasError> {
+        let root = cfg.value();
+        let typed = Typed { cfg };
+        if let Some(l) = cfg
+            .layers()
+            .iter()
+            .find(|l| l.doc.text().starts_with('\u{feff}'))
+        {
             return Err(MasError::Parse {
+                file: l.name.clone(),
                 line: 1,
                 col: 1,
                 message: "the file starts with a byte-order mark, which MAS's YAML reader \
@@ -120,16 +144,16 @@ fn with_article(noun: &str) -> String {
     }
 }
 
-/// Reads values of one document as serde reads them for MAS's structs.
+/// Reads merged values as serde reads them for MAS's structs.
 struct Typed<'a> {
-    doc: &'a Document,
+    cfg: &'a Layers,
 }
 
 impl Typed<'_> {
     /// A string setting: absent or null is none; a number, boolean or collection is refused,
     /// as serde refuses it for a `String`.
     fn string(&self, path: &[&str]) -> Result<Option<String>, MasError> {
-        match self.doc.value().at(path) {
+        match self.cfg.value().at(path) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s.clone())),
             Some(v) => Err(self.error(path, v, "a string")),
@@ -138,7 +162,7 @@ impl Typed<'_> {
 
     /// A string setting with a default when absent: null is no string, and refused.
     fn defaulted(&self, path: &[&str]) -> Result<Option<String>, MasError> {
-        match self.doc.value().at(path) {
+        match self.cfg.value().at(path) {
             Some(v @ Value::Null) => {
                 Err(self.error(path, v, "a string (leave it out for the default)"))
             }
@@ -147,14 +171,15 @@ impl Typed<'_> {
     }
 
     fn error(&self, path: &[&str], got: &Value, expected: &str) -> MasError {
-        let pos = self.doc.locate(path);
+        let at = self.cfg.locate(path);
         let what = match path {
             [] => "the file".to_owned(),
             p => format!("`{}`", p.join(".")),
         };
         MasError::Parse {
-            line: pos.line.max(1),
-            col: pos.col.max(1),
+            file: at.path.to_owned(),
+            line: at.pos.line.max(1),
+            col: at.pos.col.max(1),
             // The value itself is not shown: it may be the secret.
             message: format!(
                 "{what} is written as {}, but MAS reads it as {expected}: MAS refuses to \
@@ -167,8 +192,7 @@ impl Typed<'_> {
 
 /// Why a parsed file cannot be MAS's config.yaml, when it cannot: not a mapping, or Synapse's
 /// homeserver.yaml. (An empty file is an empty config to MAS.)
-pub fn not_a_mas_config(doc: &Document) -> Option<String> {
-    let root = doc.value();
+pub fn not_a_mas_config(root: &Value) -> Option<String> {
     match root {
         Value::Null | Value::Map(_) => {}
         other => {
@@ -195,25 +219,27 @@ pub fn secret_file(config: &MasConfig) -> Option<&PathBuf> {
 }
 
 /// `matrix.secret`, or `matrix.secret_file`'s contents (`file`, read by the caller) trimmed as
-/// MAS trims them. `doc` is the config as parsed, for error positions.
+/// MAS trims them. `cfg` is the config as parsed, for error positions.
 pub fn shared_secret(
     config: &MasConfig,
-    doc: &Document,
+    cfg: &Layers,
     file: Option<&FileState>,
 ) -> Result<String, MasError> {
     let at = |key: &[&str]| {
-        let pos = doc.locate(key);
-        (pos.line.max(1), pos.col.max(1))
+        let at = cfg.locate(key);
+        (at.path.to_owned(), at.pos.line.max(1), at.pos.col.max(1))
     };
-    let matrix = config.matrix.as_ref().ok_or(MasError::NoMatrix)?;
+    let matrix = config.matrix.as_ref().ok_or_else(|| MasError::NoMatrix {
+        files: cfg.names().join(", "),
+    })?;
     match (&matrix.secret, &matrix.secret_file) {
         (Some(_), Some(_)) => {
-            let (line, col) = at(&["matrix", "secret_file"]);
-            Err(MasError::BothSecrets { line, col })
+            let (file, line, col) = at(&["matrix", "secret_file"]);
+            Err(MasError::BothSecrets { file, line, col })
         }
         (Some(s), None) if s.is_empty() => {
-            let (line, col) = at(&["matrix", "secret"]);
-            Err(MasError::EmptySecret { line, col })
+            let (file, line, col) = at(&["matrix", "secret"]);
+            Err(MasError::EmptySecret { file, line, col })
         }
         (Some(s), None) => Ok(s.clone()),
         (None, Some(path)) => {
@@ -234,14 +260,14 @@ pub fn shared_secret(
             };
             let s = contents.trim().to_owned();
             if s.is_empty() {
-                let (line, col) = at(&["matrix", "secret_file"]);
-                return Err(MasError::EmptySecret { line, col });
+                let (file, line, col) = at(&["matrix", "secret_file"]);
+                return Err(MasError::EmptySecret { file, line, col });
             }
             Ok(s)
         }
         (None, None) => {
-            let (line, col) = at(&["matrix"]);
-            Err(MasError::NoSecret { line, col })
+            let (file, line, col) = at(&["matrix"]);
+            Err(MasError::NoSecret { file, line, col })
         }
     }
 }
@@ -280,8 +306,7 @@ pub fn is_secret_key(path: &[&str]) -> bool {
 
 /// MAS's side of the pairing: `matrix.kind`, `homeserver` and `endpoint`; the secret kept, or
 /// `new_secret` when there is none.
-pub fn plan_matrix(doc: &Document, opts: &MatrixOptions, new_secret: &str) -> Changes {
-    let root = doc.value();
+pub fn plan_matrix(root: &Value, opts: &MatrixOptions, new_secret: &str) -> Changes {
     let get = |k: &str| root.at(&["matrix", k]);
     let mut plan = Changes::default();
     let kind_now = get("kind").and_then(Value::as_str);
@@ -384,8 +409,12 @@ mod tests {
 
     fn secret(text: &str) -> Result<String, MasError> {
         let doc = Document::parse(text.into(), Options::SERDE_YAML).unwrap();
-        let c = MasConfig::read(&doc)?;
-        shared_secret(&c, &doc, None)
+        let cfg = layers(vec![Layer {
+            name: "c.yaml".into(),
+            doc,
+        }]);
+        let c = MasConfig::read(&cfg)?;
+        shared_secret(&c, &cfg, None)
     }
 
     #[test]
@@ -398,13 +427,20 @@ mod tests {
     fn refuses_like_mas() {
         assert!(matches!(
             secret("matrix:\n  secret: a\n  secret_file: b\n"),
-            Err(MasError::BothSecrets { line: 3, col: 3 })
+            Err(MasError::BothSecrets {
+                line: 3,
+                col: 3,
+                ..
+            })
         ));
         assert!(matches!(
             secret("matrix:\n  kind: synapse\n"),
             Err(MasError::NoSecret { line: 1, .. })
         ));
-        assert!(matches!(secret("http: {}\n"), Err(MasError::NoMatrix)));
+        assert!(matches!(
+            secret("http: {}\n"),
+            Err(MasError::NoMatrix { .. })
+        ));
         // The last of duplicate keys wins; a repeated section replaces the earlier one whole.
         assert_eq!(secret("matrix:\n  secret: a\n  secret: b\n").unwrap(), "b");
         assert!(matches!(
@@ -451,16 +487,24 @@ mod tests {
     fn secret_file_is_trimmed() {
         let text = "matrix:\n  secret_file: s\n";
         let doc = Document::parse(text.into(), Options::SERDE_YAML).unwrap();
-        let c = MasConfig::read(&doc).unwrap();
+        let cfg = layers(vec![Layer {
+            name: "c.yaml".into(),
+            doc,
+        }]);
+        let c = MasConfig::read(&cfg).unwrap();
         let file = FileState::Contents("  abc\n".into());
-        assert_eq!(shared_secret(&c, &doc, Some(&file)).unwrap(), "abc");
+        assert_eq!(shared_secret(&c, &cfg, Some(&file)).unwrap(), "abc");
     }
 }
 
-/// What the pairing rules need of MAS's config, with its parsed text for positions.
-#[derive(Debug, Default)]
+/// Where findings on MAS's side point when it came as a bundle.
+pub const BUNDLE_SOURCE: &str = "(MAS's bundle on stdin)";
+
+/// What the pairing rules need of MAS's config, with its parsed files for positions.
+#[derive(Debug)]
 pub struct MasView {
-    pub doc: Option<Document>,
+    /// MAS's files; none when MAS's side came as a bundle.
+    pub cfg: Option<Layers>,
     pub secret: Option<String>,
     pub homeserver: Option<String>,
     pub endpoint: Option<String>,
@@ -468,11 +512,14 @@ pub struct MasView {
 }
 
 impl MasView {
-    pub fn pos(&self, path: &[&str]) -> Pos {
-        self.doc
-            .as_ref()
-            .map(|d| d.locate(path))
-            .unwrap_or_default()
+    pub fn at(&self, path: &[&str]) -> Place<'_> {
+        match &self.cfg {
+            Some(cfg) => cfg.locate(path),
+            None => Place {
+                path: BUNDLE_SOURCE,
+                pos: crate::yaml::Pos::default(),
+            },
+        }
     }
 }
 
@@ -486,41 +533,48 @@ pub const KINDS: &[&str] = &[
 /// MAS's `config generate` writes this for both `public_base` and `issuer`.
 pub const GENERATED_BASE: &str = "http://[::]:8080/";
 
-/// MAS's rules for its `matrix` and `http` sections, on the parsed `doc` with its
+/// MAS's rules for its `matrix` and `http` sections, on the parsed files with the
 /// `secret_file`'s contents (read by the caller). MAS's own refusals are findings.
-pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec<Finding>) {
+pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<Finding>) {
     let mut out = Vec::new();
-    let mut add = |effect: Effect, path: &[&str], pos: Pos, message: String, fix: &str| {
-        out.push(Finding::new(Source::Mas, effect, path, pos, message, fix));
+    let mut add = |effect: Effect, path: &[&str], at: Place, message: String, fix: &str| {
+        out.push(Finding::new(Source::Mas, effect, path, at, message, fix));
     };
-    let config = match MasConfig::read(&doc) {
+    let config = match MasConfig::read(&cfg) {
         Ok(c) => c,
         Err(e) => {
-            let (line, col, message) = match &e {
-                MasError::Parse { line, col, message } => (*line, *col, message.clone()),
-                other => (1, 1, other.to_string()),
+            let (file, line, col, message) = match &e {
+                MasError::Parse {
+                    file,
+                    line,
+                    col,
+                    message,
+                } => (file.clone(), *line, *col, message.clone()),
+                other => (cfg.names()[0].to_owned(), 1, 1, other.to_string()),
+            };
+            let pos = crate::yaml::Pos {
+                offset: 0,
+                line,
+                col,
             };
             add(
                 Effect::Refuses,
                 &[],
-                Pos {
-                    offset: 0,
-                    line,
-                    col,
-                },
+                Place { path: &file, pos },
                 format!("MAS cannot read its config: {message}"),
                 "fix the YAML at that place",
             );
-            return (
-                MasView {
-                    doc: Some(doc),
-                    ..MasView::default()
-                },
-                out,
-            );
+            let view = MasView {
+                cfg: Some(cfg),
+                secret: None,
+                homeserver: None,
+                endpoint: None,
+                public_base: None,
+            };
+            return (view, out);
         }
     };
-    let pos = |p: &[&str]| doc.locate(p);
+    let pos = |p: &[&str]| cfg.locate(p);
     let http = config.http.unwrap_or_default();
     let matrix = config.matrix.unwrap_or_default();
     let mut view = MasView {
@@ -528,7 +582,7 @@ pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec
         homeserver: matrix.homeserver.clone(),
         endpoint: matrix.endpoint.clone(),
         public_base: http.public_base.clone(),
-        doc: None,
+        cfg: None,
     };
     if let Some(kind) = &matrix.kind
         && !KINDS.contains(&kind.as_str())
@@ -664,10 +718,10 @@ pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec
         (&["matrix"][..], "secret_file"),
         (&["matrix"][..], "endpoint"),
     ] {
-        let places = doc.occurrences(parent, key);
+        let mut path = parent.to_vec();
+        path.push(key);
+        let places = cfg.doc_of(&path).occurrences(parent, key);
         if places.len() > 1 {
-            let mut path = parent.to_vec();
-            path.push(key);
             let lines: Vec<String> = places.iter().map(|p| p.line.to_string()).collect();
             add(
                 Effect::Advice,
@@ -687,6 +741,6 @@ pub fn findings(doc: Document, secret_file: Option<&FileState>) -> (MasView, Vec
             );
         }
     }
-    view.doc = Some(doc);
+    view.cfg = Some(cfg);
     (view, out)
 }

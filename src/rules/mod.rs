@@ -2,6 +2,7 @@
 //! edits that get there, each with its reason. Pure: no files, no terminal; whatever a rule
 //! needs from elsewhere (a secret file's contents) is read by the caller and handed in.
 
+pub mod layers;
 pub mod mas;
 pub mod names;
 pub mod pairing;

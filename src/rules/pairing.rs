@@ -1,14 +1,14 @@
 //! The rules that need both files: the secrets equal, the server names equal, each endpoint
 //! pointing at the other program.
 
+use super::layers::Layers;
 use super::mas::MasView;
 use super::names::{host_of, same_url};
 use crate::findings::{Effect, Finding, Source};
-use crate::yaml::Document;
 
 /// What is known of the Synapse side for the pairing rules.
 pub struct SynapseView<'a> {
-    pub doc: &'a Document,
+    pub cfg: &'a Layers,
     /// The shared secret as Synapse will use it (inline, or `secret_path`'s stripped contents).
     pub secret: Option<String>,
 }
@@ -17,8 +17,8 @@ pub struct SynapseView<'a> {
 /// pointing at the other program.
 pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
     let mut out = Vec::new();
-    let root = hs.doc.value();
-    let syn_pos = |p: &[&str]| hs.doc.locate(p);
+    let root = hs.cfg.value();
+    let syn_pos = |p: &[&str]| hs.cfg.locate(p);
     if let (Some(a), Some(b)) = (&hs.secret, &mas.secret)
         && a != b
     {
@@ -40,7 +40,7 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
             Source::Mas,
             Effect::Breaks,
             &["matrix", "homeserver"],
-            mas.pos(&["matrix", "homeserver"]),
+            mas.at(&["matrix", "homeserver"]),
             format!(
                 "matrix.homeserver is `{hs_name}` but Synapse's server_name is `{name}`: MAS \
                      would mint user IDs on the wrong server"
@@ -71,7 +71,7 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
             Source::Mas,
             Effect::Breaks,
             &["matrix", "endpoint"],
-            mas.pos(&["matrix", "endpoint"]),
+            mas.at(&["matrix", "endpoint"]),
             format!("matrix.endpoint `{me}` is MAS's own public_base: MAS would call itself"),
             "point it at Synapse: `mas-link mas --synapse-endpoint URL`",
         ));

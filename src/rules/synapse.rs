@@ -1,11 +1,12 @@
 //! Synapse's rules for running next to MAS, read the way Synapse reads its YAML (PyYAML).
 //! This module knows `homeserver.yaml`'s meaning, not files or terminals.
 
+use super::layers::Layers;
 use super::names::{UrlProblem, check_server_name, check_url, same_url};
 use super::record::Record;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Source};
-use crate::yaml::{Document, Edit, NewScalar, Pos, Value};
+use crate::yaml::{Edit, NewScalar, Pos, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/configs/homeserver.yaml";
 pub const MAS: &str = "matrix_authentication_service";
@@ -30,6 +31,7 @@ pub struct LinkOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub key: String,
+    pub file: String,
     pub pos: Pos,
     pub message: String,
 }
@@ -181,14 +183,18 @@ const CONFLICTS: &[Conflict] = &[
 ];
 
 /// The settings that would stop the command: each key, where it is and what to do.
-pub fn refusals(doc: &Document, root: &Value) -> Vec<Refusal> {
+pub fn refusals(cfg: &Layers) -> Vec<Refusal> {
     CONFLICTS
         .iter()
-        .filter(|c| c.fix.is_none() && (c.applies)(root))
-        .map(|c| Refusal {
-            key: c.path.join("."),
-            pos: doc.locate(c.path),
-            message: c.why.into(),
+        .filter(|c| c.fix.is_none() && (c.applies)(cfg.value()))
+        .map(|c| {
+            let at = cfg.locate(c.path);
+            Refusal {
+                key: c.path.join("."),
+                file: at.path.to_owned(),
+                pos: at.pos,
+                message: c.why.into(),
+            }
         })
         .collect()
 }
@@ -207,10 +213,9 @@ pub fn legacy_admin_token(root: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Why a parsed file cannot be Synapse's homeserver.yaml, when it cannot: empty, not a
+/// Why a configuration cannot be Synapse's homeserver.yaml, when it cannot: empty, not a
 /// mapping of settings, or MAS's config.
-pub fn not_a_homeserver_yaml(doc: &Document) -> Option<String> {
-    let root = doc.value();
+pub fn not_a_homeserver_yaml(root: &Value) -> Option<String> {
     match root {
         Value::Null => {
             return Some(
@@ -238,9 +243,8 @@ pub fn not_a_homeserver_yaml(doc: &Document) -> Option<String> {
     })
 }
 
-/// Whether Synapse delegates to MAS in this file (or through the legacy MSC3861 block).
-pub fn is_linked(doc: &Document) -> bool {
-    let root = doc.value();
+/// Whether Synapse delegates to MAS (or through the legacy MSC3861 block).
+pub fn is_linked(root: &Value) -> bool {
     root.at(&[MAS, "enabled"]).is_some_and(Value::truthy)
         || root
             .at(&["experimental_features", "msc3861"])
@@ -260,18 +264,16 @@ fn open_registration_without_verification(root: &Value) -> bool {
 
 /// Where `secret_path` points, when it is set as a string: the file the caller reads for
 /// [`findings`].
-pub fn secret_path(doc: &Document) -> Option<&str> {
-    doc.value()
-        .at(&[MAS, "secret_path"])
-        .and_then(Value::as_str)
+pub fn secret_path(root: &Value) -> Option<&str> {
+    root.at(&[MAS, "secret_path"]).and_then(Value::as_str)
 }
 
 /// Plans the link: MAS on, password login and registration off, QR login on, the legacy
 /// MSC3861 block gone, and the settings Synapse refuses next to MAS turned off. Settings that
 /// hold integrations or data are refused, all at once, with what to do instead.
-pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Changes, Vec<Refusal>> {
-    let root = doc.value();
-    let refused = refusals(doc, root);
+pub fn plan_link(cfg: &Layers, opts: &LinkOptions) -> Result<Changes, Vec<Refusal>> {
+    let root = cfg.value();
+    let refused = refusals(cfg);
     if !refused.is_empty() {
         return Err(refused);
     }
@@ -370,11 +372,148 @@ pub fn plan_link(doc: &Document, opts: &LinkOptions) -> Result<Changes, Vec<Refu
 
 const MSC4388_MODES: &[&str] = &["off", "open", "authenticated"];
 
+/// The listener resources Synapse serves (`KNOWN_RESOURCES`); `webclient` was removed in 1.77.
+const RESOURCES: &[&str] = &[
+    "client",
+    "consent",
+    "federation",
+    "health",
+    "keys",
+    "media",
+    "metrics",
+    "openid",
+    "replication",
+    "static",
+];
+
+/// Whether Synapse takes `s` as a room alias (`RoomAlias.is_valid`): `#local:server`.
+fn is_room_alias(s: &str) -> bool {
+    s.strip_prefix('#')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(_, server)| check_server_name(server).is_ok())
+}
+
+/// What Synapse refuses to start with whatever MAS's state, met most often in the wild:
+/// server_name and report_stats missing, open registration without verification, an unknown
+/// listener resource, an empty signing_key_path, an auto_join_rooms entry that is no room
+/// alias.
+fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
+    let root = cfg.value();
+    let mut out = Vec::new();
+    let mut add = |effect: Effect, path: &[&str], message: String, fix: &str| {
+        out.push(Finding::new(
+            Source::Synapse,
+            effect,
+            path,
+            cfg.locate(path),
+            message,
+            fix,
+        ));
+    };
+    match root.get("server_name") {
+        None => add(
+            Effect::Refuses,
+            &["server_name"],
+            "`server_name` is missing: Synapse refuses to start".into(),
+            "write the server name users' IDs end in (`@alice:example.com` → `example.com`)",
+        ),
+        Some(Value::Str(name)) => {
+            if let Err(why) = check_server_name(name) {
+                add(
+                    Effect::Refuses,
+                    &["server_name"],
+                    format!("{why}: Synapse refuses to start"),
+                    "write the server name users' IDs end in (`@alice:example.com` → `example.com`)",
+                );
+            }
+        }
+        Some(_) => {}
+    }
+    if root.get("report_stats").is_none() {
+        add(
+            Effect::Refuses,
+            &["report_stats"],
+            "`report_stats` is missing: Synapse refuses to start until it is set".into(),
+            "add `report_stats: false` (or true, to send anonymous usage statistics)",
+        );
+    }
+    if open_registration_without_verification(root) {
+        add(
+            Effect::Refuses,
+            &["enable_registration"],
+            "registration is open without any verification (no CAPTCHA, 3PID or token): \
+             Synapse refuses to start"
+                .into(),
+            "turn registration off, add a verification, or set \
+             `enable_registration_without_verification: true`",
+        );
+    }
+    let listeners = match root.get("listeners") {
+        Some(Value::Seq(l)) => l.as_slice(),
+        _ => &[],
+    };
+    for listener in listeners {
+        let Some(Value::Seq(resources)) = listener.get("resources") else {
+            continue;
+        };
+        for names in resources.iter().filter_map(|r| r.get("names")) {
+            let Value::Seq(names) = names else { continue };
+            for name in names {
+                let known = name.as_str().is_some_and(|n| RESOURCES.contains(&n));
+                if !known {
+                    add(
+                        Effect::Refuses,
+                        &["listeners"],
+                        format!(
+                            "a listener serves the resource `{}`, which Synapse does not know \
+                             (it knows {}): Synapse refuses to start",
+                            name.python_str(),
+                            RESOURCES.join(", ")
+                        ),
+                        "remove it from the listener's `names` (`webclient` is gone since \
+                         Synapse 1.77: serve Element on its own)",
+                    );
+                }
+            }
+        }
+    }
+    if root.get("signing_key_path") == Some(&Value::Str(String::new())) {
+        add(
+            Effect::Refuses,
+            &["signing_key_path"],
+            "`signing_key_path` is empty: Synapse cannot read a signing key and refuses to start"
+                .into(),
+            "give the path of the server's signing key, or delete the line for the default \
+             (SERVER_NAME.signing.key beside the config)",
+        );
+    }
+    let bad_room = match root.get("auto_join_rooms") {
+        None => None,
+        Some(Value::Seq(rooms)) => rooms
+            .iter()
+            .find(|r| !r.as_str().is_some_and(is_room_alias))
+            .map(Value::python_str),
+        Some(Value::Str(s)) if s.is_empty() => None,
+        // A string is read a character at a time.
+        Some(Value::Str(s)) => Some(s.chars().take(1).collect()),
+        Some(v) => Some(v.python_str()),
+    };
+    if let Some(room) = bad_room {
+        add(
+            Effect::Refuses,
+            &["auto_join_rooms"],
+            format!("`{room}` is not a room alias (`#room:example.com`): Synapse refuses to start"),
+            "write auto_join_rooms as a list of room aliases, one `- \"#room:example.com\"` a line",
+        );
+    }
+    out
+}
+
 /// Every rule of Synapse's for running with MAS, read as Synapse reads the file, with the
 /// secret Synapse will use (inline, or `secret_path`'s stripped contents). `secret_file` is
 /// what the caller found at [`secret_path`] (resolved from Synapse's working directory).
-pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding>, Option<String>) {
-    let root = doc.value();
+pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>, Option<String>) {
+    let root = cfg.value();
     let mut out = Vec::new();
     let mut secret = None;
     let mut add = |effect: Effect, path: &[&str], message: String, fix: &str| {
@@ -382,7 +521,7 @@ pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding
             Source::Synapse,
             effect,
             path,
-            doc.locate(path),
+            cfg.locate(path),
             message,
             fix,
         ));
@@ -397,6 +536,17 @@ pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding
         );
         return (out, None);
     }
+    out.extend(startup_refusals(cfg));
+    let mut add = |effect: Effect, path: &[&str], message: String, fix: &str| {
+        out.push(Finding::new(
+            Source::Synapse,
+            effect,
+            path,
+            cfg.locate(path),
+            message,
+            fix,
+        ));
+    };
     let mas = root.get(MAS).unwrap_or(&Value::Null);
     let section_ok = matches!(mas, Value::Map(_) | Value::Null);
     if !section_ok {
@@ -509,44 +659,6 @@ pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding
             ),
             "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
         ),
-    }
-    match root.get("server_name") {
-        None => add(
-            Effect::Refuses,
-            &["server_name"],
-            "`server_name` is missing: Synapse refuses to start".into(),
-            "write the server name users' IDs end in (`@alice:example.com` → `example.com`)",
-        ),
-        Some(Value::Str(name)) => {
-            if let Err(why) = check_server_name(name) {
-                add(
-                    Effect::Refuses,
-                    &["server_name"],
-                    format!("{why}: Synapse refuses to start"),
-                    "write the server name users' IDs end in (`@alice:example.com` → `example.com`)",
-                );
-            }
-        }
-        Some(_) => {}
-    }
-    if root.get("report_stats").is_none() {
-        add(
-            Effect::Refuses,
-            &["report_stats"],
-            "`report_stats` is missing: Synapse refuses to start until it is set".into(),
-            "add `report_stats: false` (or true, to send anonymous usage statistics)",
-        );
-    }
-    if open_registration_without_verification(root) {
-        add(
-            Effect::Refuses,
-            &["enable_registration"],
-            "registration is open without any verification (no CAPTCHA, 3PID or token): \
-             Synapse refuses to start"
-                .into(),
-            "turn registration off, add a verification, or set \
-             `enable_registration_without_verification: true`",
-        );
     }
     let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
     if enabled && inline_set && path_set {
@@ -719,7 +831,8 @@ pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding
         (&[MAS][..], "endpoint"),
         (&["experimental_features"][..], "msc4108_enabled"),
     ] {
-        let places = doc.occurrences(parent, key);
+        let top = parent.first().copied().unwrap_or(key);
+        let places = cfg.doc_of(&[top]).occurrences(parent, key);
         if places.len() > 1 {
             let last = places[places.len() - 1];
             let mut path = parent.to_vec();
@@ -747,8 +860,9 @@ pub fn findings(doc: &Document, secret_file: Option<&FileState>) -> (Vec<Finding
 /// Plans the way back: MAS disabled but kept, and every setting `synapse` changed put back as
 /// the record says it was (QR-code login and MSC4388 stay off: Synapse refuses them without
 /// MAS). Without a record, password login is turned back on and the rest left as it is.
-pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Changes {
-    let root = doc.value();
+/// `records` are those of the configuration's files, in load order: a later file's wins.
+pub fn plan_unlink(cfg: &Layers, records: &[&Record]) -> Changes {
+    let root = cfg.value();
     let mut plan = Changes::default();
     let mut planned: Vec<Vec<String>> = Vec::new();
     let mut push = |plan: &mut Changes, edit: Edit, reason: &str| {
@@ -772,11 +886,11 @@ pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Changes {
         );
     }
     let msc4108 = ["experimental_features", "msc4108_enabled"];
-    match record {
-        Some(record) => {
-            for before in &record.changes {
+    match records {
+        [_, ..] => {
+            for before in records.iter().rev().flat_map(|r| &r.changes) {
                 let keys: Vec<&str> = before.path.iter().map(String::as_str).collect();
-                let now = doc.entry(&keys);
+                let now = cfg.text_at(&keys);
                 match &before.text {
                     Some(text) => {
                         let Some(old) = NewScalar::raw(text, crate::yaml::Schema::Yaml11) else {
@@ -792,9 +906,7 @@ pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Changes {
                         } else {
                             old
                         };
-                        let same = now.is_some_and(|(_, v)| {
-                            doc.text()[v.start().offset..v.end()] == old.text[..]
-                        });
+                        let same = now == Some(&old.text[..]);
                         if !same {
                             push(
                                 &mut plan,
@@ -821,7 +933,7 @@ pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Changes {
                 }
             }
         }
-        None => {
+        [] => {
             let password = root.at(&["password_config", "enabled"]);
             if password.is_some_and(|v| !v.truthy()) {
                 push(
@@ -863,10 +975,14 @@ pub fn plan_unlink(doc: &Document, record: Option<&Record>) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::Options;
+    use crate::yaml::{Document, Options};
 
     fn doc(s: &str) -> Document {
         Document::parse(s.into(), Options::PYYAML).unwrap()
+    }
+
+    fn one(d: &Document) -> Layers {
+        Layers::single("hs.yaml".into(), d.clone())
     }
 
     fn paths(plan: &Changes) -> Vec<String> {
@@ -886,7 +1002,7 @@ mod tests {
     #[test]
     fn plans_every_part_of_the_link() {
         let d = doc("server_name: x\n");
-        let plan = plan_link(&d, &opts()).unwrap();
+        let plan = plan_link(&one(&d), &opts()).unwrap();
         let paths = paths(&plan);
         assert_eq!(
             paths,
@@ -901,7 +1017,7 @@ mod tests {
         );
         let after = d.apply(&plan.edits()).unwrap();
         assert!(
-            plan_link(&after.document, &opts())
+            plan_link(&one(&after.document), &opts())
                 .unwrap()
                 .changes
                 .is_empty()
@@ -911,7 +1027,7 @@ mod tests {
     #[test]
     fn registration_reads_like_strtobool_and_password_like_python() {
         let d = doc("enable_registration: \"false\"\npassword_config: {enabled: \"false\"}\n");
-        let plan = plan_link(&d, &opts()).unwrap();
+        let plan = plan_link(&one(&d), &opts()).unwrap();
         let paths = paths(&plan);
         assert!(!paths.contains(&"enable_registration".to_string()));
         assert!(paths.contains(&"password_config.enabled".to_string()));
@@ -920,7 +1036,7 @@ mod tests {
     #[test]
     fn data_holding_settings_are_refused_with_their_place() {
         let d = doc("a: 1\noidc_providers:\n  - idp_id: x\nuser_consent:\n  version: 1\n");
-        let r = plan_link(&d, &opts()).unwrap_err();
+        let r = plan_link(&one(&d), &opts()).unwrap_err();
         assert_eq!(r.len(), 2);
         assert_eq!(
             (r[0].key.as_str(), r[0].pos.line, r[0].pos.col),
@@ -934,14 +1050,14 @@ mod tests {
     fn inactive_sections_are_left_alone() {
         let d =
             doc("saml2_config:\n  sp_config:\noidc_providers:\ncas_config:\n  enabled: false\n");
-        assert!(plan_link(&d, &opts()).is_ok());
+        assert!(plan_link(&one(&d), &opts()).is_ok());
     }
 
     #[test]
     fn turns_off_what_holds_no_data() {
         let d =
             doc("enable_3pid_changes: yes\nsession_lifetime: 24h\ndisable_registration: false\n");
-        let plan = plan_link(&d, &opts()).unwrap();
+        let plan = plan_link(&one(&d), &opts()).unwrap();
         let after = d.apply(&plan.edits()).unwrap();
         let v = after.document.value();
         assert_eq!(v.get("enable_3pid_changes"), Some(&Value::Bool(false)));

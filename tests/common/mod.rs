@@ -50,13 +50,23 @@ pub fn bin() -> PathBuf {
         .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("mas-link"))
 }
 
+/// mas-link as the tests run it: none of the operator's variables, and Synapse's own loader
+/// off (`none`) unless a test turns it on with [`with_loader`]: the CLI tests judge
+/// mas-link's own rules, and CI's MAS_LINK_SYNAPSE_PYTHON is for the loader tests.
 pub fn mas_link() -> Command {
     let mut c = Command::new(bin());
     c.env_remove("MAS_SECRET")
         .env_remove("MAS_ENDPOINT")
+        .env_remove("MAS_CONFIG")
         .env_remove("CLOUDRON_APP_ORIGIN")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
         .env("NO_COLOR", "1");
     c
+}
+
+/// `c` with Synapse's own loader on: the Python CI gives (a test that calls this needs it).
+pub fn with_loader(c: &mut Command) -> &mut Command {
+    c.env("MAS_LINK_SYNAPSE_PYTHON", synapse_python())
 }
 
 /// Copies `src` into `dir` as `name`.

@@ -29,7 +29,7 @@ def validate(path: str) -> dict:
             return {"file": path, "ok": False, "error": f"YAML: {e}"}
         if isinstance(parsed, dict):
             key = parsed.get("signing_key_path")
-            if isinstance(key, str):
+            if isinstance(key, str) and key:
                 os.makedirs(os.path.dirname(key), exist_ok=True)
                 with open(key, "w") as f:
                     write_signing_keys(f, [generate_signing_key("a_test")])

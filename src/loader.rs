@@ -1,0 +1,299 @@
+//! Synapse's own config loader, where Synapse is installed: the authority on whether Synapse
+//! starts with a configuration. mas-link hands it the texts (planned ones too, before they are
+//! written) through a small script run by Synapse's Python (`loader.py`, built in).
+//!
+//! Synapse's Python is, in order: `--synapse-python` / `MAS_LINK_SYNAPSE_PYTHON` (`none` turns
+//! the loader off), a `python3` on PATH that imports `synapse`, then the known places:
+//! Cloudron's app, Debian's package, the official Docker image.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::plan::Proposal;
+use crate::rules::layers::Layers;
+use crate::rules::synapse;
+
+const SCRIPT: &str = include_str!("loader.py");
+
+/// Where Synapse's Python is installed by the layouts mas-link knows.
+pub const KNOWN_PLACES: &[&str] = &[
+    "/app/code/env/bin/python",
+    "/opt/venvs/matrix-synapse/bin/python",
+    "/usr/local/bin/python",
+];
+
+/// Synapse's loader is given this long (it takes about 2.5 s) before it is stopped.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoaderError {
+    #[error(
+        "Synapse's own config loader (Synapse {version}) refuses the planned configuration; \
+         nothing was written:\n{message}"
+    )]
+    Refused { version: String, message: String },
+    #[error("running Synapse's loader with {python}: {why}")]
+    Run { python: PathBuf, why: String },
+    #[error("{python} does not import Synapse (`import synapse` fails): {hint}")]
+    NoSynapse { python: PathBuf, hint: &'static str },
+}
+
+const HINT: &str = "give the Python of Synapse's install with --synapse-python PATH \
+    (MAS_LINK_SYNAPSE_PYTHON), or `none` to use mas-link's own rules";
+
+/// Synapse's answer on a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub python: PathBuf,
+    pub version: String,
+    /// Synapse's message when it refuses, and the keys it names.
+    pub refusal: Option<Refusal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub path: Vec<String>,
+}
+
+/// How this run finds Synapse's loader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting {
+    /// `none`: mas-link's own rules only.
+    Off,
+    /// A Python given by the operator: it must import Synapse.
+    Given(PathBuf),
+    /// Look on PATH and in the known places.
+    Search,
+}
+
+impl Setting {
+    pub fn from_flag(value: Option<&str>) -> Setting {
+        match value {
+            Some("none") => Setting::Off,
+            Some(p) => Setting::Given(PathBuf::from(p)),
+            None => Setting::Search,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    synapse: Option<String>,
+    #[serde(default)]
+    ok: bool,
+    error: Option<String>,
+    path: Option<Vec<String>>,
+}
+
+/// The Pythons to try for a search: `python3` on PATH, then the known places that exist.
+fn candidates() -> Vec<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("python3"))
+        .find(|p| p.is_file());
+    on_path
+        .into_iter()
+        .chain(
+            KNOWN_PLACES
+                .iter()
+                .map(PathBuf::from)
+                .filter(|p| p.is_file()),
+        )
+        .collect()
+}
+
+/// Runs Synapse's loader on the configuration's texts, with the first Python of `setting`
+/// that imports Synapse. `Ok(None)`: the loader is off, or no Python with Synapse was found
+/// (the second element lists where it looked).
+pub fn judge(setting: &Setting, cfg: &Layers, files: &[PathBuf]) -> Result<Judged, LoaderError> {
+    let request = request(cfg, files);
+    match setting {
+        Setting::Off => Ok(Judged::Off),
+        Setting::Given(python) => match run(python, &request)? {
+            Some(v) => Ok(Judged::By(v)),
+            None => Err(LoaderError::NoSynapse {
+                python: python.clone(),
+                hint: HINT,
+            }),
+        },
+        Setting::Search => {
+            let tried = candidates();
+            for python in &tried {
+                // A Python that cannot run, or has no Synapse, is passed over.
+                if let Ok(Some(v)) = run(python, &request) {
+                    return Ok(Judged::By(v));
+                }
+            }
+            Ok(Judged::NotFound(tried))
+        }
+    }
+}
+
+/// Synapse's own loader on a proposal's planned configuration, before it is written: a
+/// refusal is an error, with Synapse's message (secrets masked).
+pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, LoaderError> {
+    if !p.changed() {
+        return Ok(None);
+    }
+    let after = p.after(Layers::new);
+    let paths: Vec<PathBuf> = p.files.iter().map(|f| f.file.target.clone()).collect();
+    let judged = judge(setting, &after, &paths)?;
+    if let Judged::By(v) = &judged
+        && let Some(r) = &v.refusal
+    {
+        return Err(LoaderError::Refused {
+            version: v.version.clone(),
+            message: masked(&r.message, &after),
+        });
+    }
+    Ok(Some(judged))
+}
+
+/// What came of asking for Synapse's loader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judged {
+    Off,
+    NotFound(Vec<PathBuf>),
+    By(Verdict),
+}
+
+impl Judged {
+    /// One line for the output: whether the loader was used, and how it answered.
+    pub fn describe(&self) -> String {
+        match self {
+            Judged::Off => "Synapse's own config loader: not used (--synapse-python none); \
+                            the verdict is mas-link's own rules"
+                .into(),
+            Judged::NotFound(tried) => format!(
+                "Synapse's own config loader: not found (no Python that imports synapse{}); \
+                 the verdict is mas-link's own rules. Set MAS_LINK_SYNAPSE_PYTHON to \
+                 Synapse's Python to use it",
+                match tried.is_empty() {
+                    true => String::new(),
+                    false => format!(
+                        " among {}",
+                        tried
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
+            ),
+            Judged::By(v) => format!(
+                "Synapse's own config loader (Synapse {}, {}): {}",
+                v.version,
+                v.python.display(),
+                match &v.refusal {
+                    None => "accepts the configuration",
+                    Some(_) => "refuses the configuration",
+                }
+            ),
+        }
+    }
+}
+
+/// The JSON request: each file's path and text, and the folders Synapse resolves against.
+fn request(cfg: &Layers, files: &[PathBuf]) -> String {
+    let list: Vec<serde_json::Value> = cfg
+        .layers()
+        .iter()
+        .zip(files)
+        .map(|(l, path)| serde_json::json!({"path": path, "text": l.doc.text()}))
+        .collect();
+    // Synapse's default folder for keys is the last config file's.
+    let keys_dir = files
+        .last()
+        .and_then(|p| p.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let data_dir = std::env::current_dir().unwrap_or_default();
+    serde_json::json!({"files": list, "keys_dir": keys_dir, "data_dir": data_dir}).to_string()
+}
+
+/// Runs the script with `python`; `Ok(None)` when it has no Synapse.
+fn run(python: &Path, request: &str) -> Result<Option<Verdict>, LoaderError> {
+    let fail = |why: String| LoaderError::Run {
+        python: python.to_owned(),
+        why,
+    };
+    let mut child = Command::new(python)
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(e.to_string()))?;
+    // The texts may hold secrets: they go through the pipe, never argv.
+    let mut stdin = child.stdin.take().expect("piped");
+    let request = request.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| fail(e.to_string()))? {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(format!("no answer in {} s", TIMEOUT.as_secs())));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let _ = writer.join();
+    let out = reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    let line = out.lines().last().unwrap_or("");
+    let answer: Answer = serde_json::from_str(line).map_err(|_| {
+        let tail: Vec<&str> = err.lines().rev().take(5).collect();
+        fail(format!(
+            "{status}, no verdict: {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+        ))
+    })?;
+    let Some(version) = answer.synapse else {
+        return Ok(None);
+    };
+    Ok(Some(Verdict {
+        python: python.to_owned(),
+        version,
+        refusal: (!answer.ok).then(|| Refusal {
+            message: answer.error.unwrap_or_default(),
+            path: answer.path.unwrap_or_default(),
+        }),
+    }))
+}
+
+/// Synapse's message with the configuration's secret values masked: its type errors quote
+/// the value they refuse (`input_value=…`).
+pub fn masked(message: &str, cfg: &Layers) -> String {
+    let mut out = message.to_owned();
+    for l in cfg.layers() {
+        let text = l.doc.text();
+        for (from, to) in l.doc.secret_spans(&synapse::is_secret_key) {
+            let value = text[from..to].trim_matches(|c| c == '"' || c == '\'');
+            if value.len() >= 4 {
+                out = out.replace(value, crate::yaml::MASK);
+            }
+        }
+    }
+    out
+}
