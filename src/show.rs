@@ -227,7 +227,10 @@ pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
     {
         writeln!(w, "{l}")?;
     }
-    let checked: Vec<&str> = r.files.iter().map(String::as_str).collect();
+    let checked: Vec<&str> = [r.synapse_config, r.mas_config]
+        .into_iter()
+        .flatten()
+        .collect();
     writeln!(
         w,
         "{}: {} error(s), {} warning(s) in {}",
@@ -292,7 +295,7 @@ pub struct CheckReport<'a> {
     pub linked: bool,
     pub synapse_config: Option<&'a str>,
     pub mas_config: Option<&'a str>,
-    /// Every file read, in the order each program reads them.
+    /// Every file read: Synapse's, then MAS's, each in the order its program reads them.
     pub files: Vec<String>,
     pub errors: usize,
     pub warnings: usize,

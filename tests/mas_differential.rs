@@ -1,13 +1,15 @@
 //! MAS's own reading stack as the judge: figment 0.10.19 over serde_yaml 0.9.34 (MAS's
 //! versions), extracting a struct of the shape of MAS's `matrix` section
 //! (`crates/config/src/sections/matrix.rs`). On generated configs (duplicates, numbers,
-//! nulls, tags, aliases, CRLF, a byte-order mark, secret_file) mas-link must agree with it on
-//! accept or refuse, the secret (or its file), homeserver, endpoint and kind.
+//! nulls, tags, aliases, CRLF, a byte-order mark, secret_file, several files merged as MAS
+//! merges them) mas-link must agree with it on accept or refuse, the secret (or its file),
+//! homeserver, endpoint and kind.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use figment::Figment;
 use figment::providers::{Format, Yaml};
+use mas_link::files;
 use mas_link::rules::mas::MasConfig;
 use serde::Deserialize;
 
@@ -62,9 +64,11 @@ enum Reading {
     },
 }
 
-fn mas_reads(path: &Path) -> (Reading, String) {
-    let got = Figment::new()
-        .merge(Yaml::file(path))
+/// MAS's reading: each file admerged in order (`crates/cli/src/commands/mod.rs`).
+fn mas_reads(paths: &[PathBuf]) -> (Reading, String) {
+    let got = paths
+        .iter()
+        .fold(Figment::new(), |f, p| f.admerge(Yaml::file(p)))
         .extract_inner::<MatrixConfig>("matrix");
     match got {
         Err(e) => (Reading::Refused, e.to_string()),
@@ -86,9 +90,12 @@ fn mas_reads(path: &Path) -> (Reading, String) {
     }
 }
 
-fn mas_link_reads(path: &Path) -> (Reading, String) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let config = match MasConfig::parse(&text) {
+fn mas_link_reads(paths: &[PathBuf]) -> (Reading, String) {
+    let cfg = match files::load_mas(paths) {
+        Ok(c) => c.layers,
+        Err(e) => return (Reading::Refused, e.to_string()),
+    };
+    let config = match MasConfig::read(&cfg) {
         Ok(c) => c,
         Err(e) => return (Reading::Refused, e.to_string()),
     };
@@ -255,17 +262,92 @@ fn configs() -> Vec<(String, String)> {
     out
 }
 
+/// (name, the files' texts in order): several files, merged as MAS merges them.
+fn several() -> Vec<(String, Vec<String>)> {
+    let base = "http:\n  public_base: https://auth.example.com/\nmatrix:\n  homeserver: example.com\n  endpoint: http://synapse:8008/\n";
+    let case = |name: &str, files: &[&str]| {
+        (
+            name.to_owned(),
+            files.iter().map(|f| f.replace("{base}", base)).collect(),
+        )
+    };
+    vec![
+        case("split", &["{base}", "matrix:\n  secret: s\n"]),
+        case(
+            "later_secret_wins",
+            &["{base}  secret: a\n", "matrix:\n  secret: b\n"],
+        ),
+        case(
+            "later_kind",
+            &["{base}  secret: a\n", "matrix:\n  kind: synapse_modern\n"],
+        ),
+        case(
+            "three",
+            &[
+                "{base}",
+                "matrix:\n  secret: a\n",
+                "matrix:\n  homeserver: other.example\n",
+            ],
+        ),
+        case(
+            "both_across",
+            &["{base}  secret: a\n", "matrix:\n  secret_file: /run/s\n"],
+        ),
+        case(
+            "int_later",
+            &["{base}  secret: a\n", "matrix:\n  secret: 12345\n"],
+        ),
+        case(
+            "int_replaced",
+            &["{base}  secret: 12345\n", "matrix:\n  secret: \"12345\"\n"],
+        ),
+        case(
+            "null_later",
+            &["{base}  secret: a\n", "matrix:\n  secret: ~\n"],
+        ),
+        case("matrix_null_later", &["{base}  secret: a\n", "matrix:\n"]),
+        case("empty_later", &["{base}  secret: a\n", ""]),
+        case("list_later", &["{base}  secret: a\n", "- a\n"]),
+        case(
+            "dup_in_one",
+            &[
+                "{base}  secret: a\n",
+                "matrix:\n  secret: b\nmatrix:\n  homeserver: h.example\n",
+            ],
+        ),
+        case(
+            "endpoint_later_bad",
+            &["{base}  secret: a\n", "matrix:\n  endpoint: 8008\n"],
+        ),
+        case(
+            "only_second",
+            &["http:\n  public_base: https://a/\n", "{base}  secret: s\n"],
+        ),
+    ]
+}
+
 #[test]
 fn mas_link_reads_mas_config_as_mas_does() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = configs();
+    let mut cases: Vec<(String, Vec<String>)> = configs()
+        .into_iter()
+        .map(|(name, text)| (name, vec![text]))
+        .collect();
+    cases.extend(several());
     assert!(cases.len() >= 40, "{}", cases.len());
     let mut disagreements = Vec::new();
-    for (name, text) in &cases {
-        let path = dir.path().join(format!("{name}.yaml"));
-        std::fs::write(&path, text).unwrap();
-        let (theirs, why_theirs) = mas_reads(&path);
-        let (ours, why_ours) = mas_link_reads(&path);
+    for (name, texts) in &cases {
+        let paths: Vec<PathBuf> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let path = dir.path().join(format!("{name}.{i}.yaml"));
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        let (theirs, why_theirs) = mas_reads(&paths);
+        let (ours, why_ours) = mas_link_reads(&paths);
         if theirs != ours {
             disagreements.push(format!(
                 "{name}: MAS {theirs:?} ({why_theirs}), mas-link {ours:?} ({why_ours})"

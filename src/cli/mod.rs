@@ -562,6 +562,9 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         probes.as_deref(),
     );
     report.not_checked = not_checked;
+    let names = |c: &files::Config| c.files.iter().map(files::Loaded::name).collect::<Vec<_>>();
+    report.files = hs.iter().flat_map(|(c, _, _)| names(c)).collect();
+    report.files.extend(mas_config.iter().flat_map(names));
     report.synapse_loader = hs.as_ref().map(|(_, _, j)| j.describe());
     match a.format {
         Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,

@@ -123,7 +123,9 @@ impl Layers {
         {
             return i;
         }
-        let parent = (1..whole).rev().find_map(|n| self.layers.iter().position(sets(n)));
+        let parent = (1..whole)
+            .rev()
+            .find_map(|n| self.layers.iter().position(sets(n)));
         parent
             .or_else(|| {
                 self.layers

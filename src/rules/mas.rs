@@ -112,8 +112,22 @@ impl MasConfig {
                     .into(),
             });
         }
-        if !matches!(root, Value::Map(_) | Value::Null) {
-            return Err(typed.error(&[], root, "a mapping of sections"));
+        // Each file must be a mapping (or empty): figment refuses any other.
+        if let Some(l) = cfg
+            .layers()
+            .iter()
+            .find(|l| !matches!(l.doc.value(), Value::Map(_) | Value::Null))
+        {
+            return Err(MasError::Parse {
+                file: l.name.clone(),
+                line: 1,
+                col: 1,
+                message: format!(
+                    "the file is written as {}, but MAS reads it as a mapping of sections: \
+                     MAS refuses to start",
+                    with_article(l.doc.value().type_name())
+                ),
+            });
         }
         let matrix = match root.get("matrix") {
             None => None,
