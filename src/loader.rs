@@ -90,7 +90,9 @@ struct Answer {
     path: Option<Vec<String>>,
 }
 
-/// The Pythons to try for a search: `python3` on PATH, then the known places that exist.
+/// The Pythons to try for a search: `python3` on PATH, then the known places; only those
+/// with a `synapse` package in their site folders, so that a host without Synapse starts no
+/// Python at all.
 fn candidates() -> Vec<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .into_iter()
@@ -99,13 +101,33 @@ fn candidates() -> Vec<PathBuf> {
         .find(|p| p.is_file());
     on_path
         .into_iter()
-        .chain(
-            KNOWN_PLACES
-                .iter()
-                .map(PathBuf::from)
-                .filter(|p| p.is_file()),
-        )
+        .chain(KNOWN_PLACES.iter().map(PathBuf::from))
+        .filter(|p| p.is_file() && has_synapse_package(p))
         .collect()
+}
+
+/// Whether a `synapse` package sits where this Python looks for packages: its prefix's
+/// `lib/python3*/{site,dist}-packages` (venvs, /usr/local, Docker), Debian's
+/// `lib/python3/dist-packages`, or the user's `~/.local/lib/python3*/site-packages`.
+fn has_synapse_package(python: &Path) -> bool {
+    let prefix = python.parent().and_then(Path::parent);
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local"));
+    prefix
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(home)
+        .flat_map(|p| {
+            std::fs::read_dir(p.join("lib"))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .any(|e| {
+            ["site-packages", "dist-packages"]
+                .iter()
+                .any(|d| e.path().join(d).join("synapse").is_dir())
+        })
 }
 
 /// Runs Synapse's loader on the configuration's texts, with the first Python of `setting`

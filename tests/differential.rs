@@ -455,3 +455,102 @@ fn check_agrees_with_synapses_loader() {
         mismatches.join("\n")
     );
 }
+
+/// `mas-link check` with Synapse's loader on: its verdict (an error that Synapse refuses to
+/// start) is Synapse's own, on a spread of the cases above (every seventh: each run loads
+/// Synapse, about 2 s).
+#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
+#[test]
+fn check_with_the_loader_gives_synapses_verdict() {
+    let py = common::synapse_python();
+    let work = tempfile::tempdir().unwrap();
+    let secrets = work.path().join("secrets");
+    fs::create_dir(&secrets).unwrap();
+    fs::write(secrets.join("secret"), "s3cret\n").unwrap();
+    fs::write(secrets.join("empty"), "").unwrap();
+    // One real signing key, copied beside each case.
+    let key = work.path().join("signing.key");
+    let script = format!(
+        "from signedjson.key import generate_signing_key, write_signing_keys\n\
+         write_signing_keys(open('{}', 'w'), [generate_signing_key('a')])\n",
+        key.display()
+    );
+    assert!(
+        Command::new(&py)
+            .args(["-c", &script])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let cases: Vec<(String, String)> = corpus().into_iter().step_by(7).collect();
+    let (mut refused, mut accepted) = (0, 0);
+    let mut dirs = Vec::new();
+    for (name, text) in &cases {
+        let dir = work.path().join(name);
+        fs::create_dir(&dir).unwrap();
+        fs::copy(&key, dir.join("example.org.signing.key")).unwrap();
+        fs::write(dir.join("log.config"), "version: 1\n").unwrap();
+        let text = format!("{BASE}{text}")
+            .replace("{dir}", &secrets.display().to_string())
+            .replace("/data", &dir.display().to_string());
+        fs::write(dir.join("homeserver.yaml"), &text).unwrap();
+        dirs.push(dir);
+    }
+    // Synapse's verdicts, from one process.
+    let files: Vec<_> = dirs.iter().map(|d| d.join("homeserver.yaml")).collect();
+    let out = Command::new(&py)
+        .arg(common::repo().join("tests/synapse/validate.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let verdicts: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(verdicts.len(), cases.len());
+    for (((name, _), dir), synapse) in cases.iter().zip(&dirs).zip(&verdicts) {
+        let out = common::mas_link()
+            .env("MAS_LINK_SYNAPSE_PYTHON", &py)
+            .current_dir(&dir)
+            .args([
+                "check",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let we_refuse = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["effect"] == "refuses");
+        assert!(
+            report["synapse_loader"]
+                .as_str()
+                .unwrap()
+                .contains("(Synapse 1.")
+        );
+        let synapse_refuses = synapse["ok"] == false;
+        assert_eq!(
+            we_refuse, synapse_refuses,
+            "{name}: Synapse says {synapse}\ncheck: {report:#}"
+        );
+        match synapse_refuses {
+            true => refused += 1,
+            false => accepted += 1,
+        }
+    }
+    eprintln!(
+        "{} configs: Synapse refused {refused}, accepted {accepted}",
+        cases.len()
+    );
+    assert!(
+        refused > 3 && accepted > 3,
+        "{refused} refused, {accepted} accepted"
+    );
+}

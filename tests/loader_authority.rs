@@ -228,25 +228,16 @@ fn synapse_writes_nothing_the_loader_refuses() {
     assert_eq!(left, 0);
 }
 
-/// Without MAS_LINK_SYNAPSE_PYTHON, a `python3` on PATH that imports synapse is found.
+/// Without MAS_LINK_SYNAPSE_PYTHON, a `python3` on PATH with Synapse is found.
 #[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
 #[test]
 fn the_loader_is_found_on_path() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     generated_debian_layout(d);
-    let bin_dir = d.join("bin");
-    fs::create_dir(&bin_dir).unwrap();
-    // A wrapper, as a symlink to a venv's Python would not be in the venv.
-    let wrapper = bin_dir.join("python3");
-    fs::write(
-        &wrapper,
-        format!("#!/bin/sh\nexec {} \"$@\"\n", synapse_python().display()),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:/usr/bin:/bin", bin_dir.display());
+    // As in an activated venv: Synapse's venv's bin/ first on PATH.
+    let venv_bin = synapse_python().parent().unwrap().to_path_buf();
+    let path = format!("{}:/usr/bin:/bin", venv_bin.display());
     mas_link()
         .current_dir(d)
         .env_remove("MAS_LINK_SYNAPSE_PYTHON")
