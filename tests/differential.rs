@@ -512,7 +512,7 @@ fn check_with_the_loader_gives_synapses_verdict() {
     for (((name, _), dir), synapse) in cases.iter().zip(&dirs).zip(&verdicts) {
         let out = common::mas_link()
             .env("MAS_LINK_SYNAPSE_PYTHON", &py)
-            .current_dir(&dir)
+            .current_dir(dir)
             .args([
                 "check",
                 "--synapse-config",
