@@ -33,6 +33,20 @@ pub fn check(data: &[u8]) {
                 Err(e) => assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}"),
             }
         }
+        // The hand-over's edits: a provider appended, Synapse's providers renamed away.
+        let provider = vec![
+            (vec!["id".to_owned()], NewScalar::string("01J")),
+            (vec!["claims_imports".to_owned(), "localpart".to_owned(), "template".to_owned()], NewScalar::string("{{ user.sub }}")),
+        ];
+        for e in [
+            Edit::push(&["upstream_oauth2", "providers"], provider),
+            Edit::rename(&["oidc_providers"], "oidc_providers_moved_to_mas"),
+            Edit::set(&["upstream_oauth2", "providers", "0", "synapse_idp_id"], NewScalar::string("oidc-x")),
+        ] {
+            if let Err(e) = doc.apply(std::slice::from_ref(&e)) {
+                assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}");
+            }
+        }
         let one = |d: &Document| Layers::single("f".into(), d.clone());
         let _ = synapse::findings(&one(&doc), None);
         let opts = LinkOptions {

@@ -43,11 +43,24 @@ pub enum PlanError {
     },
 }
 
+/// What a change does to its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Set,
+    Remove,
+    /// The key renamed (its value kept): `after` is the new name.
+    Rename,
+    /// An item appended to the sequence: `after` is the item, secrets masked.
+    Add,
+}
+
 /// One change as reported: in the human list and in the JSON report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeReport {
     /// The file the change is written to.
     pub file: String,
+    pub action: Action,
     pub path: String,
     /// The value's YAML text before (none when the key was absent).
     pub before: Option<String>,
@@ -59,10 +72,13 @@ pub struct ChangeReport {
 impl ChangeReport {
     /// One human line: the key, what happens to it, and why.
     pub fn line(&self) -> String {
-        match &self.after {
-            Some(after) => format!("{} = {after}: {}", self.path, self.reason),
-            None if self.path.is_empty() => self.reason.clone(),
-            None => format!("{} removed: {}", self.path, self.reason),
+        let after = self.after.as_deref().unwrap_or("");
+        match self.action {
+            _ if self.path.is_empty() => self.reason.clone(),
+            Action::Set => format!("{} = {after}: {}", self.path, self.reason),
+            Action::Remove => format!("{} removed: {}", self.path, self.reason),
+            Action::Rename => format!("{} renamed to {after}: {}", self.path, self.reason),
+            Action::Add => format!("{} += {after}: {}", self.path, self.reason),
         }
     }
 }
@@ -257,13 +273,31 @@ fn describe(
             let old = before
                 .entry(&keys)
                 .map(|(_, v)| yaml::mask_range(before.text(), v.start().offset, v.end(), &spans));
-            let new = match &c.edit {
-                Edit::Set { .. } if is_secret(&keys) => Some(yaml::MASK.to_owned()),
-                Edit::Set { value, .. } => Some(value.text.clone()),
-                Edit::Remove { .. } => None,
+            let (action, new) = match &c.edit {
+                Edit::Set { .. } if is_secret(&keys) => (Action::Set, Some(yaml::MASK.to_owned())),
+                Edit::Set { value, .. } => (Action::Set, Some(value.text.clone())),
+                Edit::Remove { .. } => (Action::Remove, None),
+                Edit::Rename { to, .. } => (Action::Rename, Some(to.clone())),
+                Edit::Push { item, .. } => {
+                    let fields: Vec<String> = item
+                        .iter()
+                        .map(|(p, v)| {
+                            let mut full = keys.clone();
+                            full.push("0");
+                            full.extend(p.iter().map(String::as_str));
+                            let shown = match is_secret(&full) {
+                                true => yaml::MASK,
+                                false => &v.text,
+                            };
+                            format!("{}: {shown}", p.join("."))
+                        })
+                        .collect();
+                    (Action::Add, Some(format!("{{{}}}", fields.join(", "))))
+                }
             };
             ChangeReport {
                 file: file.to_owned(),
+                action,
                 path: path.join("."),
                 before: old,
                 after: new,
@@ -521,6 +555,7 @@ fn restore(config: &Config, backups: Vec<Option<Backup>>) -> Proposal {
                     b.doc,
                     vec![ChangeReport {
                         file: file.name(),
+                        action: Action::Set,
                         path: String::new(),
                         before: None,
                         after: None,

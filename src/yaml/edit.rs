@@ -81,13 +81,22 @@ fn double_quote(s: &str) -> String {
     out
 }
 
-/// One change to a document, addressed by a path of mapping keys.
+/// One change to a document, addressed by a path of mapping keys; where the path meets a
+/// sequence, a segment that is a number picks its item (`providers.0.issuer`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Edit {
     /// Set a scalar, creating missing parent mappings (and filling null parents).
     Set { path: Vec<String>, value: NewScalar },
     /// Remove a key (every duplicate of it) with its whole subtree.
     Remove { path: Vec<String> },
+    /// Rename a key (every duplicate of it) in place; its value stays byte for byte.
+    Rename { path: Vec<String>, to: String },
+    /// Append a mapping to the sequence at `path` (made when absent or null), in the
+    /// sequence's own style; the item is given as scalars at paths within it.
+    Push {
+        path: Vec<String>,
+        item: Vec<(Vec<String>, NewScalar)>,
+    },
 }
 
 impl Edit {
@@ -104,9 +113,26 @@ impl Edit {
         }
     }
 
+    pub fn rename(path: &[&str], to: &str) -> Edit {
+        Edit::Rename {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            to: to.into(),
+        }
+    }
+
+    pub fn push(path: &[&str], item: Vec<(Vec<String>, NewScalar)>) -> Edit {
+        Edit::Push {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            item,
+        }
+    }
+
     pub fn path(&self) -> &[String] {
         match self {
-            Edit::Set { path, .. } | Edit::Remove { path } => path,
+            Edit::Set { path, .. }
+            | Edit::Remove { path }
+            | Edit::Rename { path, .. }
+            | Edit::Push { path, .. } => path,
         }
     }
 
@@ -116,6 +142,13 @@ impl Edit {
             Edit::Set { path, value } => {
                 let mut cur = root;
                 for seg in &path[..path.len() - 1] {
+                    if let Some(i) = index_in(cur, seg) {
+                        let Value::Seq(items) = cur else {
+                            unreachable!()
+                        };
+                        cur = &mut items[i];
+                        continue;
+                    }
                     if !matches!(cur, Value::Map(_)) {
                         *cur = Value::Map(Map::default());
                     }
@@ -136,19 +169,58 @@ impl Edit {
             }
             Edit::Remove { path } => {
                 let (last, parents) = path.split_last().expect("non-empty path");
-                let mut cur = Some(root);
-                for seg in parents {
-                    cur = match cur {
-                        Some(Value::Map(m)) => m.get_mut(seg),
-                        _ => None,
-                    };
-                }
-                if let Some(Value::Map(m)) = cur {
+                if let Some(Value::Map(m)) = walk_mut(root, parents) {
                     m.remove(last);
+                }
+            }
+            Edit::Rename { path, to } => {
+                let (last, parents) = path.split_last().expect("non-empty path");
+                if let Some(Value::Map(m)) = walk_mut(root, parents)
+                    && let Some(slot) = m.0.iter_mut().find(|(k, _)| *k == Value::Str(last.clone()))
+                {
+                    slot.0 = Value::Str(to.clone());
+                }
+            }
+            Edit::Push { path, item } => {
+                let (last, parents) = path.split_last().expect("non-empty path");
+                let mut new = Value::Map(Map::default());
+                for (p, v) in item {
+                    Edit::Set {
+                        path: p.clone(),
+                        value: v.clone(),
+                    }
+                    .apply_to(&mut new);
+                }
+                let Some(Value::Map(m)) = walk_mut(root, parents) else {
+                    return;
+                };
+                match m.get_mut(last) {
+                    Some(Value::Seq(items)) => items.push(new),
+                    Some(slot) => *slot = Value::Seq(vec![new]),
+                    None => m.insert(Value::Str(last.clone()), Value::Seq(vec![new])),
                 }
             }
         }
     }
+}
+
+/// The item a path segment picks when `v` is a sequence and the segment a number within it.
+fn index_in(v: &Value, seg: &str) -> Option<usize> {
+    let Value::Seq(items) = v else { return None };
+    seg.parse::<usize>().ok().filter(|&i| i < items.len())
+}
+
+/// The value at an existing path (keys, and item numbers in sequences).
+fn walk_mut<'a>(root: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    let mut cur = root;
+    for seg in path {
+        cur = match cur {
+            Value::Seq(items) => items.get_mut(seg.parse::<usize>().ok()?)?,
+            Value::Map(m) => m.get_mut(seg)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 /// The edited text, its parsed form and what the engine wants said about it.
@@ -319,6 +391,14 @@ impl Document {
                 }
                 Edit::Remove { path } => {
                     self.plan_remove(path, &mut removed, &mut warnings)?;
+                }
+                Edit::Rename { path, to } => self.plan_rename(path, to, &mut ops, &mut warnings)?,
+                Edit::Push { path, item } => {
+                    let mut tree = NewTree::default();
+                    for (p, v) in item {
+                        tree.add(p, &v.text);
+                    }
+                    self.plan_push(path, tree, &mut ops, &mut warnings)?;
                 }
             }
         }
@@ -561,6 +641,12 @@ impl Document {
         let mut parent: Option<(&Node, &Node)> = None;
         for (i, seg) in path.iter().enumerate() {
             self.check_on_path(cur, &path[..i])?;
+            if let Some(item) = item_of(cur, seg) {
+                // Into a sequence's item: new keys go into it as into any mapping.
+                cur = item;
+                parent = None;
+                continue;
+            }
             let (target, rest) = match &cur.kind {
                 Kind::Mapping { .. } => {
                     match self.lookup(cur, seg, &path[..=i], warnings)?.last() {
@@ -658,6 +744,206 @@ impl Document {
                 key.start(),
             )),
         }
+    }
+
+    /// The node at an existing path (keys, the last of duplicates, and item numbers).
+    fn node_at(&self, path: &[String], warnings: &mut Vec<Warning>) -> Result<&Node, YamlError> {
+        let not_found = || {
+            YamlError::new(
+                ErrorKind::NotFound {
+                    path: display_path(path),
+                },
+                Default::default(),
+            )
+        };
+        let mut cur = self.root.as_ref().ok_or_else(not_found)?;
+        for (i, seg) in path.iter().enumerate() {
+            self.check_on_path(cur, &path[..i])?;
+            cur = match (&cur.kind, item_of(cur, seg)) {
+                (_, Some(item)) => item,
+                (Kind::Mapping { .. }, None) => {
+                    &self
+                        .lookup(cur, seg, &path[..=i], warnings)?
+                        .last()
+                        .ok_or_else(not_found)?
+                        .1
+                }
+                _ => return Err(not_found()),
+            };
+        }
+        self.check_on_path(cur, path)?;
+        Ok(cur)
+    }
+
+    /// Renames every occurrence of a key: only the keys' text changes.
+    fn plan_rename(
+        &self,
+        path: &[String],
+        to: &str,
+        ops: &mut Vec<Op>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), YamlError> {
+        let (last, parents) = path.split_last().expect("non-empty path");
+        let map = self.node_at(parents, warnings)?;
+        let Kind::Mapping { entries, .. } = &map.kind else {
+            return Err(YamlError::new(
+                ErrorKind::NotFound {
+                    path: display_path(path),
+                },
+                map.start(),
+            ));
+        };
+        let named = |k: &Node, name: &str| k.scalar().is_some_and(|(s, _)| s == name);
+        if let Some((k, _)) = entries.iter().find(|(k, _)| named(k, to)) {
+            return Err(YamlError::new(
+                ErrorKind::KeyExists {
+                    path: display_path(path),
+                    key: to.into(),
+                },
+                k.start(),
+            ));
+        }
+        let keys: Vec<&Node> = entries
+            .iter()
+            .filter(|(k, _)| named(k, last))
+            .map(|(k, _)| k)
+            .collect();
+        if keys.is_empty() {
+            return Err(YamlError::new(
+                ErrorKind::NotFound {
+                    path: display_path(path),
+                },
+                map.start(),
+            ));
+        }
+        for k in keys {
+            ops.push(Op {
+                start: k.start().offset,
+                end: k.end(),
+                text: key_text(to),
+                depth: path.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Appends a mapping to a sequence, in its style: `[..., {k: v}]` in flow, a `- k: v`
+    /// item at the items' indentation in block; an absent or null value becomes a block
+    /// sequence of the one item (flow inside a flow mapping).
+    fn plan_push(
+        &self,
+        path: &[String],
+        tree: NewTree,
+        ops: &mut Vec<Op>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), YamlError> {
+        let (last, parents) = path.split_last().expect("non-empty path");
+        let map = self.node_at(parents, warnings)?;
+        let nl = newline_of(&self.text);
+        let unit = self.indent_unit();
+        let depth = path.len();
+        let Kind::Mapping { entries, flow } = &map.kind else {
+            return Err(YamlError::new(
+                ErrorKind::NotAMapping {
+                    path: display_path(parents),
+                    found: map.kind_name(),
+                },
+                map.start(),
+            ));
+        };
+        let found = self.lookup(map, last, path, warnings)?.last().copied();
+        let flow_item = format!("{{{}}}", tree.flow());
+        let Some((key, seq)) = found else {
+            // A new key with the sequence: after the mapping's last entry.
+            let text = match flow {
+                true => format!("{}: [{flow_item}]", key_text(last)),
+                false => {
+                    let indent = map.start().col - 1;
+                    format!(
+                        "{}{}:{nl}{}",
+                        " ".repeat(indent),
+                        key_text(last),
+                        block_item(&tree, indent + unit, unit, nl)
+                    )
+                }
+            };
+            let (at, text) = match (flow, entries.last()) {
+                (true, None) => (map.start().offset + 1, text),
+                (true, Some((k, v))) => (entry_end(&self.text, k, v), format!(", {text}")),
+                (false, _) => {
+                    let indent = map.start().col - 1;
+                    let after = line_after(&self.text, content_end(&self.text, map));
+                    let at = skip_deeper_comments(&self.text, after, indent);
+                    (at, self.fix_eof(at, text, nl))
+                }
+            };
+            ops.push(Op {
+                start: at,
+                end: at,
+                text,
+                depth,
+            });
+            return Ok(());
+        };
+        self.check_on_path(seq, path)?;
+        match &seq.kind {
+            Kind::Sequence { flow: true, items } => {
+                let (at, text) = match items.last() {
+                    None => (seq.start().offset + 1, flow_item),
+                    Some(i) => (content_end(&self.text, i), format!(", {flow_item}")),
+                };
+                ops.push(Op {
+                    start: at,
+                    end: at,
+                    text,
+                    depth,
+                });
+            }
+            Kind::Sequence { flow: false, items } => {
+                let first = &items[0];
+                let line = line_start(&self.text, first.start().offset);
+                let dash = self.text[line..first.start().offset]
+                    .rfind('-')
+                    .unwrap_or(first.start().col.saturating_sub(3));
+                let after = line_after(&self.text, content_end(&self.text, seq));
+                let at = skip_deeper_comments(&self.text, after, dash);
+                let text = block_item(&tree, dash, unit, nl);
+                ops.push(Op {
+                    start: at,
+                    end: at,
+                    text: self.fix_eof(at, text, nl),
+                    depth,
+                });
+            }
+            Kind::Scalar { value, style } if is_null(value, *style, self.options.schema) => {
+                // `key:` or `key: ~`: the null (and the space before it) gives way to the item.
+                let colon = self.after_colon(key);
+                let end = if seq.is_absent() { colon } else { seq.end() };
+                let text = match flow {
+                    true => format!(" [{flow_item}]"),
+                    false => {
+                        let body = block_item(&tree, key.start().col - 1 + unit, unit, nl);
+                        format!("{nl}{}", body.strip_suffix(nl).unwrap_or(&body))
+                    }
+                };
+                ops.push(Op {
+                    start: colon,
+                    end,
+                    text,
+                    depth,
+                });
+            }
+            _ => {
+                return Err(YamlError::new(
+                    ErrorKind::NotAMapping {
+                        path: display_path(path),
+                        found: seq.kind_name(),
+                    },
+                    key.start(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn plan_remove<'a>(
@@ -929,6 +1215,22 @@ impl Document {
         }
         Ok(out)
     }
+}
+
+/// A sequence's item that a path segment picks (a number within it).
+fn item_of<'a>(n: &'a Node, seg: &str) -> Option<&'a Node> {
+    let Kind::Sequence { items, .. } = &n.kind else {
+        return None;
+    };
+    items.get(seg.parse::<usize>().ok()?)
+}
+
+/// One block sequence item holding the tree: `- k: v` with the dash at column `dash`, the
+/// item's keys lined up after it.
+fn block_item(tree: &NewTree, dash: usize, unit: usize, nl: &str) -> String {
+    let mut body = String::new();
+    tree.block(dash + 2, unit, nl, &mut body);
+    format!("{}- {}", " ".repeat(dash), &body[dash + 2..])
 }
 
 /// Makes the value at `path` null (the root when the path is empty).

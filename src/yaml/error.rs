@@ -60,6 +60,11 @@ pub enum ErrorKind {
         first: String,
         second: String,
     },
+    /// A rename to a key the mapping already has.
+    KeyExists {
+        path: String,
+        key: String,
+    },
     /// The result did not mean the original plus the edits: a bug, and nothing is written.
     Verification {
         detail: String,
@@ -140,6 +145,10 @@ impl fmt::Display for ErrorKind {
             Conflict { first, second } => write!(
                 f,
                 "the edits of `{first}` and `{second}` contradict each other; make them one at a time"
+            ),
+            KeyExists { path, key } => write!(
+                f,
+                "`{path}` cannot be renamed to `{key}`: the mapping already has `{key}`; merge them by hand"
             ),
             Verification { detail } => write!(
                 f,

@@ -418,3 +418,102 @@ fn kept_block_scalars_end_before_the_next_key() {
         "d: |\n \t\t\nk: true"
     );
 }
+
+fn item() -> Vec<(Vec<String>, NewScalar)> {
+    let p = |s: &str| s.split('.').map(str::to_owned).collect::<Vec<_>>();
+    vec![
+        (p("id"), NewScalar::string("01J")),
+        (p("issuer"), NewScalar::string("https://idp/")),
+        (
+            p("claims_imports.localpart.template"),
+            NewScalar::string("{{ user.sub }}"),
+        ),
+    ]
+}
+
+#[test]
+fn sets_inside_a_sequences_item() {
+    let src = "providers:\n  # Cloudron\n  - id: a\n    issuer: x\n  - {id: b}\nafter: 1\n";
+    let set = |path: &[&str]| Edit::set(path, NewScalar::string("oidc-c"));
+    assert_eq!(
+        edit(
+            src,
+            &[
+                set(&["providers", "0", "synapse_idp_id"]),
+                set(&["providers", "1", "synapse_idp_id"])
+            ]
+        ),
+        "providers:\n  # Cloudron\n  - id: a\n    issuer: x\n    synapse_idp_id: \"oidc-c\"\n  - {id: b, synapse_idp_id: \"oidc-c\"}\nafter: 1\n"
+    );
+    assert_eq!(
+        edit(
+            src,
+            &[Edit::set(
+                &["providers", "0", "issuer"],
+                NewScalar::string("y")
+            )]
+        ),
+        src.replace("issuer: x", "issuer: \"y\"")
+    );
+}
+
+#[test]
+fn renames_a_key_in_place() {
+    let src = "a: 1\noidc_providers: # SSO\n  - idp_id: x\n\"oidc_providers\": []\nb: {oidc_providers: 2}\n";
+    assert_eq!(
+        edit(
+            src,
+            &[
+                Edit::rename(&["oidc_providers"], "moved"),
+                Edit::rename(&["b", "oidc_providers"], "c")
+            ]
+        ),
+        "a: 1\nmoved: # SSO\n  - idp_id: x\nmoved: []\nb: {c: 2}\n"
+    );
+    assert!(matches!(
+        err("a: 1\nb: 2\n", &[Edit::rename(&["a"], "b")]).kind,
+        ErrorKind::KeyExists { .. }
+    ));
+}
+
+#[test]
+fn pushes_an_item_in_the_sequences_style() {
+    let push = || Edit::push(&["u", "providers"], item());
+    let one = "{id: \"01J\", issuer: \"https://idp/\", claims_imports: {localpart: {template: \"{{ user.sub }}\"}}}";
+    assert_eq!(
+        edit("u:\n  providers: []\n", &[push()]),
+        format!("u:\n  providers: [{one}]\n")
+    );
+    assert_eq!(
+        edit("u: {providers: [{id: a}]}\n", &[push()]),
+        format!("u: {{providers: [{{id: a}}, {one}]}}\n")
+    );
+    let block =
+        "u:\n  providers:\n    - id: a\n      # its issuer\n      issuer: x\n# next\nv: 1\n";
+    assert_eq!(
+        edit(block, &[push()]),
+        "u:\n  providers:\n    - id: a\n      # its issuer\n      issuer: x\n    - id: \"01J\"\n      issuer: \"https://idp/\"\n      claims_imports:\n        localpart:\n          template: \"{{ user.sub }}\"\n# next\nv: 1\n"
+    );
+    let made = "    - id: \"01J\"\n      issuer: \"https://idp/\"\n      claims_imports:\n        localpart:\n          template: \"{{ user.sub }}\"\n";
+    assert_eq!(
+        edit("u:\n  a: 1\n", &[push()]),
+        format!("u:\n  a: 1\n  providers:\n{made}")
+    );
+    assert_eq!(
+        edit("u:\n  providers:\n", &[push()]),
+        format!("u:\n  providers:\n{made}")
+    );
+    assert_eq!(
+        edit("u:\n  providers: ~\nw: 2\n", &[push()]),
+        format!("u:\n  providers:\n{made}w: 2\n")
+    );
+    assert_eq!(
+        edit("u: {a: 1}\n", &[push()]),
+        format!("u: {{a: 1, providers: [{one}]}}\n")
+    );
+    // CRLF and no final newline are kept.
+    assert_eq!(
+        edit("u:\r\n  providers:\r\n    - id: a", &[push()]),
+        "u:\r\n  providers:\r\n    - id: a\r\n    - id: \"01J\"\r\n      issuer: \"https://idp/\"\r\n      claims_imports:\r\n        localpart:\r\n          template: \"{{ user.sub }}\""
+    );
+}
