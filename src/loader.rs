@@ -134,27 +134,36 @@ fn has_synapse_package(python: &Path) -> bool {
 /// that imports Synapse. `Ok(None)`: the loader is off, or no Python with Synapse was found
 /// (the second element lists where it looked).
 pub fn judge(setting: &Setting, cfg: &Layers, files: &[PathBuf]) -> Result<Judged, LoaderError> {
-    let request = request(cfg, files);
-    match setting {
-        Setting::Off => Ok(Judged::Off),
-        Setting::Given(python) => match run(python, &request)? {
+    judge_with(setting, || request(cfg, files))
+}
+
+/// [`judge`], with the request made only once a Python is there to answer it.
+fn judge_with(setting: &Setting, request: impl FnOnce() -> String) -> Result<Judged, LoaderError> {
+    let pythons = match setting {
+        Setting::Off => return Ok(Judged::Off),
+        Setting::Given(python) => vec![python.clone()],
+        Setting::Search => candidates(),
+    };
+    if pythons.is_empty() {
+        return Ok(Judged::NotFound(pythons));
+    }
+    let request = request();
+    if let Setting::Given(python) = setting {
+        return match run(python, &request)? {
             Some(v) => Ok(Judged::By(v)),
             None => Err(LoaderError::NoSynapse {
                 python: python.clone(),
                 hint: HINT,
             }),
-        },
-        Setting::Search => {
-            let tried = candidates();
-            for python in &tried {
-                // A Python that cannot run, or has no Synapse, is passed over.
-                if let Ok(Some(v)) = run(python, &request) {
-                    return Ok(Judged::By(v));
-                }
-            }
-            Ok(Judged::NotFound(tried))
+        };
+    }
+    for python in &pythons {
+        // A Python that cannot run, or has no Synapse after all, is passed over.
+        if let Ok(Some(v)) = run(python, &request) {
+            return Ok(Judged::By(v));
         }
     }
+    Ok(Judged::NotFound(pythons))
 }
 
 /// Synapse's own loader on a proposal's planned configuration, before it is written: a
@@ -163,15 +172,18 @@ pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, LoaderErro
     if !p.changed() {
         return Ok(None);
     }
-    let after = p.after(Layers::new);
     let paths: Vec<PathBuf> = p.files.iter().map(|f| f.file.target.clone()).collect();
-    let judged = judge(setting, &after, &paths)?;
-    if let Judged::By(v) = &judged
+    let mut after = None;
+    let judged = judge_with(setting, || {
+        let cfg = after.insert(p.after(Layers::new));
+        request(cfg, &paths)
+    })?;
+    if let (Judged::By(v), Some(after)) = (&judged, &after)
         && let Some(r) = &v.refusal
     {
         return Err(LoaderError::Refused {
             version: v.version.clone(),
-            message: masked(&r.message, &after),
+            message: masked(&r.message, after),
         });
     }
     Ok(Some(judged))
