@@ -235,6 +235,7 @@ pub fn mas_bundle(paths: &[PathBuf]) -> Result<Bundle, ReadError> {
         endpoint: config.http.and_then(|h| h.public_base),
         homeserver: config.matrix.and_then(|m| m.homeserver),
         secret,
+        providers: Some(crate::rules::sso::mas_providers(cfg.value())),
     })
 }
 

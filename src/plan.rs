@@ -381,6 +381,8 @@ pub struct LinkRequest {
     pub secret_path_now: Option<FileState>,
     /// MAS's `matrix.homeserver`, when MAS's side is known: it must be this `server_name`.
     pub mas_homeserver: Option<String>,
+    /// The `synapse_idp_id`s MAS's upstream providers claim, when MAS's side is known.
+    pub mas_idps: Option<Vec<String>>,
 }
 
 /// `mas-link synapse`: Synapse delegates to MAS. Refuses settings that hold data, and a
@@ -416,6 +418,7 @@ pub fn link(
     let opts = LinkOptions {
         endpoint: req.endpoint.clone(),
         secret: setting,
+        mas_idps: req.mas_idps.clone(),
     };
     let changes = synapse::plan_link(&config.layers, &opts).map_err(|refused| {
         PlanError::Refused(

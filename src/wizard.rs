@@ -209,6 +209,7 @@ fn synapse_side(
     )?;
     let inline = root.at(&[MAS, "secret"]).and_then(Value::as_str);
     let mas_homeserver = from_mas.as_ref().and_then(|b| b.homeserver.clone());
+    let mas_idps = from_mas.as_ref().and_then(mas::Bundle::idps);
     let (secret, flag) = if let Some(b) = from_mas {
         (b.secret, flags("--mas-config", mas_paths.unwrap_or(&[])))
     } else if let Some(p) = &a.secret_file {
@@ -246,6 +247,7 @@ fn synapse_side(
         secret_path: None,
         secret_path_now: None,
         mas_homeserver,
+        mas_idps,
     };
     let records: Vec<_> = config.files.iter().map(files::record).collect();
     let p = plan::link(config, &req, &records)?;

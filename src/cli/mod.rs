@@ -230,7 +230,7 @@ fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequ
         .endpoint
         .clone()
         .or_else(|| env("MAS_ENDPOINT"))
-        .or(bundle.endpoint)
+        .or(bundle.endpoint.clone())
         .or_else(|| block("endpoint").filter(|e| check_url(e).is_ok()))
         .ok_or_else(|| {
             anyhow!(
@@ -250,6 +250,7 @@ fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequ
     }
     Ok(LinkRequest {
         endpoint,
+        mas_idps: bundle.idps(),
         secret: bundle.secret,
         secret_path_now: files::named_state(a.secret_path.as_deref()),
         secret_path: a.secret_path.clone(),

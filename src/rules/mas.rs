@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::layers::{Layer, Layers, Merge};
 use super::names::{check_server_name, check_url};
+use super::sso::MasProvider;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Place, Source};
 use crate::yaml::{Document, Edit, NewScalar, Options, Value};
@@ -369,6 +370,9 @@ pub struct Bundle {
     pub endpoint: Option<String>,
     pub homeserver: Option<String>,
     pub secret: String,
+    /// MAS's upstream providers (issuer and `synapse_idp_id`, no secrets), when the bundle
+    /// came from MAS's config: what Synapse's side needs for the SSO hand-over.
+    pub providers: Option<Vec<MasProvider>>,
 }
 
 /// What a bundle's values escape: what would end a field or the line.
@@ -395,8 +399,31 @@ impl Bundle {
                 line.push_str(&format!(" {k}={}", escape(v)));
             }
         }
+        if let Some(providers) = &self.providers {
+            line.push_str(&format!(" providers={}", providers.len()));
+            for p in providers {
+                let part =
+                    |v: &Option<String>| escape(v.as_deref().unwrap_or("")).replace(',', "%2C");
+                line.push_str(&format!(
+                    " idp={},{}",
+                    part(&p.synapse_idp_id),
+                    part(&p.issuer)
+                ));
+            }
+        }
         line.push_str(&format!(" secret={}", escape(&self.secret)));
         line
+    }
+
+    /// The `synapse_idp_id`s MAS's providers claim, when the bundle carries MAS's providers.
+    pub fn idps(&self) -> Option<Vec<String>> {
+        let providers = self.providers.as_ref()?;
+        Some(
+            providers
+                .iter()
+                .filter_map(|p| p.synapse_idp_id.clone())
+                .collect(),
+        )
     }
 
     /// Reads a bundle line; `None` when the text is not one (then it is a bare secret).
@@ -404,12 +431,23 @@ impl Bundle {
         let rest = text.trim().strip_prefix(BUNDLE_TAG)?.strip_prefix(' ')?;
         let mut b = Bundle::default();
         for field in rest.split(' ').filter(|f| !f.is_empty()) {
-            let (k, v) = field.split_once('=')?;
-            let v = unescape(v);
+            let (k, raw) = field.split_once('=')?;
+            let v = unescape(raw);
             match k {
                 "endpoint" => b.endpoint = Some(v),
                 "homeserver" => b.homeserver = Some(v),
                 "secret" => b.secret = v,
+                "providers" => b.providers = Some(Vec::new()),
+                "idp" => {
+                    let (id, issuer) = raw.split_once(',').unwrap_or((raw, ""));
+                    let some = |s: &str| Some(unescape(s)).filter(|s| !s.is_empty());
+                    let list = b.providers.get_or_insert_with(Vec::new);
+                    list.push(MasProvider {
+                        index: list.len(),
+                        synapse_idp_id: some(id),
+                        issuer: some(issuer),
+                    });
+                }
                 _ => {}
             }
         }
@@ -490,6 +528,11 @@ mod tests {
             endpoint: Some("https://auth.example.com/".into()),
             homeserver: Some("example.com".into()),
             secret: "a b%c".into(),
+            providers: Some(vec![MasProvider {
+                index: 0,
+                issuer: Some("https://idp/a,b".into()),
+                synapse_idp_id: Some("oidc-x".into()),
+            }]),
         };
         let line = b.to_line();
         assert!(line.starts_with("mas-link-pair/1 endpoint=https://auth.example.com/ "));

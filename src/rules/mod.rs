@@ -7,6 +7,7 @@ pub mod mas;
 pub mod names;
 pub mod pairing;
 pub mod record;
+pub mod sso;
 pub mod synapse;
 
 use crate::yaml::Edit;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Changes;
 use super::synapse::MAS;
-use crate::yaml::Document;
+use crate::yaml::{Document, Edit};
 
 /// 3: `written_sha256`. Records of formats 1 and 2 (FNV hashes) are read for their settings;
 /// their hash is not compared, so `unlink` puts the settings back one by one instead of
@@ -101,7 +101,10 @@ fn before_changes(doc: &Document, changes: &Changes, earlier: Option<&Record>) -
     let mut out: Vec<Before> = earlier.map(|r| r.changes.clone()).unwrap_or_default();
     for change in &changes.changes {
         let path = change.edit.path();
-        if !restorable(path) || out.iter().any(|b| b.path == path) {
+        // A rename is undone by its own rule (`unlink` renames back), not from the record: the
+        // renamed value may hold secrets, and records hold none.
+        let plain = matches!(change.edit, Edit::Set { .. } | Edit::Remove { .. });
+        if !plain || !restorable(path) || out.iter().any(|b| b.path == path) {
             continue;
         }
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();

@@ -4,6 +4,7 @@
 use super::layers::Layers;
 use super::names::{UrlProblem, check_server_name, check_url, same_url};
 use super::record::Record;
+use super::sso;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Source};
 use crate::yaml::{Edit, NewScalar, Pos, Value};
@@ -25,6 +26,8 @@ pub struct LinkOptions {
     /// Where Synapse reaches MAS.
     pub endpoint: String,
     pub secret: SecretSetting,
+    /// The `synapse_idp_id`s of MAS's upstream providers; none when MAS's side is unknown.
+    pub mas_idps: Option<Vec<String>>,
 }
 
 /// A setting that must change by hand before Synapse can run with MAS.
@@ -182,18 +185,52 @@ const CONFLICTS: &[Conflict] = &[
     },
 ];
 
-/// The settings that would stop the command: each key, where it is and what to do.
-pub fn refusals(cfg: &Layers) -> Vec<Refusal> {
+/// Whether a conflict is Synapse's SSO over OpenID Connect, which MAS can take over.
+fn is_oidc(c: &Conflict) -> bool {
+    matches!(c.path, ["oidc_providers"] | ["oidc_config"])
+}
+
+/// The settings that would stop the command: each key, where it is and what to do. OpenID
+/// Connect providers stop it only while MAS does not cover them all (`mas_idps`).
+pub fn refusals(cfg: &Layers, mas_idps: Option<&[String]>) -> Vec<Refusal> {
+    let providers = sso::synapse_providers(cfg.value());
+    let uncovered = mas_idps.map(|ids| sso::uncovered(&providers, ids));
+    let handed_over = uncovered.as_ref().is_some_and(Vec::is_empty);
+    let sso_why = || match (&uncovered, mas_idps) {
+        (Some(missing), _) => format!(
+            "MAS does not cover Synapse's SSO provider{} {}: add {} to MAS first, where MAS's \
+             config is: `mas-link mas --synapse-config PATH --yes` when both files are on one \
+             host, or across containers `mas-link sso | mas-link mas --sso-stdin --yes` (from \
+             Synapse's to MAS's); then run this again with MAS's side \
+             (`mas-link secret --bundle | mas-link synapse --secret-stdin --yes`)",
+            if missing.len() > 1 { "s" } else { "" },
+            missing
+                .iter()
+                .map(|p| p.label())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if missing.len() > 1 { "them" } else { "it" }
+        ),
+        (None, _) => "SSO moves to MAS, and mas-link needs MAS's side to see that MAS covers \
+                      each provider: give --mas-config PATH, or pipe `mas-link secret --bundle` \
+                      into --secret-stdin (after `mas-link sso | mas-link mas --sso-stdin --yes` \
+                      has added them to MAS)"
+            .to_owned(),
+    };
     CONFLICTS
         .iter()
         .filter(|c| c.fix.is_none() && (c.applies)(cfg.value()))
+        .filter(|c| !(is_oidc(c) && handed_over))
         .map(|c| {
             let at = cfg.locate(c.path);
             Refusal {
                 key: c.path.join("."),
                 file: at.path.to_owned(),
                 pos: at.pos,
-                message: c.why.into(),
+                message: match is_oidc(c) {
+                    true => sso_why(),
+                    false => c.why.into(),
+                },
             }
         })
         .collect()
@@ -273,11 +310,11 @@ pub fn secret_path(root: &Value) -> Option<&str> {
 /// hold integrations or data are refused, all at once, with what to do instead.
 pub fn plan_link(cfg: &Layers, opts: &LinkOptions) -> Result<Changes, Vec<Refusal>> {
     let root = cfg.value();
-    let refused = refusals(cfg);
+    let refused = refusals(cfg, opts.mas_idps.as_deref());
     if !refused.is_empty() {
         return Err(refused);
     }
-    let mut plan = Changes::default();
+    let mut plan = sso::plan_synapse(root, &sso::synapse_providers(root));
     let mas = |k: &str| root.at(&[MAS, k]);
 
     if mas("enabled") != Some(&Value::Bool(true)) {
@@ -885,6 +922,13 @@ pub fn plan_unlink(cfg: &Layers, records: &[&Record]) -> Changes {
             "Synapse handles logins itself again; the block stays, so relinking is one command",
         );
     }
+    if root.get(sso::MOVED).is_some() && root.get("oidc_providers").is_none() {
+        push(
+            &mut plan,
+            Edit::rename(&[sso::MOVED], "oidc_providers"),
+            "SSO is Synapse's again: the providers `mas-link synapse` set aside are read again",
+        );
+    }
     let msc4108 = ["experimental_features", "msc4108_enabled"];
     match records {
         [_, ..] => {
@@ -996,6 +1040,7 @@ mod tests {
         LinkOptions {
             endpoint: "http://mas:8080/".into(),
             secret: SecretSetting::Inline("s3cret".into()),
+            mas_idps: None,
         }
     }
 

@@ -1,0 +1,531 @@
+//! The SSO hand-over: Synapse's OpenID Connect providers move to MAS's
+//! `upstream_oauth2.providers`, each tied to Synapse's by `synapse_idp_id` (`oidc-<idp_id>`, or
+//! `oidc` for the legacy `oidc_config`), so that MAS's migration carries users' SSO links over.
+//!
+//! Synapse 1.163 counts every `oidc_providers` entry as SSO (an entry's `enabled: false` is
+//! ignored, and Synapse refuses to start next to MAS), so the hand-over renames the key to
+//! [`MOVED`]: the entries stay byte for byte, Synapse ignores the unknown key, and `unlink`
+//! renames it back. The legacy `oidc_config` has its own `enabled`, set to false.
+
+use serde::{Deserialize, Serialize};
+
+use super::Changes;
+use super::names::same_url;
+use crate::yaml::{Edit, NewScalar, Value};
+
+/// Where the hand-over keeps Synapse's `oidc_providers`, for the way back.
+pub const MOVED: &str = "oidc_providers_moved_to_mas";
+
+/// Synapse's default user mapping, whose templates MAS's claims imports can express.
+const JINJA_MAPPING: &[&str] = &[
+    "synapse.handlers.oidc.JinjaOidcMappingProvider",
+    "synapse.handlers.oidc_handler.JinjaOidcMappingProvider",
+];
+
+/// One OpenID Connect provider Synapse signs users in with, as much of it as MAS can take.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SynapseProvider {
+    /// `oidc-<idp_id>` (or `oidc`): what Synapse's `user_external_ids` hold.
+    pub auth_provider: String,
+    /// The key it is under: `oidc_providers` (with its item number) or `oidc_config`.
+    pub legacy: bool,
+    pub index: usize,
+    pub name: Option<String>,
+    pub brand: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_secret_path: Option<String>,
+    pub client_auth_method: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub discover: Option<bool>,
+    pub skip_verification: Option<bool>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub pkce_method: Option<String>,
+    pub user_profile_method: Option<String>,
+    pub subject_claim: Option<String>,
+    pub localpart_template: Option<String>,
+    pub display_name_template: Option<String>,
+    pub email_template: Option<String>,
+    pub allow_existing_users: Option<bool>,
+    pub additional_authorization_parameters: Vec<(String, String)>,
+    /// What MAS cannot take over, each with why: named in the output, never dropped silently.
+    pub untranslatable: Vec<String>,
+}
+
+impl SynapseProvider {
+    /// How the output names it: `oidc-keycloak` ("Keycloak", https://kc.example.com/…).
+    pub fn label(&self) -> String {
+        let mut s = format!("`{}`", self.auth_provider);
+        if let Some(n) = &self.name {
+            s.push_str(&format!(" (\"{n}\""));
+            if let Some(i) = &self.issuer {
+                s.push_str(&format!(", {i}"));
+            }
+            s.push(')');
+        } else if let Some(i) = &self.issuer {
+            s.push_str(&format!(" ({i})"));
+        }
+        s
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn flag(v: &Value, key: &str) -> Option<bool> {
+    match v.get(key) {
+        Some(Value::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+/// Keys of a Synapse provider that the translation carries over.
+const CARRIED: &[&str] = &[
+    "idp_id",
+    "idp_name",
+    "idp_brand",
+    "issuer",
+    "client_id",
+    "client_secret",
+    "client_secret_path",
+    "client_auth_method",
+    "scopes",
+    "discover",
+    "skip_verification",
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "pkce_method",
+    "user_profile_method",
+    "user_mapping_provider",
+    "allow_existing_users",
+    "additional_authorization_parameters",
+    "enabled",
+];
+
+/// Why a Synapse provider setting has no place in MAS's provider.
+fn why_not(key: &str) -> String {
+    let why = match key {
+        "client_secret_jwt_key" => {
+            "a client secret signed as a JWT: MAS signs client assertions itself \
+             (token_endpoint_auth_method private_key_jwt with a key from MAS's secrets.keys, \
+             or sign_in_with_apple); set it on MAS's provider by hand"
+        }
+        "idp_icon" => "MAS's login page shows no provider icons (brand_name picks a style)",
+        "attribute_requirements" => {
+            "MAS has no per-provider claim requirements: express them in MAS's policy"
+        }
+        "enable_registration" => {
+            "MAS has no per-provider switch for new accounts: use MAS's policy or \
+             registration settings"
+        }
+        "backchannel_logout_enabled" | "backchannel_logout_ignore_sub" => {
+            "set MAS's on_backchannel_logout on the provider by hand"
+        }
+        "redirect_uri" => {
+            "MAS has its own callback URL (printed below): register that one at the provider"
+        }
+        "user_profile_method" => "MAS reads the profile from the ID token unless fetch_userinfo",
+        "id_token_signing_alg_values_supported" => {
+            "set id_token_signed_response_alg on MAS's provider by hand"
+        }
+        _ => "MAS has no such setting",
+    };
+    format!("{key}: {why}")
+}
+
+/// Whether a Synapse mapping template can stand as a MAS claims template: MAS's templates read
+/// claims as `user.<claim>` too, but have none of Synapse's own filters.
+fn expressible(template: &str) -> bool {
+    !template.contains("localpart_from_email")
+}
+
+/// One provider's entry, read as Synapse reads it.
+fn read_provider(v: &Value, auth_provider: String, legacy: bool, index: usize) -> SynapseProvider {
+    let mut p = SynapseProvider {
+        auth_provider,
+        legacy,
+        index,
+        name: text(v, "idp_name"),
+        brand: text(v, "idp_brand"),
+        issuer: text(v, "issuer"),
+        client_id: text(v, "client_id"),
+        client_secret: text(v, "client_secret"),
+        client_secret_path: text(v, "client_secret_path"),
+        client_auth_method: text(v, "client_auth_method"),
+        scopes: match v.get("scopes") {
+            Some(Value::Seq(s)) => Some(
+                s.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            _ => None,
+        },
+        discover: flag(v, "discover"),
+        skip_verification: flag(v, "skip_verification"),
+        authorization_endpoint: text(v, "authorization_endpoint"),
+        token_endpoint: text(v, "token_endpoint"),
+        userinfo_endpoint: text(v, "userinfo_endpoint"),
+        jwks_uri: text(v, "jwks_uri"),
+        pkce_method: text(v, "pkce_method"),
+        user_profile_method: text(v, "user_profile_method"),
+        allow_existing_users: flag(v, "allow_existing_users"),
+        ..SynapseProvider::default()
+    };
+    if let Some(Value::Map(m)) = v.get("additional_authorization_parameters") {
+        for (k, val) in &m.0 {
+            if let (Some(k), Some(val)) = (k.as_str(), val.as_str()) {
+                p.additional_authorization_parameters
+                    .push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+    if let Some(Value::Map(m)) = v.get("user_mapping_provider") {
+        let module = m.get("module").and_then(Value::as_str);
+        let config = m.get("config").unwrap_or(&Value::Null);
+        match module {
+            Some(module) if !JINJA_MAPPING.contains(&module) => p.untranslatable.push(format!(
+                "user_mapping_provider: the module `{module}` is Synapse code; MAS imports \
+                 claims with templates (claims_imports): write them by hand"
+            )),
+            _ => {
+                p.subject_claim = text(config, "subject_claim");
+                for (key, slot) in [
+                    ("localpart_template", &mut p.localpart_template),
+                    ("display_name_template", &mut p.display_name_template),
+                    ("email_template", &mut p.email_template),
+                ] {
+                    match text(config, key) {
+                        Some(t) if expressible(&t) => *slot = Some(t),
+                        Some(t) => p.untranslatable.push(format!(
+                            "user_mapping_provider.config.{key} `{t}`: Synapse's own filter \
+                             (localpart_from_email) has no MAS equivalent; write the claims \
+                             import by hand"
+                        )),
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
+    if let Value::Map(m) = v {
+        for (k, _) in &m.0 {
+            if let Some(k) = k.as_str()
+                && !CARRIED.contains(&k)
+            {
+                p.untranslatable.push(why_not(k));
+            }
+        }
+    }
+    if p.user_profile_method.as_deref() == Some("auto") {
+        p.user_profile_method = None;
+    }
+    p
+}
+
+/// Synapse's `auth_provider` for an `idp_id` (Synapse's `_parse_oidc_config_dict`).
+fn auth_provider(idp_id: &str) -> String {
+    match idp_id {
+        "oidc" => "oidc".into(),
+        id => format!("oidc-{id}"),
+    }
+}
+
+/// The providers Synapse signs users in with: each `oidc_providers` entry (all count, whatever
+/// they say of `enabled`), and the legacy `oidc_config` when enabled.
+pub fn synapse_providers(root: &Value) -> Vec<SynapseProvider> {
+    let mut out = Vec::new();
+    if let Some(Value::Seq(items)) = root.get("oidc_providers") {
+        for (i, item) in items.iter().enumerate() {
+            let id = text(item, "idp_id").unwrap_or_default();
+            out.push(read_provider(item, auth_provider(&id), false, i));
+        }
+    }
+    if let Some(cfg) = root
+        .get("oidc_config")
+        .filter(|c| c.get("enabled").is_some_and(Value::truthy))
+    {
+        let id = text(cfg, "idp_id").unwrap_or_else(|| "oidc".into());
+        out.push(read_provider(cfg, auth_provider(&id), true, 0));
+    }
+    out
+}
+
+/// One of MAS's upstream providers, as far as the hand-over needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasProvider {
+    pub index: usize,
+    pub issuer: Option<String>,
+    pub synapse_idp_id: Option<String>,
+}
+
+pub const PROVIDERS: &[&str] = &["upstream_oauth2", "providers"];
+
+/// MAS's upstream providers.
+pub fn mas_providers(root: &Value) -> Vec<MasProvider> {
+    let Some(Value::Seq(items)) = root.at(PROVIDERS) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, p)| MasProvider {
+            index,
+            issuer: text(p, "issuer"),
+            synapse_idp_id: text(p, "synapse_idp_id"),
+        })
+        .collect()
+}
+
+/// The Synapse providers no MAS provider claims through `synapse_idp_id`.
+pub fn uncovered<'a>(
+    synapse: &'a [SynapseProvider],
+    mas_idps: &[String],
+) -> Vec<&'a SynapseProvider> {
+    synapse
+        .iter()
+        .filter(|p| !mas_idps.contains(&p.auth_provider))
+        .collect()
+}
+
+/// What MAS's side needs to cover Synapse's providers: `synapse_idp_id` set on a provider with
+/// the same issuer, or a provider added (with a fresh ULID from `new_id`), and notes for what
+/// could not be carried over and the callback URL to register. `public_base` is MAS's.
+pub fn plan_mas(
+    mas_root: &Value,
+    synapse: &[SynapseProvider],
+    public_base: Option<&str>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Changes {
+    let mut plan = Changes::default();
+    let mas = mas_providers(mas_root);
+    let mut added = 0;
+    for p in synapse {
+        if mas
+            .iter()
+            .any(|m| m.synapse_idp_id.as_deref() == Some(&p.auth_provider))
+        {
+            continue;
+        }
+        let same_issuer = mas.iter().find(|m| {
+            m.synapse_idp_id.is_none()
+                && matches!((&m.issuer, &p.issuer), (Some(a), Some(b)) if same_url(a, b))
+        });
+        if let Some(m) = same_issuer {
+            let index = m.index.to_string();
+            plan.push(
+                Edit::set(&["upstream_oauth2", "providers", &index, "synapse_idp_id"], NewScalar::string(&p.auth_provider)),
+                format!(
+                    "MAS's provider for {} takes over Synapse's {}: its users' SSO links migrate to it",
+                    m.issuer.as_deref().unwrap_or("?"),
+                    p.label()
+                ),
+            );
+            continue;
+        }
+        let id = new_id();
+        plan.push(
+            Edit::push(PROVIDERS, translate(p, &id)),
+            format!("Synapse's SSO provider {} moves to MAS", p.label()),
+        );
+        added += 1;
+        for u in &p.untranslatable {
+            plan.notes
+                .push(format!("{}: not carried over: {u}", p.auth_provider));
+        }
+        let base = public_base.unwrap_or("https://MAS/");
+        let base = base.strip_suffix('/').unwrap_or(base);
+        plan.notes.push(format!(
+            "{}: register MAS's callback URL at the provider: {base}/upstream/callback/{id}",
+            p.auth_provider
+        ));
+    }
+    let _ = added;
+    plan
+}
+
+/// MAS's provider for a Synapse provider: its settings in MAS's names, as scalars at paths
+/// within the new item.
+pub fn translate(p: &SynapseProvider, id: &str) -> Vec<(Vec<String>, NewScalar)> {
+    let mut item: Vec<(Vec<String>, NewScalar)> = Vec::new();
+    let mut set = |path: &str, value: NewScalar| {
+        item.push((path.split('.').map(str::to_owned).collect(), value));
+    };
+    let s = NewScalar::string;
+    set("id", s(id));
+    set("synapse_idp_id", s(&p.auth_provider));
+    for (key, v) in [
+        ("human_name", &p.name),
+        ("brand_name", &p.brand),
+        ("issuer", &p.issuer),
+    ] {
+        if let Some(v) = v {
+            set(key, s(v));
+        }
+    }
+    set("client_id", s(p.client_id.as_deref().unwrap_or_default()));
+    if let Some(secret) = &p.client_secret {
+        set("client_secret", s(secret));
+    } else if let Some(path) = &p.client_secret_path {
+        set("client_secret_file", s(path));
+    }
+    let method = match p.client_auth_method.as_deref() {
+        Some(m) => m,
+        None if p.client_secret.is_none() && p.client_secret_path.is_none() => "none",
+        None => "client_secret_basic",
+    };
+    set("token_endpoint_auth_method", s(method));
+    let scopes = p.scopes.clone().unwrap_or_else(|| vec!["openid".into()]);
+    set("scope", s(&scopes.join(" ")));
+    let mode = match (p.discover, p.skip_verification) {
+        (Some(false), _) => Some("disabled"),
+        (_, Some(true)) => Some("insecure"),
+        _ => None,
+    };
+    if let Some(mode) = mode {
+        set("discovery_mode", s(mode));
+    }
+    for (key, v) in [
+        ("authorization_endpoint", &p.authorization_endpoint),
+        ("token_endpoint", &p.token_endpoint),
+        ("userinfo_endpoint", &p.userinfo_endpoint),
+        ("jwks_uri", &p.jwks_uri),
+        ("pkce_method", &p.pkce_method),
+    ] {
+        if let Some(v) = v {
+            set(key, s(v));
+        }
+    }
+    if p.user_profile_method.as_deref() == Some("userinfo_endpoint") {
+        set("fetch_userinfo", NewScalar::bool(true));
+    }
+    if let Some(claim) = &p.subject_claim {
+        set(
+            "claims_imports.subject.template",
+            s(&format!("{{{{ user.{claim} }}}}")),
+        );
+    }
+    if let Some(t) = &p.localpart_template {
+        set("claims_imports.localpart.action", s("require"));
+        set("claims_imports.localpart.template", s(t));
+        if p.allow_existing_users == Some(true) {
+            set("claims_imports.localpart.on_conflict", s("add"));
+        }
+    }
+    if let Some(t) = &p.display_name_template {
+        set("claims_imports.displayname.action", s("suggest"));
+        set("claims_imports.displayname.template", s(t));
+    }
+    if let Some(t) = &p.email_template {
+        set("claims_imports.email.action", s("suggest"));
+        set("claims_imports.email.template", s(t));
+    }
+    for (k, v) in &p.additional_authorization_parameters {
+        item.push((
+            vec!["additional_authorization_parameters".into(), k.clone()],
+            NewScalar::string(v),
+        ));
+    }
+    item
+}
+
+/// Synapse's side of the hand-over, once MAS covers every provider: `oidc_providers` renamed
+/// to [`MOVED`], the legacy `oidc_config` disabled.
+pub fn plan_synapse(root: &Value, providers: &[SynapseProvider]) -> Changes {
+    let mut plan = Changes::default();
+    if providers.iter().any(|p| !p.legacy) && root.get(MOVED).is_none() {
+        plan.push(
+            Edit::rename(&["oidc_providers"], MOVED),
+            format!(
+                "MAS signs these users in now ({}); Synapse would refuse to start with any \
+                 oidc_providers entry, so the list is kept under this name, unread, for \
+                 `mas-link unlink`",
+                providers
+                    .iter()
+                    .filter(|p| !p.legacy)
+                    .map(|p| p.auth_provider.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    if providers.iter().any(|p| p.legacy) {
+        plan.push(
+            Edit::set(&["oidc_config", "enabled"], NewScalar::bool(false)),
+            "MAS signs these users in now (oidc); the section is kept for `mas-link unlink`",
+        );
+    }
+    plan
+}
+
+/// ULID (https://github.com/ulid/spec) from a time in milliseconds and 10 random bytes: the
+/// `id` MAS's providers need.
+pub fn ulid(millis: u64, random: &[u8; 10]) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut n: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
+    for (i, b) in random.iter().enumerate() {
+        n |= u128::from(*b) << (8 * (9 - i));
+    }
+    (0..26)
+        .rev()
+        .map(|i| ALPHABET[((n >> (5 * i)) & 31) as usize] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Document, Options};
+
+    fn value(s: &str) -> Value {
+        Document::parse(s.into(), Options::PYYAML)
+            .unwrap()
+            .value()
+            .clone()
+    }
+
+    #[test]
+    fn ulids_are_26_crockford_characters_in_time_order() {
+        let a = ulid(1_700_000_000_000, &[0; 10]);
+        let b = ulid(1_700_000_000_001, &[0; 10]);
+        assert_eq!(a.len(), 26);
+        assert!(a < b);
+        assert_eq!(ulid(0, &[0xff; 10]), "0000000000ZZZZZZZZZZZZZZZZ");
+    }
+
+    #[test]
+    fn reads_synapses_providers_as_synapse_names_them() {
+        let root = value(
+            "oidc_providers:\n  - idp_id: keycloak\n    idp_name: Keycloak\n    issuer: https://kc/\n    client_id: c\n    idp_icon: mxc://x\n    enabled: false\noidc_config:\n  enabled: true\n  issuer: https://old/\n  client_id: d\n",
+        );
+        let p = synapse_providers(&root);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].auth_provider, "oidc-keycloak");
+        assert!(p[0].untranslatable[0].starts_with("idp_icon"));
+        assert_eq!(p[1].auth_provider, "oidc");
+        assert!(p[1].legacy);
+    }
+
+    #[test]
+    fn a_provider_with_the_same_issuer_takes_the_synapse_idp_id() {
+        let synapse = synapse_providers(&value(
+            "oidc_providers:\n  - idp_id: cloudron\n    issuer: https://my.example.com/openid\n    client_id: c\n",
+        ));
+        let mas = value(
+            "upstream_oauth2:\n  providers:\n    - id: 01H\n      issuer: https://my.example.com/openid/\n",
+        );
+        let plan = plan_mas(&mas, &synapse, None, &mut || unreachable!());
+        assert_eq!(plan.changes.len(), 1);
+        assert_eq!(
+            plan.changes[0].edit.path().join("."),
+            "upstream_oauth2.providers.0.synapse_idp_id"
+        );
+    }
+}
