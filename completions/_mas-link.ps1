@@ -28,7 +28,8 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline')
             [CompletionResult]::new('synapse', 'synapse', [CompletionResultType]::ParameterValue, 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first')
-            [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)')
+            [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers')
+            [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
@@ -67,17 +68,25 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
         'mas-link;mas' {
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]')
             [CompletionResult]::new('--homeserver', '--homeserver', [CompletionResultType]::ParameterName, 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]')
-            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml, when both files are on this host (repeatable, as Synapse''s -c)')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml, when both files are on this host (repeatable, as Synapse''s -c): its server name, URL and OpenID Connect providers')
             [CompletionResult]::new('--synapse-endpoint', '--synapse-endpoint', [CompletionResultType]::ParameterName, 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file''s public_baseurl, or https://NAME/]')
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'matrix.kind [default: synapse; an existing valid kind is kept]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--sso-stdin', '--sso-stdin', [CompletionResultType]::ParameterName, 'Synapse''s side from a `mas-link sso` line on standard input (Synapse in another container): its server name, URL and OpenID Connect providers')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Write without asking')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets in diffs instead of masking them')
             [CompletionResult]::new('--no-backup', '--no-backup', [CompletionResultType]::ParameterName, 'Do not keep a timestamped backup beside the file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;sso' {
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -133,7 +142,8 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
         'mas-link;help' {
             [CompletionResult]::new('secret', 'secret', [CompletionResultType]::ParameterValue, 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline')
             [CompletionResult]::new('synapse', 'synapse', [CompletionResultType]::ParameterValue, 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first')
-            [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)')
+            [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers')
+            [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
@@ -148,6 +158,9 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;help;mas' {
+            break
+        }
+        'mas-link;help;sso' {
             break
         }
         'mas-link;help;check' {

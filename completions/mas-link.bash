@@ -31,6 +31,9 @@ _mas__link() {
             mas__link,secret)
                 cmd="mas__link__subcmd__secret"
                 ;;
+            mas__link,sso)
+                cmd="mas__link__subcmd__sso"
+                ;;
             mas__link,synapse)
                 cmd="mas__link__subcmd__synapse"
                 ;;
@@ -55,6 +58,9 @@ _mas__link() {
             mas__link__subcmd__help,secret)
                 cmd="mas__link__subcmd__help__subcmd__secret"
                 ;;
+            mas__link__subcmd__help,sso)
+                cmd="mas__link__subcmd__help__subcmd__sso"
+                ;;
             mas__link__subcmd__help,synapse)
                 cmd="mas__link__subcmd__help__subcmd__synapse"
                 ;;
@@ -71,7 +77,7 @@ _mas__link() {
 
     case "${cmd}" in
         mas__link)
-            opts="-h -V --color --help --version secret synapse mas check unlink wizard completions help"
+            opts="-h -V --color --help --version secret synapse mas sso check unlink wizard completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,7 +155,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__help)
-            opts="secret synapse mas check unlink wizard completions help"
+            opts="secret synapse mas sso check unlink wizard completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -232,6 +238,20 @@ _mas__link() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mas__link__subcmd__help__subcmd__sso)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mas__link__subcmd__help__subcmd__synapse)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -275,7 +295,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__mas)
-            opts="-y -h --mas-config --homeserver --synapse-config --synapse-endpoint --kind --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --kind --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +344,28 @@ _mas__link() {
             fi
             case "${prev}" in
                 --mas-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mas__link__subcmd__sso)
+            opts="-h --synapse-config --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --synapse-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

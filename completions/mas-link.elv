@@ -25,7 +25,8 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --version 'Print version'
             cand secret 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline'
             cand synapse 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
-            cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)'
+            cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers'
+            cand sso 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
             cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
             cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
             cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
@@ -61,17 +62,24 @@ set edit:completion:arg-completer[mas-link] = {|@words|
         &'mas-link;mas'= {
             cand --mas-config 'MAS''s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]'
             cand --homeserver 'Synapse''s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config''s]'
-            cand --synapse-config 'Synapse''s homeserver.yaml, when both files are on this host (repeatable, as Synapse''s -c)'
+            cand --synapse-config 'Synapse''s homeserver.yaml, when both files are on this host (repeatable, as Synapse''s -c): its server name, URL and OpenID Connect providers'
             cand --synapse-endpoint 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file''s public_baseurl, or https://NAME/]'
             cand --kind 'matrix.kind [default: synapse; an existing valid kind is kept]'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
             cand --color 'When to colour output'
+            cand --sso-stdin 'Synapse''s side from a `mas-link sso` line on standard input (Synapse in another container): its server name, URL and OpenID Connect providers'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
             cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
             cand -y 'Write without asking'
             cand --yes 'Write without asking'
             cand --show-secrets 'Show secrets in diffs instead of masking them'
             cand --no-backup 'Do not keep a timestamped backup beside the file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;sso'= {
+            cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c'
+            cand --color 'When to colour output'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -122,7 +130,8 @@ set edit:completion:arg-completer[mas-link] = {|@words|
         &'mas-link;help'= {
             cand secret 'Print MAS''s shared secret (matrix.secret, or matrix.secret_file''s contents) and a newline'
             cand synapse 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
-            cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)'
+            cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers'
+            cand sso 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
             cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
             cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
             cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
@@ -134,6 +143,8 @@ set edit:completion:arg-completer[mas-link] = {|@words|
         &'mas-link;help;synapse'= {
         }
         &'mas-link;help;mas'= {
+        }
+        &'mas-link;help;sso'= {
         }
         &'mas-link;help;check'= {
         }

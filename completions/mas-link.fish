@@ -31,7 +31,8 @@ complete -c mas-link -n "__fish_mas_link_needs_command" -s h -l help -d 'Print h
 complete -c mas-link -n "__fish_mas_link_needs_command" -s V -l version -d 'Print version'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "secret" -d 'Print MAS\'s shared secret (matrix.secret, or matrix.secret_file\'s contents) and a newline'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "synapse" -d 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
-complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "mas" -d 'Point MAS\'s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)'
+complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "mas" -d 'Point MAS\'s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse\'s OpenID Connect providers'
+complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "sso" -d 'Print Synapse\'s side for MAS\'s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
@@ -63,7 +64,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l no-backup 
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l mas-config -d 'MAS\'s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l homeserver -d 'Synapse\'s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config\'s]' -r
-complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-config -d 'Synapse\'s homeserver.yaml, when both files are on this host (repeatable, as Synapse\'s -c)' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-config -d 'Synapse\'s homeserver.yaml, when both files are on this host (repeatable, as Synapse\'s -c): its server name, URL and OpenID Connect providers' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-endpoint -d 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file\'s public_baseurl, or https://NAME/]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l kind -d 'matrix.kind [default: synapse; an existing valid kind is kept]' -r -f -a "synapse\t''
 synapse_modern\t''
@@ -74,12 +75,18 @@ json\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l sso-stdin -d 'Synapse\'s side from a `mas-link sso` line on standard input (Synapse in another container): its server name, URL and OpenID Connect providers'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l dry-run -d 'Show the diff and write nothing (exit 0)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l check -d 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s y -l yes -d 'Write without asking'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l no-backup -d 'Do not keep a timestamped backup beside the file'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s h -l help -d 'Print help'
+complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l color -d 'When to colour output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-config -d 'MAS\'s config.yaml; repeat for several files [env: MAS_CONFIG; default: /app/data/config.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-python -d 'Synapse\'s Python, for Synapse\'s own config loader, or `none` for mas-link\'s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]' -r
@@ -121,12 +128,13 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -l color 
 always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "secret" -d 'Print MAS\'s shared secret (matrix.secret, or matrix.secret_file\'s contents) and a newline'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "synapse" -d 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "mas" -d 'Point MAS\'s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none)'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "completions" -d 'Print shell completions (or the man page) to standard output'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas check unlink wizard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "secret" -d 'Print MAS\'s shared secret (matrix.secret, or matrix.secret_file\'s contents) and a newline'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "synapse" -d 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "mas" -d 'Point MAS\'s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse\'s OpenID Connect providers'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "sso" -d 'Print Synapse\'s side for MAS\'s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "completions" -d 'Print shell completions (or the man page) to standard output'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -f -a "bash zsh fish elvish powershell man"

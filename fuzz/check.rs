@@ -52,6 +52,7 @@ pub fn check(data: &[u8]) {
         let opts = LinkOptions {
             endpoint: "https://auth.example.com/".into(),
             secret: SecretSetting::Inline("s3cret".into()),
+            mas_idps: Some(vec!["oidc-x".into()]),
         };
         if options == Options::PYYAML
             && let Ok(plan) = synapse::plan_link(&one(&doc), &opts)

@@ -267,6 +267,17 @@ pub fn record(config: &Loaded) -> Option<Record> {
     Record::decode(&fs::read(record::path_for(&config.target)).ok()?)
 }
 
+/// A new ULID for a MAS provider's `id`, from the clock and the OS's randomness.
+pub fn new_ulid() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut random = [0u8; 10];
+    // Without randomness the clock still orders them; a clash is refused by MAS at start.
+    let _ = getrandom::getrandom(&mut random);
+    crate::rules::sso::ulid(millis, &random)
+}
+
 /// A new secret for MAS from the OS's randomness, as `mas-cli config generate` makes one.
 pub fn new_secret() -> std::io::Result<String> {
     let mut random = [0u8; 128];

@@ -11,6 +11,7 @@ use crate::findings::{Effect, Finding, Severity};
 use crate::rules::layers::{Layer, Layers};
 use crate::rules::mas::{self, MatrixOptions};
 use crate::rules::record::Record;
+use crate::rules::sso;
 use crate::rules::synapse::{self, LinkOptions, SecretSetting};
 use crate::rules::{Changes, FileState};
 use crate::yaml::{self, Document, Edit, Warning, YamlError};
@@ -78,7 +79,7 @@ impl ChangeReport {
             Action::Set => format!("{} = {after}: {}", self.path, self.reason),
             Action::Remove => format!("{} removed: {}", self.path, self.reason),
             Action::Rename => format!("{} renamed to {after}: {}", self.path, self.reason),
-            Action::Add => format!("{} += {after}: {}", self.path, self.reason),
+            Action::Add => format!("{} += a new item: {}", self.path, self.reason),
         }
     }
 }
@@ -347,7 +348,7 @@ pub fn fix_for_files(fix: &str, synapse: Option<&[PathBuf]>, mas: Option<&[PathB
         rest = &rest[at + 9..];
         let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
         let added = match word.as_str() {
-            "synapse" | "unlink" => &s,
+            "synapse" | "unlink" | "sso" => &s,
             "mas" | "secret" => &m,
             _ => "",
         };
@@ -425,9 +426,10 @@ pub fn link(
             refused
                 .iter()
                 .map(|r| {
+                    let message = fix_for_files(&r.message, Some(&config.given), None);
                     format!(
-                        "  {}:{}:{}: `{}`: {}",
-                        r.file, r.pos.line, r.pos.col, r.key, r.message
+                        "  {}:{}:{}: `{}`: {message}",
+                        r.file, r.pos.line, r.pos.col, r.key
                     )
                 })
                 .collect(),
@@ -599,10 +601,19 @@ pub fn mas(
     opts: &MatrixOptions,
     new_secret: &str,
     secret_file: Option<&FileState>,
+    synapse_providers: &[sso::SynapseProvider],
+    new_id: &mut dyn FnMut() -> String,
 ) -> Result<Proposal, PlanError> {
     of_kind(&config, mas::not_a_mas_config(config.layers.value()))?;
     let flag = path_flag("--mas-config", &config.given, mas::DEFAULT_CONFIG);
-    let changes = mas::plan_matrix(config.layers.value(), opts, new_secret);
+    let root = config.layers.value();
+    let mut changes = mas::plan_matrix(root, opts, new_secret);
+    let public_base = root
+        .at(&["http", "public_base"])
+        .and_then(yaml::Value::as_str);
+    let handover = sso::plan_mas(root, synapse_providers, public_base, new_id);
+    changes.changes.extend(handover.changes);
+    changes.notes.extend(handover.notes);
     let mut p = Proposal::new(config, &changes, mas::is_secret_key)?;
     let (_, findings) = mas::findings(p.after(mas::layers), secret_file);
     p.next_step = format!(

@@ -219,6 +219,9 @@ pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
     for f in r.findings {
         write_finding(w, f)?;
     }
+    for line in &r.sso {
+        writeln!(w, "sso: {line}")?;
+    }
     for missing in &r.not_checked {
         writeln!(w, "not checked: {missing}")?;
     }
@@ -302,6 +305,9 @@ pub struct CheckReport<'a> {
     pub findings: &'a [Finding],
     /// The checks that need a side that was not here, and how to bring it.
     pub not_checked: Vec<String>,
+    /// The SSO hand-over as each side states it (see README).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sso: Vec<String>,
     /// Whether Synapse's own config loader judged Synapse's side, and how.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synapse_loader: Option<String>,
@@ -339,6 +345,7 @@ impl<'a> CheckReport<'a> {
             findings,
             not_checked: Vec::new(),
             synapse_loader: None,
+            sso: Vec::new(),
             probes,
         }
     }

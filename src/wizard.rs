@@ -152,7 +152,16 @@ fn mas_side(
         kind: None,
     };
     let secret_file = files::mas_secret_file(&config.layers);
-    let p = plan::mas(config, &opts, &files::new_secret()?, secret_file.as_ref())?;
+    // Synapse's OpenID Connect providers move to MAS when Synapse's file is here.
+    let providers = hs.map(|r| crate::rules::sso::SsoBundle::of(r).providers);
+    let p = plan::mas(
+        config,
+        &opts,
+        &files::new_secret()?,
+        secret_file.as_ref(),
+        providers.as_deref().unwrap_or_default(),
+        &mut files::new_ulid,
+    )?;
     let command = format!(
         "mas-link mas{} --homeserver {} --synapse-endpoint {} --yes",
         flags("--mas-config", paths),

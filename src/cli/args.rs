@@ -36,8 +36,12 @@ pub enum Command {
     Secret(SecretArgs),
     /// Link Synapse to MAS: edit homeserver.yaml, showing the diff first.
     Synapse(SynapseArgs),
-    /// Point MAS's `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none).
+    /// Point MAS's `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none),
+    /// and take over Synapse's OpenID Connect providers.
     Mas(MasArgs),
+    /// Print Synapse's side for MAS's as one line: server name, URL and OpenID Connect
+    /// providers (client secrets included: pipe it into `mas-link mas --sso-stdin`).
+    Sso(SsoArgs),
     /// Check both files the way Synapse and MAS read them, before anything restarts.
     Check(CheckArgs),
     /// Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back.
@@ -260,9 +264,14 @@ pub struct MasArgs {
     /// Synapse's server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config's].
     #[arg(long, value_name = "NAME")]
     pub homeserver: Option<String>,
-    /// Synapse's homeserver.yaml, when both files are on this host (repeatable, as Synapse's -c).
-    #[arg(long, value_name = "PATH")]
+    /// Synapse's homeserver.yaml, when both files are on this host (repeatable, as Synapse's
+    /// -c): its server name, URL and OpenID Connect providers.
+    #[arg(long, value_name = "PATH", conflicts_with = "sso_stdin")]
     pub synapse_config: Vec<PathBuf>,
+    /// Synapse's side from a `mas-link sso` line on standard input (Synapse in another
+    /// container): its server name, URL and OpenID Connect providers.
+    #[arg(long)]
+    pub sso_stdin: bool,
     /// Where MAS reaches Synapse [default: the endpoint already set, the Synapse file's
     /// public_baseurl, or https://NAME/].
     #[arg(long, value_name = "URL")]
@@ -272,6 +281,13 @@ pub struct MasArgs {
     pub kind: Option<String>,
     #[command(flatten)]
     pub write: WriteArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SsoArgs {
+    /// Synapse's homeserver.yaml; repeat for several files or name a folder, as Synapse's -c.
+    #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
+    pub synapse_config: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -14,8 +14,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 
 pub use args::{
-    CheckArgs, Cli, Color, Command, Format, MasArgs, SecretArgs, Shell, SynapseArgs, SynapseFiles,
-    UnlinkArgs, WizardArgs, WriteArgs, subcommand_man_pages,
+    CheckArgs, Cli, Color, Command, Format, MasArgs, SecretArgs, Shell, SsoArgs, SynapseArgs,
+    SynapseFiles, UnlinkArgs, WizardArgs, WriteArgs, subcommand_man_pages,
 };
 
 use crate::apply::{self, Lock};
@@ -29,6 +29,7 @@ use crate::rules::mas::{self, Bundle, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url};
 use crate::rules::pairing::{self, SynapseView};
 use crate::rules::record::Record;
+use crate::rules::sso;
 use crate::rules::synapse::{self, MAS};
 use crate::show::{self, CheckReport, Out, WriteReport};
 use crate::wizard;
@@ -69,6 +70,7 @@ fn run(command: Command, out: &mut Out) -> Result<u8> {
         Command::Secret(a) => cmd_secret(&a, out),
         Command::Synapse(a) => cmd_synapse(&a, out),
         Command::Mas(a) => cmd_mas(&a, out),
+        Command::Sso(a) => cmd_sso(&a, out),
         Command::Check(a) => cmd_check(&a, out),
         Command::Unlink(a) => cmd_unlink(&a, out),
         Command::Wizard(a) => wizard::run(&a, out),
@@ -124,6 +126,21 @@ fn vet(out: &mut Out, p: &Proposal, files: &SynapseFiles) -> Result<()> {
         writeln!(out.err, "note: {}", judged.describe())?;
     }
     Ok(())
+}
+
+fn cmd_sso(a: &SsoArgs, out: &mut Out) -> Result<u8> {
+    let config = files::load_synapse(&a.synapse_config, &files::synapse_paths(&a.synapse_config)?)?;
+    say_read(out, &config)?;
+    let bundle = sso::SsoBundle::of(config.layers.value());
+    if std::io::stdout().is_terminal() {
+        writeln!(
+            out.err,
+            "note: this line holds the providers' client secrets: pipe it into \
+             `mas-link mas --sso-stdin` where MAS's config is, and do not save it"
+        )?;
+    }
+    writeln!(out.out, "{}", bundle.to_line())?;
+    Ok(0)
 }
 
 fn cmd_secret(a: &SecretArgs, out: &mut Out) -> Result<u8> {
@@ -308,18 +325,14 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
 }
 
 /// What `mas-link mas` sets, from the flags, the environment, Synapse's file and MAS's own.
-fn matrix_options(a: &MasArgs, mas_root: &Value) -> Result<MatrixOptions> {
-    let synapse = match a.synapse_config.as_slice() {
-        [] => None,
-        given => Some(files::load_synapse(given, &files::synapse_paths(given)?)?),
-    };
-    let from_synapse = |key: &str| {
-        let cfg = synapse.as_ref()?;
-        cfg.layers
-            .value()
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+fn matrix_options(
+    a: &MasArgs,
+    mas_root: &Value,
+    synapse: Option<&sso::SsoBundle>,
+) -> Result<MatrixOptions> {
+    let from_synapse = |key: &str| match key {
+        "server_name" => synapse?.server_name.clone(),
+        _ => synapse?.public_baseurl.clone(),
     };
     let homeserver = a
         .homeserver
@@ -329,7 +342,8 @@ fn matrix_options(a: &MasArgs, mas_root: &Value) -> Result<MatrixOptions> {
         .ok_or_else(|| {
             anyhow!(
                 "no homeserver name: pass --homeserver NAME (Synapse's server_name), set \
-                 MATRIX_HOMESERVER_DOMAIN, or give --synapse-config PATH"
+                 MATRIX_HOMESERVER_DOMAIN, or give Synapse's side (--synapse-config PATH, or \
+                 `mas-link sso | mas-link mas --sso-stdin` across containers)"
             )
         })?;
     check_server_name(&homeserver).map_err(|e| anyhow!("--homeserver: {e}"))?;
@@ -357,16 +371,50 @@ fn matrix_options(a: &MasArgs, mas_root: &Value) -> Result<MatrixOptions> {
     })
 }
 
+/// Synapse's side for `mas-link mas`: from its files on this host, or piped from its container.
+fn synapse_side(a: &MasArgs) -> Result<Option<sso::SsoBundle>> {
+    if a.sso_stdin {
+        if std::io::stdin().is_terminal() {
+            bail!(
+                "--sso-stdin reads a pipe, and standard input is a terminal: pipe Synapse's side \
+                 in (`mas-link sso | mas-link mas --sso-stdin`), or use --synapse-config PATH"
+            );
+        }
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading Synapse's side from standard input")?;
+        let bundle = sso::SsoBundle::parse(&text).ok_or_else(|| {
+            anyhow!(
+                "standard input is not a `mas-link sso` line (it starts with {})",
+                sso::SSO_TAG
+            )
+        })?;
+        return Ok(Some(bundle));
+    }
+    match a.synapse_config.as_slice() {
+        [] => Ok(None),
+        given => {
+            let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
+            Ok(Some(sso::SsoBundle::of(config.layers.value())))
+        }
+    }
+}
+
 /// `mas-link mas`'s proposal for MAS's files (already locked when they will be written).
 fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
     let config = files::load_mas(paths)?;
-    let opts = matrix_options(a, config.layers.value())?;
+    let synapse = synapse_side(a)?;
+    let opts = matrix_options(a, config.layers.value(), synapse.as_ref())?;
     let secret_file = files::mas_secret_file(&config.layers);
+    let providers = synapse.map(|s| s.providers).unwrap_or_default();
     Ok(plan::mas(
         config,
         &opts,
         &files::new_secret()?,
         secret_file.as_ref(),
+        &providers,
+        &mut files::new_ulid,
     )?)
 }
 
@@ -567,6 +615,15 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     report.files = hs.iter().flat_map(|(c, _, _)| names(c)).collect();
     report.files.extend(mas_config.iter().flat_map(names));
     report.synapse_loader = hs.as_ref().map(|(_, _, j)| j.describe());
+    report.sso = hs
+        .iter()
+        .flat_map(|(c, _, _)| sso::synapse_report(c.layers.value()))
+        .chain(
+            mas_view
+                .iter()
+                .flat_map(|v| sso::mas_report(v.providers.as_deref().unwrap_or_default())),
+        )
+        .collect();
     match a.format {
         Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
         Format::Human => show::write_check(&mut out.out, &report)?,
@@ -582,6 +639,7 @@ fn bundle_view(bundle: Bundle) -> mas::MasView {
         homeserver: bundle.homeserver,
         endpoint: None,
         public_base: bundle.endpoint,
+        providers: bundle.providers,
     }
 }
 

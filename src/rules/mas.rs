@@ -566,6 +566,8 @@ pub struct MasView {
     pub homeserver: Option<String>,
     pub endpoint: Option<String>,
     pub public_base: Option<String>,
+    /// MAS's upstream providers (none known when MAS's side came without them).
+    pub providers: Option<Vec<MasProvider>>,
 }
 
 impl MasView {
@@ -627,6 +629,7 @@ pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<F
                 homeserver: None,
                 endpoint: None,
                 public_base: None,
+                providers: None,
             };
             return (view, out);
         }
@@ -639,6 +642,7 @@ pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<F
         homeserver: matrix.homeserver.clone(),
         endpoint: matrix.endpoint.clone(),
         public_base: http.public_base.clone(),
+        providers: Some(super::sso::mas_providers(cfg.value())),
         cfg: None,
     };
     if let Some(kind) = &matrix.kind

@@ -4,6 +4,7 @@
 use super::layers::Layers;
 use super::mas::MasView;
 use super::names::{host_of, same_url};
+use super::sso;
 use crate::findings::{Effect, Finding, Source};
 
 /// What is known of the Synapse side for the pairing rules.
@@ -19,6 +20,40 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
     let mut out = Vec::new();
     let root = hs.cfg.value();
     let syn_pos = |p: &[&str]| hs.cfg.locate(p);
+    // Each provider Synapse handed over (or still has, before the link) needs MAS's provider
+    // for it, or its users cannot sign in.
+    if let Some(providers) = &mas.providers {
+        let ids: Vec<String> = providers
+            .iter()
+            .filter_map(|p| p.synapse_idp_id.clone())
+            .collect();
+        let mut theirs = sso::moved_providers(root);
+        theirs.extend(sso::synapse_providers(root));
+        for p in sso::uncovered(&theirs, &ids) {
+            let key = if p.legacy {
+                "oidc_config"
+            } else if root.get(sso::MOVED).is_some() {
+                sso::MOVED
+            } else {
+                "oidc_providers"
+            };
+            out.push(Finding::new(
+                Source::Mas,
+                Effect::Breaks,
+                &["upstream_oauth2", "providers"],
+                mas.at(&["upstream_oauth2", "providers"]),
+                format!(
+                    "no MAS provider has synapse_idp_id `{}`: the users who sign in with \
+                     Synapse's {} (`{key}`) cannot sign in through MAS, and MAS's migration \
+                     loses their SSO links",
+                    p.auth_provider,
+                    p.label()
+                ),
+                "add it to MAS: `mas-link sso | mas-link mas --sso-stdin --yes` (across \
+                 containers, from Synapse's to MAS's)",
+            ));
+        }
+    }
     if let (Some(a), Some(b)) = (&hs.secret, &mas.secret)
         && a != b
     {

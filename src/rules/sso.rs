@@ -52,8 +52,29 @@ pub struct SynapseProvider {
     pub email_template: Option<String>,
     pub allow_existing_users: Option<bool>,
     pub additional_authorization_parameters: Vec<(String, String)>,
+    /// `client_secret_jwt_key`: the client secret is a JWT Synapse signs with this key.
+    pub jwt_key: Option<JwtKey>,
     /// What MAS cannot take over, each with why: named in the output, never dropped silently.
     pub untranslatable: Vec<String>,
+}
+
+/// Synapse's `client_secret_jwt_key`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JwtKey {
+    pub key_file: Option<String>,
+    pub key: Option<String>,
+    pub alg: Option<String>,
+    pub kid: Option<String>,
+    /// The JWT's `iss`: Apple's team ID.
+    pub iss: Option<String>,
+}
+
+impl JwtKey {
+    /// Sign in with Apple's shape (Synapse's documented Apple set-up), which MAS has a method
+    /// for: ES256 with a key ID and a team ID.
+    fn is_apple(&self) -> bool {
+        self.alg.as_deref() == Some("ES256") && self.kid.is_some() && self.iss.is_some()
+    }
 }
 
 impl SynapseProvider {
@@ -86,6 +107,7 @@ fn flag(v: &Value, key: &str) -> Option<bool> {
 
 /// Keys of a Synapse provider that the translation carries over.
 const CARRIED: &[&str] = &[
+    "client_secret_jwt_key",
     "idp_id",
     "idp_name",
     "idp_brand",
@@ -179,6 +201,17 @@ fn read_provider(v: &Value, auth_provider: String, legacy: bool, index: usize) -
         allow_existing_users: flag(v, "allow_existing_users"),
         ..SynapseProvider::default()
     };
+    if let Some(k @ Value::Map(_)) = v.get("client_secret_jwt_key") {
+        let header = k.get("jwt_header").unwrap_or(&Value::Null);
+        let payload = k.get("jwt_payload").unwrap_or(&Value::Null);
+        p.jwt_key = Some(JwtKey {
+            key_file: text(k, "key_file"),
+            key: text(k, "key"),
+            alg: text(header, "alg"),
+            kid: text(header, "kid"),
+            iss: text(payload, "iss"),
+        });
+    }
     if let Some(Value::Map(m)) = v.get("additional_authorization_parameters") {
         for (k, val) in &m.0 {
             if let (Some(k), Some(val)) = (k.as_str(), val.as_str()) {
@@ -258,6 +291,98 @@ pub fn synapse_providers(root: &Value) -> Vec<SynapseProvider> {
     out
 }
 
+/// The providers set aside for MAS: those under [`MOVED`], and a legacy `oidc_config` that is
+/// switched off. Still Synapse's, for MAS to keep covering and `unlink` to bring back.
+pub fn moved_providers(root: &Value) -> Vec<SynapseProvider> {
+    let mut out = Vec::new();
+    if let Some(Value::Seq(items)) = root.get(MOVED) {
+        for (i, item) in items.iter().enumerate() {
+            let id = text(item, "idp_id").unwrap_or_default();
+            out.push(read_provider(item, auth_provider(&id), false, i));
+        }
+    }
+    if let Some(cfg) = root
+        .get("oidc_config")
+        .filter(|c| !c.get("enabled").is_some_and(Value::truthy) && c.get("issuer").is_some())
+    {
+        let id = text(cfg, "idp_id").unwrap_or_else(|| "oidc".into());
+        out.push(read_provider(cfg, auth_provider(&id), true, 0));
+    }
+    out
+}
+
+pub const SSO_TAG: &str = "mas-link-sso/1";
+
+/// Synapse's side for MAS's: its server name and URL, and its OpenID Connect providers (with
+/// their client secrets: piped from one container to the other, never saved or put in argv).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoBundle {
+    pub server_name: Option<String>,
+    pub public_baseurl: Option<String>,
+    pub providers: Vec<SynapseProvider>,
+}
+
+impl SsoBundle {
+    /// Synapse's side, from its configuration: the providers in use and those already handed
+    /// over (so that running the pipe again changes nothing).
+    pub fn of(root: &Value) -> SsoBundle {
+        let mut providers = synapse_providers(root);
+        providers.extend(moved_providers(root));
+        SsoBundle {
+            server_name: text(root, "server_name"),
+            public_baseurl: text(root, "public_baseurl"),
+            providers,
+        }
+    }
+
+    pub fn to_line(&self) -> String {
+        format!(
+            "{SSO_TAG} {}",
+            serde_json::to_string(self).expect("a bundle serializes")
+        )
+    }
+
+    pub fn parse(text: &str) -> Option<SsoBundle> {
+        let json = text.trim().strip_prefix(SSO_TAG)?.trim_start();
+        serde_json::from_str(json).ok()
+    }
+}
+
+/// What Synapse's side says of the hand-over, one line a provider (for `check`).
+pub fn synapse_report(root: &Value) -> Vec<String> {
+    let moved = moved_providers(root);
+    let active = synapse_providers(root);
+    moved
+        .iter()
+        .map(|p| {
+            format!(
+                "Synapse's {} is handed over to MAS (kept under {MOVED})",
+                p.label()
+            )
+        })
+        .chain(
+            active
+                .iter()
+                .map(|p| format!("Synapse signs users in with {}", p.label())),
+        )
+        .collect()
+}
+
+/// What MAS's side says of the hand-over: each provider that takes over one of Synapse's.
+pub fn mas_report(providers: &[MasProvider]) -> Vec<String> {
+    providers
+        .iter()
+        .filter_map(|m| {
+            let id = m.synapse_idp_id.as_ref()?;
+            Some(format!(
+                "MAS's provider {} ({}) takes over Synapse's `{id}`",
+                m.index,
+                m.issuer.as_deref().unwrap_or("no issuer")
+            ))
+        })
+        .collect()
+}
+
 /// One of MAS's upstream providers, as far as the hand-over needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MasProvider {
@@ -306,7 +431,6 @@ pub fn plan_mas(
 ) -> Changes {
     let mut plan = Changes::default();
     let mas = mas_providers(mas_root);
-    let mut added = 0;
     for p in synapse {
         if mas
             .iter()
@@ -335,10 +459,19 @@ pub fn plan_mas(
             Edit::push(PROVIDERS, translate(p, &id)),
             format!("Synapse's SSO provider {} moves to MAS", p.label()),
         );
-        added += 1;
         for u in &p.untranslatable {
             plan.notes
                 .push(format!("{}: not carried over: {u}", p.auth_provider));
+        }
+        if p.jwt_key.as_ref().is_some_and(|k| !k.is_apple()) {
+            plan.notes.push(format!(
+                "{}: not carried over: client_secret_jwt_key (Synapse signs the client secret \
+                 with its own key); MAS authenticates with private_key_jwt, signed with MAS's \
+                 own keys (secrets.keys): give the provider MAS's public keys \
+                 ({}/oauth2/keys.json) instead",
+                p.auth_provider,
+                public_base.unwrap_or("https://MAS").trim_end_matches('/')
+            ));
         }
         let base = public_base.unwrap_or("https://MAS/");
         let base = base.strip_suffix('/').unwrap_or(base);
@@ -347,7 +480,6 @@ pub fn plan_mas(
             p.auth_provider
         ));
     }
-    let _ = added;
     plan
 }
 
@@ -376,12 +508,29 @@ pub fn translate(p: &SynapseProvider, id: &str) -> Vec<(Vec<String>, NewScalar)>
     } else if let Some(path) = &p.client_secret_path {
         set("client_secret_file", s(path));
     }
-    let method = match p.client_auth_method.as_deref() {
-        Some(m) => m,
-        None if p.client_secret.is_none() && p.client_secret_path.is_none() => "none",
-        None => "client_secret_basic",
+    let method = match (&p.jwt_key, p.client_auth_method.as_deref()) {
+        (Some(k), _) if k.is_apple() => "sign_in_with_apple",
+        (Some(_), _) => "private_key_jwt",
+        (None, Some(m)) => m,
+        (None, None) if p.client_secret.is_none() && p.client_secret_path.is_none() => "none",
+        (None, None) => "client_secret_basic",
     };
     set("token_endpoint_auth_method", s(method));
+    if let Some(k) = p.jwt_key.as_ref().filter(|k| k.is_apple()) {
+        if let Some(f) = &k.key_file {
+            set("sign_in_with_apple.private_key_file", s(f));
+        } else if let Some(key) = &k.key {
+            set("sign_in_with_apple.private_key", s(key));
+        }
+        set(
+            "sign_in_with_apple.team_id",
+            s(k.iss.as_deref().unwrap_or_default()),
+        );
+        set(
+            "sign_in_with_apple.key_id",
+            s(k.kid.as_deref().unwrap_or_default()),
+        );
+    }
     let scopes = p.scopes.clone().unwrap_or_else(|| vec!["openid".into()]);
     set("scope", s(&scopes.join(" ")));
     let mode = match (p.discover, p.skip_verification) {

@@ -198,11 +198,10 @@ pub fn refusals(cfg: &Layers, mas_idps: Option<&[String]>) -> Vec<Refusal> {
     let handed_over = uncovered.as_ref().is_some_and(Vec::is_empty);
     let sso_why = || match (&uncovered, mas_idps) {
         (Some(missing), _) => format!(
-            "MAS does not cover Synapse's SSO provider{} {}: add {} to MAS first, where MAS's \
-             config is: `mas-link mas --synapse-config PATH --yes` when both files are on one \
-             host, or across containers `mas-link sso | mas-link mas --sso-stdin --yes` (from \
-             Synapse's to MAS's); then run this again with MAS's side \
-             (`mas-link secret --bundle | mas-link synapse --secret-stdin --yes`)",
+            "MAS does not cover Synapse's SSO provider{} {}: add {} to MAS first with \
+             `mas-link sso | mas-link mas --sso-stdin --yes` (across containers, each side in \
+             its own: Synapse's, then MAS's), then run this again with MAS's side: \
+             `mas-link secret --bundle | mas-link synapse --secret-stdin --yes`",
             if missing.len() > 1 { "s" } else { "" },
             missing
                 .iter()
@@ -212,9 +211,9 @@ pub fn refusals(cfg: &Layers, mas_idps: Option<&[String]>) -> Vec<Refusal> {
             if missing.len() > 1 { "them" } else { "it" }
         ),
         (None, _) => "SSO moves to MAS, and mas-link needs MAS's side to see that MAS covers \
-                      each provider: give --mas-config PATH, or pipe `mas-link secret --bundle` \
-                      into --secret-stdin (after `mas-link sso | mas-link mas --sso-stdin --yes` \
-                      has added them to MAS)"
+                      each provider: after `mas-link sso | mas-link mas --sso-stdin --yes` has \
+                      added them to MAS, run `mas-link secret --bundle | mas-link synapse \
+                      --secret-stdin --yes` (or give --mas-config)"
             .to_owned(),
     };
     CONFLICTS
@@ -1087,8 +1086,16 @@ mod tests {
             (r[0].key.as_str(), r[0].pos.line, r[0].pos.col),
             ("oidc_providers", 2, 1)
         );
-        assert!(r[0].message.contains("upstream_oauth2"));
+        assert!(r[0].message.contains("needs MAS's side"), "{}", r[0].message);
         assert_eq!(r[1].key, "user_consent");
+        // With MAS's side, the provider not covered is named; covered, it is handed over.
+        let mut o = opts();
+        o.mas_idps = Some(vec!["oidc-y".into()]);
+        let r = plan_link(&one(&d), &o).unwrap_err();
+        assert!(r[0].message.contains("`oidc-x`"), "{}", r[0].message);
+        o.mas_idps = Some(vec!["oidc-x".into()]);
+        let r = plan_link(&one(&d), &o).unwrap_err();
+        assert_eq!(r.len(), 1, "only user_consent is left");
     }
 
     #[test]

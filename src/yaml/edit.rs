@@ -191,9 +191,23 @@ impl Edit {
                     }
                     .apply_to(&mut new);
                 }
-                let Some(Value::Map(m)) = walk_mut(root, parents) else {
-                    return;
-                };
+                // Parents that are not there are made, as the text edit makes them.
+                let mut cur = root;
+                for seg in parents {
+                    if let Some(i) = index_in(cur, seg) {
+                        let Value::Seq(items) = cur else {
+                            unreachable!()
+                        };
+                        cur = &mut items[i];
+                        continue;
+                    }
+                    let Value::Map(m) = cur else { return };
+                    if m.get(seg).is_none() {
+                        m.insert(Value::Str(seg.clone()), Value::Map(Map::default()));
+                    }
+                    cur = m.get_mut(seg).expect("just made");
+                }
+                let Value::Map(m) = cur else { return };
                 match m.get_mut(last) {
                     Some(Value::Seq(items)) => items.push(new),
                     Some(slot) => *slot = Value::Seq(vec![new]),
@@ -363,6 +377,7 @@ impl Document {
         let mut group_of: HashMap<usize, usize> = HashMap::new();
         // Entries removed from each mapping (by index), emitted together once all are known.
         let mut removed: HashMap<usize, (&Node, Vec<usize>, Vec<String>)> = HashMap::new();
+        let mut pushes: Vec<(Vec<String>, Vec<NewTree>)> = Vec::new();
 
         for edit in edits {
             match edit {
@@ -398,9 +413,17 @@ impl Document {
                     for (p, v) in item {
                         tree.add(p, &v.text);
                     }
-                    self.plan_push(path, tree, &mut ops, &mut warnings)?;
+                    // Items pushed to one sequence go in together, in order.
+                    match pushes.iter_mut().find(|(p, _)| p == path) {
+                        Some((_, trees)) => trees.push(tree),
+                        None => pushes.push((path.clone(), vec![tree])),
+                    }
                 }
             }
+        }
+
+        for (path, trees) in &pushes {
+            self.plan_push(path, trees, &mut ops, &mut warnings)?;
         }
 
         // Block mappings left with no entries: their key is left with no value, which reads
@@ -833,12 +856,21 @@ impl Document {
     fn plan_push(
         &self,
         path: &[String],
-        tree: NewTree,
+        trees: &[NewTree],
         ops: &mut Vec<Op>,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), YamlError> {
         let (last, parents) = path.split_last().expect("non-empty path");
-        let map = self.node_at(parents, warnings)?;
+        // The deepest mapping that exists on the way; the keys below it are made.
+        let have = (0..=parents.len())
+            .rev()
+            .find(|&n| {
+                self.node_at(&parents[..n], &mut Vec::new())
+                    .is_ok_and(|m| matches!(m.kind, Kind::Mapping { .. }))
+            })
+            .unwrap_or(0);
+        let map = self.node_at(&parents[..have], warnings)?;
+        let made = &parents[have..];
         let nl = newline_of(&self.text);
         let unit = self.indent_unit();
         let depth = path.len();
@@ -851,20 +883,41 @@ impl Document {
                 map.start(),
             ));
         };
-        let found = self.lookup(map, last, path, warnings)?.last().copied();
-        let flow_item = format!("{{{}}}", tree.flow());
+        let found = match made.is_empty() {
+            true => self.lookup(map, last, path, warnings)?.last().copied(),
+            false => None,
+        };
+        let flow_item = trees
+            .iter()
+            .map(|t| format!("{{{}}}", t.flow()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let block_items = |dash: usize| -> String {
+            trees
+                .iter()
+                .map(|t| block_item(t, dash, unit, nl))
+                .collect()
+        };
         let Some((key, seq)) = found else {
-            // A new key with the sequence: after the mapping's last entry.
+            // A new key with the sequence (under the keys made for it): after the mapping's
+            // last entry.
             let text = match flow {
-                true => format!("{}: [{flow_item}]", key_text(last)),
+                true => made
+                    .iter()
+                    .rev()
+                    .fold(format!("{}: [{flow_item}]", key_text(last)), |inner, k| {
+                        format!("{}: {{{inner}}}", key_text(k))
+                    }),
                 false => {
                     let indent = map.start().col - 1;
-                    format!(
-                        "{}{}:{nl}{}",
-                        " ".repeat(indent),
-                        key_text(last),
-                        block_item(&tree, indent + unit, unit, nl)
-                    )
+                    let mut text = String::new();
+                    for (i, k) in made.iter().chain([last]).enumerate() {
+                        text.push_str(&" ".repeat(indent + i * unit));
+                        text.push_str(&key_text(k));
+                        text.push(':');
+                        text.push_str(nl);
+                    }
+                    text + &block_items(indent + (made.len() + 1) * unit)
                 }
             };
             let (at, text) = match (flow, entries.last()) {
@@ -907,7 +960,7 @@ impl Document {
                     .unwrap_or(first.start().col.saturating_sub(3));
                 let after = line_after(&self.text, content_end(&self.text, seq));
                 let at = skip_deeper_comments(&self.text, after, dash);
-                let text = block_item(&tree, dash, unit, nl);
+                let text = block_items(dash);
                 ops.push(Op {
                     start: at,
                     end: at,
@@ -922,7 +975,7 @@ impl Document {
                 let text = match flow {
                     true => format!(" [{flow_item}]"),
                     false => {
-                        let body = block_item(&tree, key.start().col - 1 + unit, unit, nl);
+                        let body = block_items(key.start().col - 1 + unit);
                         format!("{nl}{}", body.strip_suffix(nl).unwrap_or(&body))
                     }
                 };
@@ -1251,11 +1304,21 @@ fn set_null(root: &mut Value, path: &[String]) {
 /// Refuses edit lists whose edits address the same place: the text edits could not be
 /// combined, and the meaning would depend on their order.
 fn check_conflicts(edits: &[Edit]) -> Result<(), YamlError> {
+    // Items pushed to a sequence go after its items; an edit inside an existing item, or
+    // another push, does not meet them.
+    let beside_push = |a: &Edit, b: &Edit| match (a, b) {
+        (Edit::Push { path: p, .. }, other) | (other, Edit::Push { path: p, .. }) => {
+            let o = other.path();
+            matches!(other, Edit::Push { .. }) && o == p.as_slice()
+                || (o.len() > p.len() && o.starts_with(p) && o[p.len()].parse::<usize>().is_ok())
+        }
+        _ => false,
+    };
     for (i, a) in edits.iter().enumerate() {
         for b in &edits[i + 1..] {
             let (pa, pb) = (a.path(), b.path());
             let n = pa.len().min(pb.len());
-            if pa[..n] == pb[..n] {
+            if pa[..n] == pb[..n] && !beside_push(a, b) {
                 return Err(YamlError::new(
                     ErrorKind::Conflict {
                         first: display_path(pa),

@@ -517,3 +517,27 @@ fn pushes_an_item_in_the_sequences_style() {
         "u:\r\n  providers:\r\n    - id: a\r\n    - id: \"01J\"\r\n      issuer: \"https://idp/\"\r\n      claims_imports:\r\n        localpart:\r\n          template: \"{{ user.sub }}\""
     );
 }
+
+#[test]
+fn pushes_and_an_items_edit_go_together() {
+    let push = || {
+        Edit::push(
+            &["p"],
+            vec![(vec!["id".to_owned()], NewScalar::string("n"))],
+        )
+    };
+    let set = Edit::set(&["p", "0", "idp"], NewScalar::string("oidc-a"));
+    assert_eq!(
+        edit("p:\n  - id: a\nq: 1\n", &[set.clone(), push(), push()]),
+        "p:\n  - id: a\n    idp: \"oidc-a\"\n  - id: \"n\"\n  - id: \"n\"\nq: 1\n"
+    );
+    assert_eq!(
+        edit("p: [{id: a}]\n", &[set, push(), push()]),
+        "p: [{id: a, idp: \"oidc-a\"}, {id: \"n\"}, {id: \"n\"}]\n"
+    );
+    // An edit of the sequence itself still conflicts with a push into it.
+    assert!(matches!(
+        err("p: []\n", &[Edit::remove(&["p"]), push()]).kind,
+        ErrorKind::Conflict { .. }
+    ));
+}

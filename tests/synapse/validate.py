@@ -18,6 +18,33 @@ from synapse.config._base import ConfigError, format_config_error
 from synapse.config.homeserver import HomeServerConfig
 
 
+def make_named_files(node) -> None:
+    """Creates the files an SSO provider names (a client secret, a signing key), which Synapse
+    reads when it loads the config."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("client_secret_path", "key_file") and isinstance(v, str) and v:
+                os.makedirs(os.path.dirname(v), exist_ok=True)
+                with open(v, "wb") as f:
+                    f.write(pem_key() if k == "key_file" else b"a-client-secret\n")
+            else:
+                make_named_files(v)
+    elif isinstance(node, list):
+        for v in node:
+            make_named_files(v)
+
+
+def pem_key() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 def validate(path: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         with open(path, encoding="utf-8-sig", newline="") as f:
@@ -33,6 +60,7 @@ def validate(path: str) -> dict:
                 os.makedirs(os.path.dirname(key), exist_ok=True)
                 with open(key, "w") as f:
                     write_signing_keys(f, [generate_signing_key("a_test")])
+            make_named_files(parsed)
             log = parsed.get("log_config")
             if isinstance(log, str):
                 os.makedirs(os.path.dirname(log), exist_ok=True)
