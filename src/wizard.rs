@@ -15,6 +15,7 @@ use crate::loader;
 use crate::plan::{self, LinkRequest, Proposal};
 use crate::rules::mas::{self, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url};
+use crate::rules::sso;
 use crate::rules::synapse::{self, MAS};
 use crate::show::{self, Out};
 use crate::yaml::Value;
@@ -117,7 +118,7 @@ fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
 fn mas_side(
     a: &WizardArgs,
     paths: &[PathBuf],
-    hs: Option<&Value>,
+    hs: Option<(&Value, &[PathBuf])>,
     out: &mut Out,
 ) -> Result<(String, bool)> {
     step(out, "MAS side: point its `matrix` section at Synapse")?;
@@ -128,7 +129,7 @@ fn mas_side(
         a.homeserver
             .clone()
             .or_else(|| env("MATRIX_HOMESERVER_DOMAIN"))
-            .or_else(|| text_at(hs, &["server_name"])),
+            .or_else(|| text_at(hs.map(|h| h.0), &["server_name"])),
         "Synapse's server name (the part after ':' in user IDs)",
         text_at(root, &["matrix", "homeserver"]),
         check_server_name,
@@ -138,7 +139,7 @@ fn mas_side(
         a.synapse_endpoint
             .clone()
             .or(existing)
-            .or_else(|| text_at(hs, &["public_baseurl"])),
+            .or_else(|| text_at(hs.map(|h| h.0), &["public_baseurl"])),
         "Where MAS reaches Synapse",
         Some(format!("https://{homeserver}/")),
         check_url,
@@ -153,7 +154,7 @@ fn mas_side(
     };
     let secret_file = files::mas_secret_file(&config.layers);
     // Synapse's OpenID Connect providers move to MAS when Synapse's file is here.
-    let providers = hs.map(|r| crate::rules::sso::SsoBundle::of(r).providers);
+    let providers = hs.map(|(r, _)| sso::SsoBundle::of(r).providers);
     let p = plan::mas(
         config,
         &opts,
@@ -162,8 +163,13 @@ fn mas_side(
         providers.as_deref().unwrap_or_default(),
         &mut files::new_ulid,
     )?;
+    // Synapse's SSO providers come from its file, named in the command.
+    let from_synapse = match (hs, providers.as_deref()) {
+        (Some((_, hs_paths)), Some([_, ..])) => flags("--synapse-config", hs_paths),
+        _ => String::new(),
+    };
     let command = format!(
-        "mas-link mas{} --homeserver {} --synapse-endpoint {} --yes",
+        "mas-link mas{}{from_synapse} --homeserver {} --synapse-endpoint {} --yes",
         flags("--mas-config", paths),
         plan::shell_word(&homeserver),
         plan::shell_word(&endpoint)
@@ -217,10 +223,31 @@ fn synapse_side(
         check_url,
     )?;
     let inline = root.at(&[MAS, "secret"]).and_then(Value::as_str);
+    // SSO moves to MAS only when MAS's side shows it covers each provider: from MAS's file
+    // here, or the bundle line from MAS's container.
+    let sso = !sso::synapse_providers(root).is_empty();
+    let from_mas = match (from_mas, sso) {
+        (None, true) => {
+            writeln!(
+                out.err,
+                "  Synapse signs users in with single sign-on, which moves to MAS. If MAS does \
+                 not have the providers yet, stop here (Ctrl-C) and run, from your machine:\n    \
+                 cloudron exec --app <matrix-app> -- /app/data/mas-link sso | cloudron exec \
+                 --app <mas-app> -- /app/data/mas-link mas --sso-stdin --yes\n  Then paste the \
+                 line `mas-link secret --bundle` prints in MAS's container."
+            )?;
+            Some(ask_bundle()?)
+        }
+        (b, _) => b,
+    };
     let mas_homeserver = from_mas.as_ref().and_then(|b| b.homeserver.clone());
     let mas_idps = from_mas.as_ref().and_then(mas::Bundle::idps);
     let (secret, flag) = if let Some(b) = from_mas {
-        (b.secret, flags("--mas-config", mas_paths.unwrap_or(&[])))
+        let flag = match mas_paths {
+            Some(p) => flags("--mas-config", p),
+            None => " --secret-stdin".into(),
+        };
+        (b.secret, flag)
     } else if let Some(p) = &a.secret_file {
         (
             files::read_secret(p)?,
@@ -274,6 +301,21 @@ fn synapse_side(
     Ok((command, offer(out, &p)?))
 }
 
+/// MAS's bundle line (`mas-link secret --bundle`), pasted, read hidden: it holds the secret.
+fn ask_bundle() -> Result<mas::Bundle> {
+    let line = Password::new()
+        .with_prompt("The line `mas-link secret --bundle` printed (hidden)")
+        .validate_with(|s: &String| match mas::Bundle::parse(s) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "not a bundle line (it starts with {})",
+                mas::BUNDLE_TAG
+            )),
+        })
+        .interact()?;
+    Ok(mas::Bundle::parse(&line).expect("validated"))
+}
+
 /// On Ctrl-C, the terminal as it was before the wizard (a prompt may have hidden the cursor or
 /// turned echo off), then exit 130. Files are replaced atomically: each is old or new.
 fn restore_terminal_on_interrupt() {
@@ -298,6 +340,32 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         );
     }
     restore_terminal_on_interrupt();
+    match guided(a, out) {
+        // A prompt's read cut short by Ctrl-C: the handler is ending the process (exit 130,
+        // the terminal restored); this error must not race it to exit 2.
+        Err(e) if interrupted(&e) => {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            std::process::exit(130)
+        }
+        other => other,
+    }
+}
+
+/// Whether an error is a read interrupted by a signal.
+fn interrupted(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        let io = c
+            .downcast_ref::<std::io::Error>()
+            .or_else(|| match c.downcast_ref::<dialoguer::Error>() {
+                Some(dialoguer::Error::IO(io)) => Some(io),
+                _ => None,
+            });
+        io.is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
+    })
+}
+
+/// The wizard's steps, once it has a terminal.
+fn guided(a: &WizardArgs, out: &mut Out) -> Result<u8> {
     let hs_path = files::given_or_default(&a.synapse_config, synapse::DEFAULT_CONFIG);
     let mas_path = files::given_or_default(&a.mas_config, mas::DEFAULT_CONFIG);
     writeln!(
@@ -332,7 +400,8 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
     let mut commands = Vec::new();
     let mut wrote = Vec::new();
     if let Some(p) = &mas_path {
-        let (command, written) = mas_side(a, p, hs_root, out)?;
+        let hs = hs_root.zip(hs_path.as_deref());
+        let (command, written) = mas_side(a, p, hs, out)?;
         commands.push(command);
         if written {
             wrote.push("MAS");
@@ -392,7 +461,10 @@ fn next_steps(out: &mut Out, wrote: &[&str], files: &Files, hs: Option<&Value>) 
     }
     if files.synapse.is_none() {
         text.push_str(
-            "  - Synapse is in another container; from your own machine run:\n      \
+            "  - Synapse is in another container; from your own machine run, if Synapse signs \
+             users in with single sign-on (Cloudron's OIDC, Keycloak, ...):\n      \
+             cloudron exec --app <matrix-app> -- /app/data/mas-link sso | cloudron exec --app <mas-app> -- /app/data/mas-link mas --sso-stdin --yes\n    \
+             then, in any case:\n      \
              cloudron exec --app <mas-app> -- /app/data/mas-link secret --bundle | cloudron exec --app <matrix-app> -- /app/data/mas-link synapse --secret-stdin --yes\n",
         );
     }

@@ -72,9 +72,11 @@ fn the_cloudron_walkthrough_runs_as_written() {
     let matrix = apps.join("matrix.example.com/app/data");
     fs::create_dir_all(&mas).unwrap();
     fs::create_dir_all(matrix.join("configs")).unwrap();
-    fs::copy(fixture("mas/config.yaml"), mas.join("config.yaml")).unwrap();
+    // Cloudron's shape: Synapse signs users in through Cloudron's OpenID Connect, and the MAS
+    // app has its own provider for it.
+    fs::copy(fixture("sso/cloudron/config.yaml"), mas.join("config.yaml")).unwrap();
     let hs = matrix.join("configs/homeserver.yaml");
-    fs::copy(fixture("cloudron/homeserver.yaml"), &hs).unwrap();
+    fs::copy(fixture("sso/cloudron/homeserver.yaml"), &hs).unwrap();
     // The operator's machine: the binary `cargo dist` builds, and the two CLIs.
     let desk = work.path().join("desk");
     let built = desk.join("target/x86_64-unknown-linux-gnu/release");
@@ -127,6 +129,17 @@ fn the_cloudron_walkthrough_runs_as_written() {
         Some(&mas_link::yaml::Value::Bool(true)),
         "unlinked at the end"
     );
+    // SSO was handed over (MAS's provider claims Synapse's), and is Synapse's again.
+    let mas_text = fs::read_to_string(mas.join("config.yaml")).unwrap();
+    assert!(
+        mas_text.contains("synapse_idp_id: \"oidc-cloudron\""),
+        "{mas_text}"
+    );
+    assert!(
+        v.get("oidc_providers").is_some(),
+        "unlink brought the providers back"
+    );
     // No secret on any command line the walkthrough ran.
     assert!(!script.contains(MAS_SECRET));
+    assert!(!script.contains("a-cloudron-oidc-secret"));
 }

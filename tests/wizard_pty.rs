@@ -275,3 +275,126 @@ fn defaults_come_from_the_files() {
     p.exp_eof().unwrap();
     assert_eq!(fs::read_to_string(&mas).unwrap(), text);
 }
+
+fn wizard_with(dir: &std::path::Path, args: &[&str]) -> PtySession {
+    let mut cmd = Command::new(common::bin());
+    cmd.current_dir(dir)
+        .arg("wizard")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+        .env("TERM", "dumb")
+        .env_remove("MAS_SECRET")
+        .env_remove("MAS_ENDPOINT")
+        .env_remove("CLOUDRON_APP_ORIGIN");
+    spawn_command(cmd, Some(20_000)).unwrap()
+}
+
+/// An SSO server with both files here: MAS takes the provider, Synapse hands it over, and
+/// the commands printed "without questions" name Synapse's file for the providers.
+#[test]
+fn an_sso_server_on_one_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy(
+        &fixture("sso/keycloak/homeserver.yaml"),
+        d,
+        "homeserver.yaml",
+    );
+    copy(&fixture("sso/keycloak/config.yaml"), d, "config.yaml");
+    let mut p = wizard_with(
+        d,
+        &[
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-config",
+            "config.yaml",
+        ],
+    );
+    let shown = p.exp_string("Write these changes to config.yaml?").unwrap();
+    assert!(
+        shown.contains("synapse_idp_id: \"oidc-keycloak\""),
+        "{shown}"
+    );
+    assert!(!shown.contains("kc-client-secret-0123"), "secret shown");
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    let shown = p
+        .exp_string("Write these changes to homeserver.yaml?")
+        .unwrap();
+    assert!(shown.contains("+oidc_providers_moved_to_mas:"), "{shown}");
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    let tail = p.exp_eof().unwrap();
+    assert!(
+        tail.contains("mas-link mas --mas-config config.yaml --synapse-config homeserver.yaml"),
+        "{tail}"
+    );
+    mas_link()
+        .current_dir(d)
+        .args([
+            "check",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-config",
+            "config.yaml",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sso: MAS's provider 0"));
+}
+
+/// In Synapse's container, an SSO server asks for MAS's bundle line (pasted, hidden), which
+/// says which providers MAS covers.
+#[test]
+fn an_sso_server_in_synapses_container_takes_the_bundle() {
+    let mas_box = tempfile::tempdir().unwrap();
+    copy(
+        &fixture("sso/keycloak/config.yaml"),
+        mas_box.path(),
+        "config.yaml",
+    );
+    copy(
+        &fixture("sso/keycloak/homeserver.yaml"),
+        mas_box.path(),
+        "hs.yaml",
+    );
+    mas_link()
+        .current_dir(mas_box.path())
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--synapse-config",
+            "hs.yaml",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let bundle = mas_link()
+        .current_dir(mas_box.path())
+        .args(["secret", "--bundle", "--mas-config", "config.yaml"])
+        .output()
+        .unwrap()
+        .stdout;
+    let bundle = String::from_utf8(bundle).unwrap();
+    let (dir, hs) = scratch(&fixture("sso/keycloak/homeserver.yaml"));
+    let mut p = wizard_with(dir.path(), &["--synapse-config", "homeserver.yaml"]);
+    p.exp_string("MAS's URL").unwrap();
+    p.send_line("https://auth.example.com/").unwrap();
+    let said = p.exp_string("(hidden)").unwrap();
+    assert!(said.contains("mas-link sso | cloudron exec"), "{said}");
+    p.send_line("not a bundle").unwrap();
+    p.exp_string("not a bundle line").unwrap();
+    p.send_line(bundle.trim()).unwrap();
+    p.exp_string("Write these changes to homeserver.yaml?")
+        .unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    p.exp_eof().unwrap();
+    assert!(
+        fs::read_to_string(&hs)
+            .unwrap()
+            .contains("oidc_providers_moved_to_mas:")
+    );
+}

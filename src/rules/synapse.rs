@@ -1086,7 +1086,11 @@ mod tests {
             (r[0].key.as_str(), r[0].pos.line, r[0].pos.col),
             ("oidc_providers", 2, 1)
         );
-        assert!(r[0].message.contains("needs MAS's side"), "{}", r[0].message);
+        assert!(
+            r[0].message.contains("needs MAS's side"),
+            "{}",
+            r[0].message
+        );
         assert_eq!(r[1].key, "user_consent");
         // With MAS's side, the provider not covered is named; covered, it is handed over.
         let mut o = opts();
