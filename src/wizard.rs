@@ -354,12 +354,12 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
 /// Whether an error is a read interrupted by a signal.
 fn interrupted(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        let io = c
-            .downcast_ref::<std::io::Error>()
-            .or_else(|| match c.downcast_ref::<dialoguer::Error>() {
+        let io = c.downcast_ref::<std::io::Error>().or_else(|| {
+            match c.downcast_ref::<dialoguer::Error>() {
                 Some(dialoguer::Error::IO(io)) => Some(io),
                 _ => None,
-            });
+            }
+        });
         io.is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
     })
 }

@@ -463,6 +463,13 @@ pub fn plan_mas(
             plan.notes
                 .push(format!("{}: not carried over: {u}", p.auth_provider));
         }
+        if let (None, Some(path)) = (&p.client_secret, &p.client_secret_path) {
+            plan.notes.push(format!(
+                "{}: client_secret_file {path}: MAS reads the client secret from this file, \
+                 which must exist where MAS runs (across two containers, copy it into MAS's)",
+                p.auth_provider
+            ));
+        }
         if p.jwt_key.as_ref().is_some_and(|k| !k.is_apple()) {
             plan.notes.push(format!(
                 "{}: not carried over: client_secret_jwt_key (Synapse signs the client secret \
@@ -531,7 +538,12 @@ pub fn translate(p: &SynapseProvider, id: &str) -> Vec<(Vec<String>, NewScalar)>
             s(k.kid.as_deref().unwrap_or_default()),
         );
     }
-    let scopes = p.scopes.clone().unwrap_or_else(|| vec!["openid".into()]);
+    let mut scopes = p.scopes.clone().unwrap_or_else(|| vec!["openid".into()]);
+    let apple = p.jwt_key.as_ref().is_some_and(JwtKey::is_apple);
+    // Apple answers with an ID token, which MAS asks for with `openid` (MAS's Apple example).
+    if apple && !scopes.iter().any(|s| s == "openid") {
+        scopes.insert(0, "openid".into());
+    }
     set("scope", s(&scopes.join(" ")));
     let mode = match (p.discover, p.skip_verification) {
         (Some(false), _) => Some("disabled"),
@@ -552,7 +564,10 @@ pub fn translate(p: &SynapseProvider, id: &str) -> Vec<(Vec<String>, NewScalar)>
             set(key, s(v));
         }
     }
-    if p.user_profile_method.as_deref() == Some("userinfo_endpoint") {
+    // Synapse reads the userinfo endpoint when asked, or (`auto`) when no ID token comes
+    // (no `openid` scope); MAS only when told.
+    let no_id_token = !scopes.iter().any(|s| s == "openid");
+    if p.user_profile_method.as_deref() == Some("userinfo_endpoint") || no_id_token {
         set("fetch_userinfo", NewScalar::bool(true));
     }
     if let Some(claim) = &p.subject_claim {
@@ -660,6 +675,32 @@ mod tests {
         assert!(p[0].untranslatable[0].starts_with("idp_icon"));
         assert_eq!(p[1].auth_provider, "oidc");
         assert!(p[1].legacy);
+    }
+
+    #[test]
+    fn a_jwt_key_is_apples_method_or_named() {
+        let apple = "oidc_providers:\n  - idp_id: apple\n    issuer: https://appleid.apple.com\n    client_id: c\n    client_secret_jwt_key:\n      key_file: /k.p8\n      jwt_header: {alg: ES256, kid: K1}\n      jwt_payload: {iss: TEAM}\n";
+        let other = apple.replace("ES256", "RS256");
+        let method = |text: &str| {
+            let p = synapse_providers(&value(text));
+            let item = translate(&p[0], "01H");
+            let m = item
+                .iter()
+                .find(|(k, _)| k == &["token_endpoint_auth_method"])
+                .map(|(_, v)| v.value.clone());
+            let mas = value("upstream_oauth2:\n  providers: []\n");
+            let notes = plan_mas(&mas, &p, None, &mut || "01H".into()).notes;
+            (m, notes.join("\n"))
+        };
+        let (m, notes) = method(apple);
+        assert_eq!(m, Some(Value::Str("sign_in_with_apple".into())));
+        assert!(!notes.contains("client_secret_jwt_key"), "{notes}");
+        let (m, notes) = method(&other);
+        assert_eq!(m, Some(Value::Str("private_key_jwt".into())));
+        assert!(
+            notes.contains("not carried over: client_secret_jwt_key"),
+            "{notes}"
+        );
     }
 
     #[test]

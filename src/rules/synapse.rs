@@ -151,15 +151,17 @@ const CONFLICTS: &[Conflict] = &[
         path: &["cas_config"],
         applies: |r| section_enabled(r, "cas_config", true),
         fix: None,
-        why: "CAS cannot stay in Synapse next to MAS: move login to MAS's `upstream_oauth2`, \
-              then delete `cas_config`",
+        why: "CAS cannot stay in Synapse next to MAS, and MAS has no CAS login (it speaks only \
+              OpenID Connect upstream): put an OIDC bridge in front of the CAS server for \
+              MAS's `upstream_oauth2`, then delete `cas_config`",
     },
     Conflict {
         path: &["jwt_config"],
         applies: |r| section_enabled(r, "jwt_config", false),
         fix: None,
-        why: "JWT login cannot stay in Synapse next to MAS: move login to MAS's \
-              `upstream_oauth2`, then delete `jwt_config`",
+        why: "JWT login cannot stay in Synapse next to MAS, and MAS has no JWT login (it \
+              speaks only OpenID Connect upstream): have the issuer of the tokens offer OIDC \
+              for MAS's `upstream_oauth2`, then delete `jwt_config`",
     },
     Conflict {
         path: &["user_consent"],
