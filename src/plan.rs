@@ -494,11 +494,13 @@ pub fn unlink(
         synapse::not_a_homeserver_yaml(config.layers.value()),
     )?;
     let flag = path_flag("--synapse-config", &config.given, synapse::DEFAULT_CONFIG);
+    // A backup is restored whole only when Synapse would take it and someone can log in.
     let clean = |cfg: &Layers| {
-        !synapse::findings(cfg, secret_file)
-            .0
-            .iter()
-            .any(|f| matches!(f.effect, Effect::Refuses | Effect::Breaks))
+        synapse::has_login_method(cfg.value())
+            && !synapse::findings(cfg, secret_file)
+                .0
+                .iter()
+                .any(|f| matches!(f.effect, Effect::Refuses | Effect::Breaks))
     };
     let whole = records
         .iter()

@@ -1014,6 +1014,58 @@ pub fn plan_unlink(cfg: &Layers, records: &[&Record]) -> Changes {
             "MSC4388 needs MAS; Synapse refuses it without",
         );
     }
+    keep_a_way_in(root, plan)
+}
+
+/// Whether anyone can log in to a Synapse that does not delegate to MAS: password login on
+/// (Synapse's default), or SSO, or a password provider.
+pub fn has_login_method(root: &Value) -> bool {
+    let password = root
+        .get("password_config")
+        .filter(|p| **p != Value::Null)
+        .is_none_or(|p| p.get("enabled").is_none_or(Value::truthy));
+    password
+        || !sso::synapse_providers(root).is_empty()
+        || section_enabled(root, "cas_config", true)
+        || section_enabled(root, "jwt_config", false)
+        || section_enabled(root, "saml2_config", true)
+        || truthy_at(root, &["password_providers"])
+        || section_enabled(root, "ldap_config", false)
+}
+
+/// The way back never leaves a server nobody can log in to, nor one Synapse refuses: open
+/// registration without verification is not brought back, and without any other login
+/// method password login is turned on.
+fn keep_a_way_in(root: &Value, mut plan: Changes) -> Changes {
+    let after = |plan: &Changes| {
+        let mut v = root.clone();
+        for c in &plan.changes {
+            c.edit.apply_to(&mut v);
+        }
+        v
+    };
+    if open_registration_without_verification(&after(&plan)) {
+        let before = plan.changes.len();
+        plan.changes
+            .retain(|c| c.edit.path() != ["enable_registration"]);
+        if plan.changes.len() < before {
+            plan.notes.push(
+                "enable_registration stays false: it was on without any verification (no \
+                 CAPTCHA, email, token or enable_registration_without_verification), which \
+                 Synapse refuses to start with"
+                    .into(),
+            );
+        }
+    }
+    if !has_login_method(&after(&plan)) {
+        plan.changes
+            .retain(|c| c.edit.path() != ["password_config", "enabled"]);
+        plan.push(
+            Edit::set(&["password_config", "enabled"], NewScalar::bool(true)),
+            "without MAS no other way to log in is left (no SSO, no password provider): \
+             password login is turned on, so that users can log in with their Synapse passwords",
+        );
+    }
     plan
 }
 
