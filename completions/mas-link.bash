@@ -381,7 +381,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__synapse)
-            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --users-migrated --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -50,6 +50,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
             cand --color 'When to colour output'
             cand --secret-stdin 'Read the secret (or a `mas-link secret --bundle` line) from standard input'
+            cand --users-migrated 'Synapse''s existing users are in MAS already (`mas-cli syn2mas migrate` ran): link even though Synapse''s database has users'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
             cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
             cand -y 'Write without asking'

@@ -56,6 +56,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l color -d '
 always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-stdin -d 'Read the secret (or a `mas-link secret --bundle` line) from standard input'
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l users-migrated -d 'Synapse\'s existing users are in MAS already (`mas-cli syn2mas migrate` ran): link even though Synapse\'s database has users'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l dry-run -d 'Show the diff and write nothing (exit 0)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l check -d 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s y -l yes -d 'Write without asking'

@@ -5,7 +5,8 @@
 //! verdicts; [`rules`] knows each program's rules (pure: no files, no terminal); [`files`]
 //! reads what the rules need (a configuration may be several files); [`plan`] makes a
 //! proposal; [`show`] and [`apply`] display and write it, [`loader`] asks Synapse's own config
-//! loader where Synapse is installed, and [`online`] probes the running services; [`wizard`]
+//! loader where Synapse is installed, [`database`] counts Synapse's users, and [`online`]
+//! probes the running services; [`wizard`]
 //! and [`cli`]
 //! are thin layers over all of it. No module imports one listed after it
 //! (`tests/layers.rs` keeps it so).
@@ -21,6 +22,7 @@ pub mod files;
 pub mod plan;
 
 pub mod apply;
+pub mod database;
 pub mod loader;
 pub mod online;
 pub mod show;

@@ -219,6 +219,9 @@ pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
     for f in r.findings {
         write_finding(w, f)?;
     }
+    for line in &r.users {
+        writeln!(w, "users: {line}")?;
+    }
     for line in &r.sso {
         writeln!(w, "sso: {line}")?;
     }
@@ -305,6 +308,9 @@ pub struct CheckReport<'a> {
     pub findings: &'a [Finding],
     /// The checks that need a side that was not here, and how to bring it.
     pub not_checked: Vec<String>,
+    /// Synapse's users, as MAS's migration tool will see them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
     /// The SSO hand-over as each side states it (see README).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sso: Vec<String>,
@@ -346,6 +352,7 @@ impl<'a> CheckReport<'a> {
             not_checked: Vec::new(),
             synapse_loader: None,
             sso: Vec::new(),
+            users: Vec::new(),
             probes,
         }
     }

@@ -5,14 +5,14 @@
 use std::path::{Path, PathBuf};
 
 /// The layers in flow order; a module may import only from its own layer and those before.
-/// Modules in one layer (apply, loader, online) import neither each other.
+/// Modules in one layer (apply, database, loader, online) import neither each other.
 const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["findings"],
     &["rules"],
     &["files"],
     &["plan"],
-    &["apply", "loader", "online"],
+    &["apply", "database", "loader", "online"],
     &["show"],
     &["wizard"],
     &["cli"],

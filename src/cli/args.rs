@@ -250,6 +250,10 @@ pub struct SynapseArgs {
     /// Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600).
     #[arg(long, value_name = "PATH")]
     pub secret_path: Option<PathBuf>,
+    /// Synapse's existing users are in MAS already (`mas-cli syn2mas migrate` ran): link
+    /// even though Synapse's database has users.
+    #[arg(long)]
+    pub users_migrated: bool,
     #[command(flatten)]
     pub write: WriteArgs,
 }

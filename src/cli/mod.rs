@@ -19,6 +19,7 @@ pub use args::{
 };
 
 use crate::apply::{self, Lock};
+use crate::database;
 use crate::files;
 use crate::findings::{Effect, Finding, Severity, Source};
 use crate::loader;
@@ -31,6 +32,7 @@ use crate::rules::pairing::{self, SynapseView};
 use crate::rules::record::Record;
 use crate::rules::sso;
 use crate::rules::synapse::{self, MAS};
+use crate::rules::users;
 use crate::show::{self, CheckReport, Out, WriteReport};
 use crate::wizard;
 use crate::yaml::{Document, Options, Value};
@@ -301,8 +303,48 @@ fn synapse_config(
     Ok((locks, config))
 }
 
+/// Synapse's users, as its database says: `Ok(None)` when there are none to lock out (a
+/// fresh server); what could not be read is said, and is no refusal.
+fn users(root: &Value, out: &mut Out) -> Result<Option<(users::Census, users::Database)>> {
+    let db = users::database(root);
+    match database::census(&db) {
+        Ok(Some(c)) => Ok(Some((c, db))),
+        Ok(None) => Ok(None),
+        Err(e) => {
+            writeln!(
+                out.err,
+                "note: Synapse's users were not checked ({e}): if it has users, migrate them to \
+                 MAS before the link (README: the production path)"
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// Refuses to link a Synapse whose users MAS does not know yet, with the steps that fix it.
+fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result<()> {
+    if a.users_migrated {
+        return Ok(());
+    }
+    let Some((census, db)) = users(config.layers.value(), out)? else {
+        return Ok(());
+    };
+    if census.active == 0 {
+        return Ok(());
+    }
+    let given = plan::path_flag("--synapse-config", &config.given, "");
+    let path = given.trim_start_matches(" --synapse-config ");
+    let uri = users::masked_uri(&db);
+    bail!(
+        "{}
+(Already migrated? Add --users-migrated.)",
+        users::migration_steps(&census, &db, path, uri.as_deref())
+    )
+}
+
 fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
     let (_locks, config) = synapse_config(&a.synapse, &a.write, "synapse", out)?;
+    no_lock_out(a, &config, out)?;
     let req = link_request(a, config.layers.value(), out)?;
     let records: Vec<Option<Record>> = config.files.iter().map(files::record).collect();
     let p = plan::link(config, &req, &records)?;
@@ -319,6 +361,18 @@ fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
         .map(|(r, l)| untouched_backup(r.as_ref(), &l.doc))
         .collect();
     let secret_file = files::synapse_secret_file(config.layers.value());
+    if let Some((census, _)) = users(config.layers.value(), out)?
+        && census.without_login > 0
+    {
+        writeln!(
+            out.err,
+            "note: {} user(s) have neither a password in Synapse nor an SSO link (made while MAS \
+             was in charge): they cannot log in after unlink until they get one, with Synapse's \
+             admin API (POST /_synapse/admin/v1/reset_password/USER_ID, or PUT \
+             /_synapse/admin/v2/users/USER_ID with a password)",
+            census.without_login
+        )?;
+    }
     let p = plan::unlink(config, &records, backups, secret_file.as_ref())?;
     vet(out, &p, &a.synapse)?;
     finish(out, &p, &a.write)
@@ -536,6 +590,16 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         Some(given) => Some(check_synapse(a, given, &mut findings, &mut not_checked)?),
         None => None,
     };
+    let census = match &hs {
+        Some((config, _, _)) => match database::census(&users::database(config.layers.value())) {
+            Ok(c) => c,
+            Err(e) => {
+                not_checked.push(format!("Synapse's users: {e}"));
+                None
+            }
+        },
+        None => None,
+    };
     let mas_config = match &mas_paths {
         Some(p) => Some(files::load_mas(p)?),
         None => None,
@@ -573,6 +637,9 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
              `mas-link secret --bundle | mas-link check --mas-bundle-stdin` where it is"
                 .to_owned(),
         ),
+    }
+    if let (Some(c), Some(view), Some((config, _, _))) = (&census, &mas_view, &hs) {
+        findings.extend(users::findings(c, view, config.layers.value()));
     }
     let probes = match a.online {
         true => {
@@ -615,6 +682,10 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     report.files = hs.iter().flat_map(|(c, _, _)| names(c)).collect();
     report.files.extend(mas_config.iter().flat_map(names));
     report.synapse_loader = hs.as_ref().map(|(_, _, j)| j.describe());
+    report.users = census
+        .as_ref()
+        .map(users::Census::lines)
+        .unwrap_or_default();
     report.sso = hs
         .iter()
         .flat_map(|(c, _, _)| sso::synapse_report(c.layers.value()))

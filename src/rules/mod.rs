@@ -9,6 +9,7 @@ pub mod pairing;
 pub mod record;
 pub mod sso;
 pub mod synapse;
+pub mod users;
 
 use crate::yaml::Edit;
 

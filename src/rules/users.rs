@@ -1,0 +1,270 @@
+//! Synapse's existing users, as MAS's migration tool (`mas-cli syn2mas`) will see them: who
+//! can log in how, and what would be lost or locked out by linking before they are migrated
+//! (REFERENCE §8). The counts come from the caller, who reads Synapse's database.
+
+use serde::Serialize;
+
+use super::mas::MasView;
+use crate::findings::{Effect, Finding, Source};
+use crate::yaml::Value;
+
+/// Where Synapse's database is, as homeserver.yaml's `database:` section says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// `name: sqlite3`, `args.database`.
+    Sqlite { path: String },
+    /// `name: psycopg2`: the `args` handed to psycopg2 (libpq fills what is missing).
+    Postgres(PgArgs),
+    /// A section mas-link cannot read, and why.
+    Unknown(String),
+}
+
+/// psycopg2's connection arguments as homeserver.yaml gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PgArgs {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub dbname: Option<String>,
+    /// A host name, or a folder holding the server's Unix socket.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub sslmode: Option<String>,
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.clone()),
+        _ => None,
+    }
+}
+
+/// The database homeserver.yaml configures (SQLite when the section is absent, as Synapse).
+pub fn database(root: &Value) -> Database {
+    let section = root.get("database").unwrap_or(&Value::Null);
+    let args = section.get("args").unwrap_or(&Value::Null);
+    match text(section, "name").as_deref() {
+        None | Some("sqlite3") => match text(args, "database") {
+            Some(path) => Database::Sqlite { path },
+            None => Database::Unknown("database.args.database is not set".into()),
+        },
+        Some("psycopg2") => Database::Postgres(PgArgs {
+            user: text(args, "user"),
+            password: text(args, "password"),
+            dbname: text(args, "dbname").or_else(|| text(args, "database")),
+            host: text(args, "host"),
+            port: text(args, "port").and_then(|p| p.parse().ok()),
+            sslmode: text(args, "sslmode"),
+        }),
+        Some(other) => Database::Unknown(format!("database.name is `{other}`")),
+    }
+}
+
+/// Synapse's users, counted as syn2mas counts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Census {
+    /// Local users that can log in: not deactivated, not guests, not an appservice's.
+    pub active: u64,
+    /// Of those, with a password hash in Synapse.
+    pub with_password: u64,
+    /// Of those, with neither a password nor an SSO link (made while MAS was in charge, or
+    /// by an admin without a password).
+    pub without_login: u64,
+    /// SSO links of active users, by Synapse's `auth_provider`.
+    pub sso: Vec<(String, u64)>,
+    pub guests: u64,
+    pub deactivated: u64,
+    pub appservice: u64,
+    pub non_email_3pids: u64,
+    /// Links left by the legacy MSC3861 integration (`auth_provider = 'oauth-delegated'`).
+    pub oauth_delegated: u64,
+}
+
+impl Census {
+    /// One line a fact, for `check`.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{} active local user(s): {} with a password, {} with neither a password nor an \
+             SSO link",
+            self.active, self.with_password, self.without_login
+        )];
+        for (provider, n) in &self.sso {
+            out.push(format!("{n} user(s) sign in with SSO through `{provider}`"));
+        }
+        for (n, what) in [
+            (self.guests, "guest(s) (MAS has no guests)"),
+            (self.deactivated, "deactivated user(s)"),
+            (self.appservice, "appservice user(s)"),
+            (
+                self.non_email_3pids,
+                "non-email 3PID(s) (MAS keeps only emails)",
+            ),
+            (
+                self.oauth_delegated,
+                "leftover `oauth-delegated` link(s) from the MSC3861 integration",
+            ),
+        ] {
+            if n > 0 {
+                out.push(format!("{n} {what}"));
+            }
+        }
+        out
+    }
+}
+
+/// What the users mean for the pairing: SSO links no MAS provider claims (those users could
+/// not sign in, and the migration would lose their links), and leftover MSC3861 links.
+pub fn findings(c: &Census, mas: &MasView, synapse_root: &Value) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(providers) = &mas.providers {
+        for (provider, n) in &c.sso {
+            if provider == "oauth-delegated"
+                || providers
+                    .iter()
+                    .any(|p| p.synapse_idp_id.as_deref() == Some(provider))
+            {
+                continue;
+            }
+            out.push(Finding::new(
+                Source::Mas,
+                Effect::Breaks,
+                &["upstream_oauth2", "providers"],
+                mas.at(&["upstream_oauth2", "providers"]),
+                format!(
+                    "{n} of Synapse's users sign in through `{provider}`, which no MAS provider \
+                     claims (synapse_idp_id): they could not sign in through MAS, and MAS's \
+                     migration refuses to run"
+                ),
+                "add the provider to MAS: `mas-link sso | mas-link mas --sso-stdin --yes`",
+            ));
+        }
+    }
+    if c.oauth_delegated > 0 {
+        let _ = synapse_root;
+        out.push(
+            Finding::new(
+                Source::Mas,
+                Effect::Advice,
+                &["upstream_oauth2"],
+                mas.at(&["upstream_oauth2"]),
+                format!(
+                    "Synapse's database holds {} `oauth-delegated` link(s) from the MSC3861 \
+                     integration: MAS's migration refuses to run while they remain",
+                    c.oauth_delegated
+                ),
+                "see MAS's documentation on migrating from MSC3861 (syn2mas) before migrating",
+            )
+            .warning(),
+        );
+    }
+    out
+}
+
+/// The steps that bring existing users over before the link, in order, for the refusal.
+/// `config` is the homeserver.yaml path as given; `uri` the database URI (password masked).
+pub fn migration_steps(census: &Census, db: &Database, config: &str, uri: Option<&str>) -> String {
+    let sqlite = matches!(db, Database::Sqlite { .. });
+    let mut steps = Vec::new();
+    if sqlite {
+        steps.push(
+            "move Synapse to PostgreSQL first: MAS's migration reads only PostgreSQL (Synapse's \
+             `synapse_port_db --sqlite-database … --postgres-config …`, then point \
+             homeserver.yaml's `database:` at it)"
+                .to_owned(),
+        );
+    }
+    steps.push("stop Synapse".into());
+    let uri = uri.unwrap_or("postgresql://USER:PASSWORD@HOST/DATABASE");
+    steps.push(format!(
+        "in MAS's container, with homeserver.yaml there: `mas-cli syn2mas check \
+         --synapse-config {config} --synapse-database-uri '{uri}'` (the password is masked \
+         here: write it in), and fix what it reports"
+    ));
+    steps.push(format!(
+        "`mas-cli syn2mas migrate --synapse-config {config} --synapse-database-uri '{uri}'`"
+    ));
+    steps.push(format!(
+        "link: `mas-link synapse --synapse-config {config} --users-migrated …` with the same \
+         secret source as now"
+    ));
+    steps.push("start MAS and Synapse".into());
+    format!(
+        "Synapse has {} active local user(s); linked now, every one of them would be locked out: \
+         MAS knows none of them until its migration tool copies them (passwords, emails, SSO \
+         links, devices). Nothing was written. The production path, in order:\n{}",
+        census.active,
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("  {}. {s}", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
+}
+
+/// The database URI syn2mas takes (`--synapse-database-uri`), the password masked.
+pub fn masked_uri(db: &Database) -> Option<String> {
+    let Database::Postgres(a) = db else {
+        return None;
+    };
+    let user = a.user.clone().unwrap_or_default();
+    let auth = match (&a.user, &a.password) {
+        (Some(_), Some(_)) => format!("{user}:********@"),
+        (Some(_), None) => format!("{user}@"),
+        _ => String::new(),
+    };
+    let host = match &a.host {
+        Some(h) if h.starts_with('/') => String::new(),
+        Some(h) => h.clone(),
+        None => "localhost".into(),
+    };
+    let port = a.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let mut uri = format!(
+        "postgresql://{auth}{host}{port}/{}",
+        a.dbname.clone().unwrap_or_default()
+    );
+    if let Some(h) = a.host.as_ref().filter(|h| h.starts_with('/')) {
+        uri.push_str(&format!("?host={h}"));
+    }
+    uri.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Document, Options};
+
+    fn root(s: &str) -> Value {
+        Document::parse(s.into(), Options::PYYAML)
+            .unwrap()
+            .value()
+            .clone()
+    }
+
+    #[test]
+    fn reads_the_database_section_as_synapse() {
+        assert_eq!(
+            database(&root(
+                "database:\n  name: sqlite3\n  args:\n    database: /d/hs.db\n"
+            )),
+            Database::Sqlite {
+                path: "/d/hs.db".into()
+            }
+        );
+        let pg = database(&root(
+            "database:\n  name: psycopg2\n  args:\n    user: synapse\n    password: pw\n    database: synapse\n    host: /run/postgresql\n    port: 5433\n",
+        ));
+        let Database::Postgres(a) = &pg else {
+            panic!("{pg:?}")
+        };
+        assert_eq!((a.dbname.as_deref(), a.port), (Some("synapse"), Some(5433)));
+        assert_eq!(
+            masked_uri(&pg).unwrap(),
+            "postgresql://synapse:********@:5433/synapse?host=/run/postgresql"
+        );
+        assert!(matches!(
+            database(&root("database:\n  name: mysql\n")),
+            Database::Unknown(_)
+        ));
+    }
+}
