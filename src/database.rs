@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::rules::users::{Census, Database};
+use crate::rules::users::{Census, Database, PgArgs};
 
 /// How long a locked database is waited for.
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -18,6 +18,8 @@ pub enum DbError {
         path: String,
         source: rusqlite::Error,
     },
+    #[error("reading Synapse's PostgreSQL database {at}: {source}")]
+    Postgres { at: String, source: postgres::Error },
     #[error("{0}")]
     Unsupported(String),
 }
@@ -26,9 +28,7 @@ pub enum DbError {
 pub fn census(db: &Database) -> Result<Option<Census>, DbError> {
     match db {
         Database::Sqlite { path } => sqlite(path),
-        Database::Postgres(_) => Err(DbError::Unsupported(
-            "Synapse's PostgreSQL database is not read by this version of mas-link".into(),
-        )),
+        Database::Postgres(args) => pg(args).map(Some),
         Database::Unknown(why) => Err(DbError::Unsupported(why.clone())),
     }
 }
@@ -42,50 +42,200 @@ fn sqlite(path: &str) -> Result<Option<Census>, DbError> {
         source,
     };
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
     conn.busy_timeout(TIMEOUT).map_err(fail)?;
-    count(&conn).map_err(fail).map(Some)
+    count(&mut conn).map_err(fail).map(Some)
 }
 
-/// The counts, each one query the database answers from its tables (no row is read into
-/// memory): the same SQL for SQLite and PostgreSQL.
-fn count(conn: &Connection) -> rusqlite::Result<Census> {
-    let n = |sql: &str| {
-        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+/// A connection that answers the counting queries.
+trait Counts {
+    type Error;
+    fn count(&mut self, sql: &str) -> Result<u64, Self::Error>;
+    fn groups(&mut self, sql: &str) -> Result<Vec<(String, u64)>, Self::Error>;
+}
+
+impl Counts for Connection {
+    type Error = rusqlite::Error;
+    fn count(&mut self, sql: &str) -> rusqlite::Result<u64> {
+        self.query_row(sql, [], |r| r.get::<_, i64>(0))
             .map(|v| v as u64)
-    };
-    const ACTIVE: &str = "deactivated = 0 AND is_guest = 0 AND appservice_id IS NULL";
-    let has_password = "password_hash IS NOT NULL AND password_hash <> ''";
-    let mut c = Census {
-        active: n(&format!("SELECT COUNT(*) FROM users WHERE {ACTIVE}"))?,
-        with_password: n(&format!(
-            "SELECT COUNT(*) FROM users WHERE {ACTIVE} AND {has_password}"
-        ))?,
-        without_login: n(&format!(
-            "SELECT COUNT(*) FROM users u WHERE {ACTIVE} AND NOT ({has_password}) AND NOT \
-             EXISTS (SELECT 1 FROM user_external_ids e WHERE e.user_id = u.name)"
-        ))?,
-        guests: n("SELECT COUNT(*) FROM users WHERE is_guest <> 0")?,
-        deactivated: n("SELECT COUNT(*) FROM users WHERE deactivated <> 0")?,
-        appservice: n("SELECT COUNT(*) FROM users WHERE appservice_id IS NOT NULL")?,
-        non_email_3pids: n("SELECT COUNT(*) FROM user_threepids WHERE medium <> 'email'")?,
-        oauth_delegated: n(
-            "SELECT COUNT(*) FROM user_external_ids WHERE auth_provider = 'oauth-delegated'",
-        )?,
-        sso: Vec::new(),
-    };
-    let mut q = conn.prepare(&format!(
-        "SELECT e.auth_provider, COUNT(DISTINCT e.user_id) FROM user_external_ids e JOIN users u \
-         ON u.name = e.user_id WHERE {} GROUP BY e.auth_provider ORDER BY e.auth_provider",
-        ACTIVE
-            .replace("deactivated", "u.deactivated")
-            .replace("is_guest", "u.is_guest")
-            .replace("appservice_id", "u.appservice_id")
-    ))?;
-    c.sso = q
-        .query_map([], |r| {
+    }
+    fn groups(&mut self, sql: &str) -> rusqlite::Result<Vec<(String, u64)>> {
+        let mut q = self.prepare(sql)?;
+        q.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
         })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(c)
+        .collect()
+    }
+}
+
+impl Counts for postgres::Client {
+    type Error = postgres::Error;
+    fn count(&mut self, sql: &str) -> Result<u64, postgres::Error> {
+        Ok(self.query_one(sql, &[])?.get::<_, i64>(0) as u64)
+    }
+    fn groups(&mut self, sql: &str) -> Result<Vec<(String, u64)>, postgres::Error> {
+        Ok(self
+            .query(sql, &[])?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+            .collect())
+    }
+}
+
+/// The counts, each one query the database answers from its tables and indexes (no row is
+/// read into memory): the same SQL for SQLite and PostgreSQL.
+fn count<C: Counts>(c: &mut C) -> Result<Census, C::Error> {
+    const ACTIVE: &str = "u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL";
+    const PASSWORD: &str = "u.password_hash IS NOT NULL AND u.password_hash <> ''";
+    Ok(Census {
+        active: c.count(&format!("SELECT COUNT(*) FROM users u WHERE {ACTIVE}"))?,
+        with_password: c.count(&format!(
+            "SELECT COUNT(*) FROM users u WHERE {ACTIVE} AND {PASSWORD}"
+        ))?,
+        without_login: c.count(&format!(
+            "SELECT COUNT(*) FROM users u WHERE {ACTIVE} AND NOT ({PASSWORD}) AND NOT \
+             EXISTS (SELECT 1 FROM user_external_ids e WHERE e.user_id = u.name)"
+        ))?,
+        guests: c.count("SELECT COUNT(*) FROM users WHERE is_guest <> 0")?,
+        deactivated: c.count("SELECT COUNT(*) FROM users WHERE deactivated <> 0")?,
+        appservice: c.count("SELECT COUNT(*) FROM users WHERE appservice_id IS NOT NULL")?,
+        non_email_3pids: c.count("SELECT COUNT(*) FROM user_threepids WHERE medium <> 'email'")?,
+        oauth_delegated: c.count(
+            "SELECT COUNT(*) FROM user_external_ids WHERE auth_provider = 'oauth-delegated'",
+        )?,
+        sso: c.groups(&format!(
+            "SELECT e.auth_provider, COUNT(DISTINCT e.user_id) FROM user_external_ids e JOIN \
+             users u ON u.name = e.user_id WHERE {ACTIVE} GROUP BY e.auth_provider ORDER BY \
+             e.auth_provider"
+        ))?,
+    })
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
+}
+
+/// psycopg2's arguments completed as libpq completes them: its `PG…` environment variables,
+/// then its defaults (the Unix socket in /var/run/postgresql, port 5432, the OS user, a
+/// database named after the user), then a password from `~/.pgpass`.
+fn pg_config(a: &PgArgs) -> Result<(postgres::Config, String), DbError> {
+    let host = a
+        .host
+        .clone()
+        .or_else(|| env("PGHOST"))
+        .unwrap_or_else(|| "/var/run/postgresql".into());
+    let port = a
+        .port
+        .or_else(|| env("PGPORT").and_then(|p| p.parse().ok()))
+        .unwrap_or(5432);
+    let user = a
+        .user
+        .clone()
+        .or_else(|| env("PGUSER"))
+        .or_else(|| env("USER"))
+        .unwrap_or_else(|| "postgres".into());
+    let dbname = a
+        .dbname
+        .clone()
+        .or_else(|| env("PGDATABASE"))
+        .unwrap_or_else(|| user.clone());
+    let sslmode = a
+        .sslmode
+        .clone()
+        .or_else(|| env("PGSSLMODE"))
+        .unwrap_or_else(|| "prefer".into());
+    if !matches!(sslmode.as_str(), "disable" | "allow" | "prefer") {
+        return Err(DbError::Unsupported(format!(
+            "Synapse's PostgreSQL database asks for TLS (sslmode {sslmode}), which mas-link does \
+             not speak to PostgreSQL"
+        )));
+    }
+    let password = a
+        .password
+        .clone()
+        .or_else(|| env("PGPASSWORD"))
+        .or_else(|| pgpass(&host, port, &dbname, &user));
+    let mut c = postgres::Config::new();
+    match host.starts_with('/') {
+        true => c.host_path(&host),
+        false => c.host(&host),
+    };
+    c.port(port)
+        .user(&user)
+        .dbname(&dbname)
+        .connect_timeout(TIMEOUT)
+        // Nothing this connection does may write.
+        .options("-c default_transaction_read_only=on -c statement_timeout=3000");
+    if let Some(p) = &password {
+        c.password(p);
+    }
+    Ok((c, format!("{dbname} at {host}:{port} as {user}")))
+}
+
+/// A password from libpq's password file (`PGPASSFILE` or `~/.pgpass`): the first line whose
+/// host, port, database and user match (`*` matches any). libpq ignores a file others can read.
+fn pgpass(host: &str, port: u16, dbname: &str, user: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = env("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".pgpass")))?;
+    if std::fs::metadata(&path).ok()?.permissions().mode() & 0o077 != 0 {
+        return None;
+    }
+    let host = if host.starts_with('/') {
+        "localhost"
+    } else {
+        host
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let wanted = [host, &port.to_string(), dbname, user].map(str::to_owned);
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let fields = split_pgpass(line);
+            (fields.len() == 5
+                && fields[..4]
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(f, w)| f == "*" || f == w))
+            .then(|| fields[4].clone())
+        })
+}
+
+/// A `.pgpass` line's fields: `:` separates, `\` escapes.
+fn split_pgpass(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.last_mut().unwrap().extend(chars.next()),
+            ':' => out.push(String::new()),
+            c => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
+
+fn pg(args: &PgArgs) -> Result<Census, DbError> {
+    let (config, at) = pg_config(args)?;
+    let fail = |source| DbError::Postgres {
+        at: at.clone(),
+        source,
+    };
+    let mut client = config.connect(postgres::NoTls).map_err(fail)?;
+    count(&mut client).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgpass_fields_split_on_colons_and_escapes() {
+        assert_eq!(
+            split_pgpass(r"h:5432:db:u:p\:w\\d"),
+            ["h", "5432", "db", "u", r"p:w\d"]
+        );
+    }
 }

@@ -6,6 +6,8 @@
 //! them.
 
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 #[path = "common/server.rs"]
 mod server;
 
@@ -14,34 +16,33 @@ use std::fs;
 use common::*;
 use predicates::prelude::*;
 
-#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
-#[test]
-fn users_are_counted_and_not_locked_out() {
-    let py = synapse_python();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    {
-        let s = server::Server::start(&py, d);
-        s.register("alice", "alice-password-1", false);
-        s.register("admin", "admin-password-1", true);
-        let token = s.login("admin", "admin-password-1");
-        s.admin_put_user(
-            &token,
-            "@bob:localhost",
-            serde_json::json!({"external_ids": [{"auth_provider": "oidc-keycloak", "external_id": "kc-1"}]}),
-        );
-        s.admin_put_user(
-            &token,
-            "@carol:localhost",
-            serde_json::json!({"displayname": "Carol"}),
-        );
-        s.admin_put_user(
-            &token,
-            "@dave:localhost",
-            serde_json::json!({"displayname": "Dave"}),
-        );
-        s.deactivate(&token, "@dave:localhost");
-    }
+/// The users of the issue: alice (a password), admin (a password), bob (an SSO link, no
+/// password), carol (neither: made while MAS was in charge), dave (deactivated).
+fn populate(s: &server::Server) {
+    s.register("alice", "alice-password-1", false);
+    s.register("admin", "admin-password-1", true);
+    let token = s.login("admin", "admin-password-1");
+    s.admin_put_user(
+        &token,
+        "@bob:localhost",
+        serde_json::json!({"external_ids": [{"auth_provider": "oidc-keycloak", "external_id": "kc-1"}]}),
+    );
+    s.admin_put_user(
+        &token,
+        "@carol:localhost",
+        serde_json::json!({"displayname": "Carol"}),
+    );
+    s.admin_put_user(
+        &token,
+        "@dave:localhost",
+        serde_json::json!({"displayname": "Dave"}),
+    );
+    s.deactivate(&token, "@dave:localhost");
+}
+
+/// Link refused (and nothing written), check's report, the link with --users-migrated, and
+/// unlink's count, on the folder of a Synapse that `populate` filled.
+fn refused_reported_linked(d: &std::path::Path, postgres: bool) {
     let hs = d.join("homeserver.yaml");
     let before = fs::read(&hs).unwrap();
     let link = || {
@@ -52,18 +53,24 @@ fn users_are_counted_and_not_locked_out() {
             .env("MAS_SECRET", MAS_SECRET);
         c
     };
+    let out = link().output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     // alice, admin, bob, carol are active; dave is deactivated.
-    link()
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "Synapse has 4 active local user(s)",
-        ))
-        .stderr(predicate::str::contains("synapse_port_db"))
-        .stderr(predicate::str::contains(
-            "mas-cli syn2mas check --synapse-config homeserver.yaml",
-        ))
-        .stderr(predicate::str::contains("--users-migrated"));
+    assert!(err.contains("Synapse has 4 active local user(s)"), "{err}");
+    assert!(
+        err.contains("mas-cli syn2mas check --synapse-config homeserver.yaml"),
+        "{err}"
+    );
+    assert!(err.contains("--users-migrated"), "{err}");
+    assert_eq!(err.contains("synapse_port_db"), !postgres, "{err}");
+    if postgres {
+        assert!(
+            err.contains("--synapse-database-uri 'postgresql://postgres:********@:"),
+            "{err}"
+        );
+        assert!(!err.contains("a-db-password"), "{err}");
+    }
     assert_eq!(fs::read(&hs).unwrap(), before, "nothing written");
     let report = mas_link()
         .current_dir(d)
@@ -104,6 +111,40 @@ fn users_are_counted_and_not_locked_out() {
         .stderr(predicate::str::contains(
             "1 user(s) have neither a password in Synapse nor an SSO link",
         ));
+}
+
+#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
+#[test]
+fn users_on_sqlite_are_counted_and_not_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = server::Server::start(&synapse_python(), dir.path());
+        populate(&s);
+    }
+    refused_reported_linked(dir.path(), false);
+}
+
+#[ignore = "needs root, Debian's postgresql package and Synapse (MAS_LINK_SYNAPSE_PYTHON, with psycopg2): as root, cargo test -- --include-ignored"]
+#[test]
+fn users_on_postgresql_are_counted_and_not_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = postgres::Postgres::start(dir.path(), server::free_port());
+    pg.psql(
+        "CREATE DATABASE synapse ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    )
+    .unwrap();
+    let synapse = dir.path().join("synapse");
+    fs::create_dir(&synapse).unwrap();
+    let db = format!(
+        "database:\n  name: psycopg2\n  args:\n    user: postgres\n    password: a-db-password\n    database: synapse\n    host: \"{}\"\n    port: {}\n",
+        pg.socket_dir.display(),
+        pg.port
+    );
+    {
+        let s = server::Server::start_with(&synapse_python(), &synapse, &db);
+        populate(&s);
+    }
+    refused_reported_linked(&synapse, true);
 }
 
 /// A fresh server (its database not made yet) links without the flag.

@@ -36,6 +36,15 @@ pub const SHARED_SECRET: &str = "a-registration-shared-secret-for-tests";
 impl Server {
     /// Writes a homeserver.yaml for `localhost` with SQLite in `dir`, and starts Synapse.
     pub fn start(py: &Path, dir: &Path) -> Server {
+        let db = format!(
+            "database:\n  name: sqlite3\n  args:\n    database: \"{}/hs.db\"\n",
+            dir.display()
+        );
+        Server::start_with(py, dir, &db)
+    }
+
+    /// The same with another `database:` section.
+    pub fn start_with(py: &Path, dir: &Path, database: &str) -> Server {
         let port = free_port();
         let d = dir.display();
         fs::write(
@@ -43,7 +52,7 @@ impl Server {
             format!(
                 "server_name: \"localhost\"\npublic_baseurl: \"http://127.0.0.1:{port}/\"\npid_file: \"{d}/hs.pid\"\n\
                  listeners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client]\n\
-                 database:\n  name: sqlite3\n  args:\n    database: \"{d}/hs.db\"\n\
+                 {database}\
                  log_config: \"{d}/log.config\"\nmedia_store_path: \"{d}/media\"\nsigning_key_path: \"{d}/signing.key\"\n\
                  registration_shared_secret: \"{SHARED_SECRET}\"\n\
                  report_stats: false\ntrusted_key_servers: []\n"
