@@ -75,6 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--sso-stdin', '--sso-stdin', [CompletionResultType]::ParameterName, 'Synapse''s side from a `mas-link sso` line on standard input (Synapse in another container): its server name, URL and OpenID Connect providers')
+            [CompletionResult]::new('--renumber-password-scheme', '--renumber-password-scheme', [CompletionResultType]::ParameterName, 'MAS has no users of its own yet (syn2mas needs its database empty): its own password scheme may move from version 1 to the next, so that version 1 checks Synapse''s migrated passwords (bcrypt with Synapse''s pepper)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')

@@ -295,7 +295,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__mas)
-            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --kind --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --renumber-password-scheme --kind --dry-run --check --yes --show-secrets --no-backup --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

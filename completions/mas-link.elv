@@ -69,6 +69,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
             cand --color 'When to colour output'
             cand --sso-stdin 'Synapse''s side from a `mas-link sso` line on standard input (Synapse in another container): its server name, URL and OpenID Connect providers'
+            cand --renumber-password-scheme 'MAS has no users of its own yet (syn2mas needs its database empty): its own password scheme may move from version 1 to the next, so that version 1 checks Synapse''s migrated passwords (bcrypt with Synapse''s pepper)'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
             cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
             cand -y 'Write without asking'

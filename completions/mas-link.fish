@@ -77,6 +77,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l color -d 'When
 always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l sso-stdin -d 'Synapse\'s side from a `mas-link sso` line on standard input (Synapse in another container): its server name, URL and OpenID Connect providers'
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l renumber-password-scheme -d 'MAS has no users of its own yet (syn2mas needs its database empty): its own password scheme may move from version 1 to the next, so that version 1 checks Synapse\'s migrated passwords (bcrypt with Synapse\'s pepper)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l dry-run -d 'Show the diff and write nothing (exit 0)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l check -d 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s y -l yes -d 'Write without asking'

@@ -13,6 +13,7 @@ use crate::rules::mas::{self, MatrixOptions};
 use crate::rules::record::Record;
 use crate::rules::sso;
 use crate::rules::synapse::{self, LinkOptions, SecretSetting};
+use crate::rules::users;
 use crate::rules::{Changes, FileState};
 use crate::yaml::{self, Document, Edit, Warning, YamlError};
 
@@ -603,19 +604,26 @@ pub fn mas(
     opts: &MatrixOptions,
     new_secret: &str,
     secret_file: Option<&FileState>,
-    synapse_providers: &[sso::SynapseProvider],
+    synapse: Option<&sso::SsoBundle>,
+    renumber_passwords: bool,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<Proposal, PlanError> {
     of_kind(&config, mas::not_a_mas_config(config.layers.value()))?;
     let flag = path_flag("--mas-config", &config.given, mas::DEFAULT_CONFIG);
     let root = config.layers.value();
     let mut changes = mas::plan_matrix(root, opts, new_secret);
-    let public_base = root
-        .at(&["http", "public_base"])
-        .and_then(yaml::Value::as_str);
-    let handover = sso::plan_mas(root, synapse_providers, public_base, new_id);
-    changes.changes.extend(handover.changes);
-    changes.notes.extend(handover.notes);
+    // With Synapse's side: its SSO providers and its users' passwords come to MAS.
+    if let Some(synapse) = synapse {
+        let public_base = root
+            .at(&["http", "public_base"])
+            .and_then(yaml::Value::as_str);
+        let handover = sso::plan_mas(root, &synapse.providers, public_base, new_id);
+        let passwords = users::plan_passwords(root, synapse.pepper.as_deref(), renumber_passwords);
+        for more in [handover, passwords] {
+            changes.changes.extend(more.changes);
+            changes.notes.extend(more.notes);
+        }
+    }
     let mut p = Proposal::new(config, &changes, mas::is_secret_key)?;
     let (_, findings) = mas::findings(p.after(mas::layers), secret_file);
     p.next_step = format!(

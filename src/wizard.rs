@@ -154,15 +154,17 @@ fn mas_side(
     };
     let secret_file = files::mas_secret_file(&config.layers);
     // Synapse's OpenID Connect providers move to MAS when Synapse's file is here.
-    let providers = hs.map(|(r, _)| sso::SsoBundle::of(r).providers);
+    let synapse = hs.map(|(r, _)| sso::SsoBundle::of(r));
     let p = plan::mas(
         config,
         &opts,
         &files::new_secret()?,
         secret_file.as_ref(),
-        providers.as_deref().unwrap_or_default(),
+        synapse.as_ref(),
+        false,
         &mut files::new_ulid,
     )?;
+    let providers = synapse.map(|s| s.providers);
     // Synapse's SSO providers come from its file, named in the command.
     let from_synapse = match (hs, providers.as_deref()) {
         (Some((_, hs_paths)), Some([_, ..])) => flags("--synapse-config", hs_paths),

@@ -89,17 +89,6 @@ fn mas_reads(path: &Path) -> Vec<Provider> {
     up.providers
 }
 
-fn schema_errors(yaml: &str) -> Vec<String> {
-    let text = fs::read_to_string(repo().join("../shared/mas-config.schema.json")).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let validator = jsonschema::draft7::new(&schema).unwrap();
-    let value: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
-    validator
-        .iter_errors(&value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect()
-}
-
 /// The two containers, each with its file.
 struct Boxes {
     _dirs: (tempfile::TempDir, tempfile::TempDir),

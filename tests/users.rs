@@ -147,6 +147,69 @@ fn users_on_postgresql_are_counted_and_not_locked_out() {
     refused_reported_linked(&synapse, true);
 }
 
+/// MAS made ready for Synapse's passwords: refused without the flag (MAS's own scheme is
+/// version 1), then version 1 is bcrypt with Synapse's pepper (masked in the output) and
+/// MAS's own scheme is version 2; the file fits MAS's schema, and a second run changes nothing.
+#[test]
+fn mas_is_made_ready_for_synapses_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy(&fixture("sso/keycloak/config.yaml"), d, "config.yaml");
+    let hs = fs::read_to_string(fixture("sso/keycloak/homeserver.yaml"))
+        .unwrap()
+        .replace(
+            "password_config:\n  enabled: false\n",
+            "password_config:\n  enabled: false\n  pepper: \"a-synapse-pepper-1\"\n",
+        );
+    fs::write(d.join("homeserver.yaml"), hs).unwrap();
+    let run = |extra: &[&str]| {
+        let out = mas_link()
+            .current_dir(d)
+            .args([
+                "mas",
+                "--mas-config",
+                "config.yaml",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--yes",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let said = run(&[]);
+    assert!(said.contains("--renumber-password-scheme"), "{said}");
+    let text = fs::read_to_string(d.join("config.yaml")).unwrap();
+    assert!(
+        text.contains("  - version: 1\n    algorithm: argon2id\n"),
+        "{text}"
+    );
+    let said = run(&["--renumber-password-scheme"]);
+    assert!(!said.contains("a-synapse-pepper-1"), "pepper shown: {said}");
+    let text = fs::read_to_string(d.join("config.yaml")).unwrap();
+    assert!(
+        text.contains("  - version: 2\n    algorithm: argon2id\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - version: 1\n    algorithm: \"bcrypt\"\n    unicode_normalization: true\n    secret: \"a-synapse-pepper-1\"\n"),
+        "{text}"
+    );
+    let errors = schema_errors(&text);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(run(&["--renumber-password-scheme"]).contains("Nothing to do"));
+}
+
 /// A fresh server (its database not made yet) links without the flag.
 #[test]
 fn a_fresh_server_links_without_the_flag() {

@@ -280,6 +280,11 @@ pub struct MasArgs {
     /// public_baseurl, or https://NAME/].
     #[arg(long, value_name = "URL")]
     pub synapse_endpoint: Option<String>,
+    /// MAS has no users of its own yet (syn2mas needs its database empty): its own password
+    /// scheme may move from version 1 to the next, so that version 1 checks Synapse's
+    /// migrated passwords (bcrypt with Synapse's pepper).
+    #[arg(long)]
+    pub renumber_password_scheme: bool,
     /// matrix.kind [default: synapse; an existing valid kind is kept].
     #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(KINDS))]
     pub kind: Option<String>,

@@ -461,13 +461,13 @@ fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
     let synapse = synapse_side(a)?;
     let opts = matrix_options(a, config.layers.value(), synapse.as_ref())?;
     let secret_file = files::mas_secret_file(&config.layers);
-    let providers = synapse.map(|s| s.providers).unwrap_or_default();
     Ok(plan::mas(
         config,
         &opts,
         &files::new_secret()?,
         secret_file.as_ref(),
-        &providers,
+        synapse.as_ref(),
+        a.renumber_password_scheme,
         &mut files::new_ulid,
     )?)
 }

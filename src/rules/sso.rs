@@ -313,13 +313,17 @@ pub fn moved_providers(root: &Value) -> Vec<SynapseProvider> {
 
 pub const SSO_TAG: &str = "mas-link-sso/1";
 
-/// Synapse's side for MAS's: its server name and URL, and its OpenID Connect providers (with
-/// their client secrets: piped from one container to the other, never saved or put in argv).
+/// Synapse's side for MAS's: its server name and URL, its OpenID Connect providers (with
+/// their client secrets) and its password pepper: piped from one container to the other,
+/// never saved or put in argv.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SsoBundle {
     pub server_name: Option<String>,
     pub public_baseurl: Option<String>,
     pub providers: Vec<SynapseProvider>,
+    /// Synapse's `password_config.pepper`: MAS checks migrated passwords with it.
+    #[serde(default)]
+    pub pepper: Option<String>,
 }
 
 impl SsoBundle {
@@ -332,6 +336,10 @@ impl SsoBundle {
             server_name: text(root, "server_name"),
             public_baseurl: text(root, "public_baseurl"),
             providers,
+            pepper: root
+                .at(&["password_config", "pepper"])
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }
     }
 

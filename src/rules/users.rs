@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
+use super::Changes;
 use super::mas::MasView;
 use crate::findings::{Effect, Finding, Source};
-use crate::yaml::Value;
+use crate::yaml::{Edit, NewScalar, Schema, Value};
 
 /// Where Synapse's database is, as homeserver.yaml's `database:` section says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,8 +140,30 @@ pub fn findings(c: &Census, mas: &MasView, synapse_root: &Value) -> Vec<Finding>
             ));
         }
     }
+    let pepper = synapse_root
+        .at(&["password_config", "pepper"])
+        .and_then(Value::as_str);
+    if let Some(cfg) = &mas.cfg
+        && c.with_password > 0
+        && !passwords_ready(cfg.value(), pepper)
+    {
+        out.push(Finding::new(
+            Source::Mas,
+            Effect::Breaks,
+            &["passwords", "schemes"],
+            mas.at(&["passwords", "schemes"]),
+            format!(
+                "{} of Synapse's users have a password, and MAS has no password scheme version 1 \
+                 that is bcrypt with Synapse's pepper: migrated passwords would not check, and \
+                 MAS's migration refuses to run",
+                c.with_password
+            ),
+            "`mas-link mas --synapse-config PATH --renumber-password-scheme --yes` while MAS \
+             has no users of its own (or `mas-link sso | mas-link mas --sso-stdin \
+             --renumber-password-scheme --yes` across containers)",
+        ));
+    }
     if c.oauth_delegated > 0 {
-        let _ = synapse_root;
         out.push(
             Finding::new(
                 Source::Mas,
@@ -158,6 +181,125 @@ pub fn findings(c: &Census, mas: &MasView, synapse_root: &Value) -> Vec<Finding>
         );
     }
     out
+}
+
+const SCHEMES: &[&str] = &["passwords", "schemes"];
+
+/// MAS's password schemes: (version, algorithm, secret).
+fn schemes(mas_root: &Value) -> Vec<(u64, String, Option<String>)> {
+    match mas_root.at(SCHEMES) {
+        Some(Value::Seq(items)) => items
+            .iter()
+            .map(|s| {
+                let version = match s.get("version") {
+                    Some(Value::Int(i)) => i.parse().unwrap_or(0),
+                    _ => 0,
+                };
+                let algorithm = s
+                    .get("algorithm")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                (
+                    version,
+                    algorithm,
+                    s.get("secret").and_then(Value::as_str).map(str::to_owned),
+                )
+            })
+            .collect(),
+        // MAS's default.
+        _ => vec![(1, "argon2id".into(), None)],
+    }
+}
+
+/// Whether MAS can check the passwords Synapse's users bring: its scheme version 1 is bcrypt
+/// with Synapse's pepper (`password_config.pepper`), as MAS's migration requires.
+pub fn passwords_ready(mas_root: &Value, pepper: Option<&str>) -> bool {
+    schemes(mas_root)
+        .iter()
+        .any(|(v, a, secret)| *v == 1 && a == "bcrypt" && secret.as_deref() == pepper)
+}
+
+/// MAS's password schemes made ready for Synapse's passwords: a scheme version 1, bcrypt, with
+/// Synapse's pepper as its secret (and Unicode normalization, as Synapse), next to MAS's own.
+/// When version 1 is MAS's own scheme (MAS's default), it is renumbered above the others only
+/// when `renumber` says MAS has no users of its own yet (syn2mas needs its database empty):
+/// passwords MAS hashed with it would no longer check.
+pub fn plan_passwords(mas_root: &Value, pepper: Option<&str>, renumber: bool) -> Changes {
+    let mut plan = Changes::default();
+    if passwords_ready(mas_root, pepper) {
+        return plan;
+    }
+    let list = schemes(mas_root);
+    let int = |n: u64| NewScalar::raw(&n.to_string(), Schema::Yaml12).expect("a number");
+    let mut bcrypt = vec![
+        (vec!["version".to_owned()], int(1)),
+        (vec!["algorithm".to_owned()], NewScalar::string("bcrypt")),
+        (
+            vec!["unicode_normalization".to_owned()],
+            NewScalar::bool(true),
+        ),
+    ];
+    if let Some(p) = pepper {
+        bcrypt.push((vec!["secret".to_owned()], NewScalar::string(p)));
+    }
+    let why = "Synapse's passwords, migrated by syn2mas, are bcrypt hashes with Synapse's pepper: \
+               MAS checks them with its scheme version 1";
+    let explicit = matches!(mas_root.at(SCHEMES), Some(Value::Seq(_)));
+    match list.iter().position(|(v, _, _)| *v == 1) {
+        Some(i) if list[i].1 == "bcrypt" => {
+            let index = i.to_string();
+            match pepper {
+                Some(p) => plan.push(
+                    Edit::set(
+                        &["passwords", "schemes", &index, "secret"],
+                        NewScalar::string(p),
+                    ),
+                    "the pepper of Synapse's password hashes (its password_config.pepper)",
+                ),
+                None => plan.notes.push(
+                    "MAS's bcrypt scheme version 1 has a secret but Synapse has no pepper: \
+                     remove the secret, or migrated passwords will not check"
+                        .into(),
+                ),
+            }
+        }
+        Some(_) if !renumber => plan.notes.push(
+            "MAS's password scheme version 1 is MAS's own (argon2id, MAS's default); migrated \
+             Synapse passwords need version 1 to be bcrypt with Synapse's pepper. While MAS has \
+             no users of its own (syn2mas needs its database empty anyway), run `mas-link mas` \
+             again with --renumber-password-scheme, which moves MAS's own scheme to the next \
+             version and adds the bcrypt one"
+                .into(),
+        ),
+        Some(i) => {
+            let next = list.iter().map(|(v, _, _)| *v).max().unwrap_or(1) + 1;
+            match explicit {
+                true => plan.push(
+                    Edit::set(
+                        &["passwords", "schemes", &i.to_string(), "version"],
+                        int(next),
+                    ),
+                    "MAS's own scheme moves above version 1 (still the one new passwords get)",
+                ),
+                // MAS's default, written out under its new number.
+                false => plan.push(
+                    Edit::push(
+                        SCHEMES,
+                        vec![
+                            (vec!["version".to_owned()], int(next)),
+                            (vec!["algorithm".to_owned()], NewScalar::string("argon2id")),
+                        ],
+                    ),
+                    "MAS's own scheme (its default, argon2id), above version 1: new passwords \
+                     still get it",
+                ),
+            }
+            plan.push(Edit::push(SCHEMES, bcrypt), why);
+        }
+        None => plan.push(Edit::push(SCHEMES, bcrypt), why),
+    }
+    plan
 }
 
 /// The steps that bring existing users over before the link, in order, for the refusal.

@@ -165,3 +165,16 @@ pub fn link_with_mas_fixture(dir: &Path, extra: &[&str]) -> Command {
         .args(extra);
     c
 }
+
+/// Where a MAS config breaks MAS's own JSON schema (../shared/mas-config.schema.json), read
+/// as MAS reads YAML (serde_yaml 0.9); empty when it fits.
+pub fn schema_errors(yaml: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("../shared/mas-config.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let value: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
+    validator
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
