@@ -10,6 +10,7 @@ use clap::Args;
 use dialoguer::{Confirm, Input, Password};
 
 use crate::apply::{self, Lock};
+use crate::database;
 use crate::files;
 use crate::loader;
 use crate::plan::{self, LinkRequest, Proposal};
@@ -17,6 +18,7 @@ use crate::rules::mas::{self, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url};
 use crate::rules::sso;
 use crate::rules::synapse::{self, MAS};
+use crate::rules::users;
 use crate::show::{self, Out};
 use crate::yaml::Value;
 
@@ -287,6 +289,7 @@ fn synapse_side(
         mas_homeserver,
         mas_idps,
     };
+    users_migrated(&config, given, out)?;
     let records: Vec<_> = config.files.iter().map(files::record).collect();
     let p = plan::link(config, &req, &records)?;
     let setting = loader::Setting::from_flag(env("MAS_LINK_SYNAPSE_PYTHON").as_deref());
@@ -301,6 +304,44 @@ fn synapse_side(
         plan::shell_word(&endpoint)
     );
     Ok((command, offer(out, &p)?))
+}
+
+/// Synapse's users are not locked out: with users in its database, the wizard asks whether
+/// they are in MAS already, and stops with the steps when not (`--users-migrated`'s question).
+fn users_migrated(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Result<()> {
+    let db = users::database(config.layers.value());
+    let census = match database::census(&db) {
+        Ok(Some(c)) if c.active > 0 => c,
+        Ok(_) => return Ok(()),
+        Err(e) => {
+            writeln!(
+                out.err,
+                "  Synapse's users were not checked ({e}): if it has users, migrate them to MAS \
+                 first (README: the production path)."
+            )?;
+            return Ok(());
+        }
+    };
+    writeln!(
+        out.err,
+        "  Synapse has {} active local user(s); MAS knows them only once its migration tool \
+         (mas-cli syn2mas) has copied them.",
+        census.active
+    )?;
+    let migrated = Confirm::new()
+        .with_prompt("Have they been migrated to MAS (`mas-cli syn2mas migrate`)?")
+        .default(false)
+        .interact()?;
+    if migrated {
+        return Ok(());
+    }
+    let path = flags("--synapse-config", given);
+    let path = path.trim_start_matches(" --synapse-config ");
+    let uri = users::masked_uri(&db);
+    bail!(
+        "{}",
+        users::migration_steps(&census, &db, path, uri.as_deref())
+    )
 }
 
 /// MAS's bundle line (`mas-link secret --bundle`), pasted, read hidden: it holds the secret.
