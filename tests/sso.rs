@@ -1,6 +1,7 @@
 //! The SSO hand-over, end to end on the fixtures in fixtures/sso/ (Cloudron's shape with MAS
 //! holding the same issuer; Keycloak and Authentik, which MAS lacks; two providers; the legacy
-//! oidc_config; client_secret_path; a client secret signed as a JWT): two folders stand for
+//! oidc_config; client_secret_path; a client secret signed as a JWT, Apple's and another): two
+//! folders stand for
 //! the two containers, and the pipes run as printed. Every MAS file written fits MAS's schema
 //! and reads through MAS's own reading stack (figment 0.10.19 over serde_yaml 0.9.34, with the
 //! shape of MAS's provider section); link → unlink → link round-trips; Synapse's own loader
@@ -25,6 +26,7 @@ const FIXTURES: &[&str] = &[
     "legacy",
     "secret-path",
     "private-key-jwt",
+    "jwt-key",
 ];
 
 /// MAS's `upstream_oauth2` section, typed as MAS types it (`crates/config/src/sections/
@@ -225,6 +227,16 @@ fn each_fixture_is_handed_over_through_the_two_pipes() {
                     AuthMethod::SignInWithApple
                 ));
                 assert!(mas.contains("sign_in_with_apple: {private_key_file: \"/app/data/configs/apple-key.p8\", team_id: \"TEAMID\", key_id: \"ABC123DEFG\"}"), "{mas}");
+            }
+            "jwt-key" => {
+                assert!(matches!(
+                    providers[0].token_endpoint_auth_method,
+                    AuthMethod::PrivateKeyJwt
+                ));
+                assert!(
+                    said.contains("oidc-keycloak: not carried over: client_secret_jwt_key"),
+                    "{said}"
+                );
             }
             "authentik" => {
                 assert!(
