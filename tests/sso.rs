@@ -1,8 +1,7 @@
 //! The SSO hand-over, end to end on the fixtures in fixtures/sso/ (Cloudron's shape with MAS
 //! holding the same issuer; Keycloak and Authentik, which MAS lacks; two providers; the legacy
 //! oidc_config; client_secret_path; a client secret signed as a JWT, Apple's and another): two
-//! folders stand for
-//! the two containers, and the pipes run as printed. Every MAS file written fits MAS's schema
+//! folders stand for the two containers, and the pipes run as printed. Every MAS file written fits MAS's schema
 //! and reads through MAS's own reading stack (figment 0.10.19 over serde_yaml 0.9.34, with the
 //! shape of MAS's provider section); link → unlink → link round-trips; Synapse's own loader
 //! (ignored test, CI runs it) accepts every Synapse file written.
