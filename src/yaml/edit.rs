@@ -181,40 +181,43 @@ impl Edit {
                     slot.0 = Value::Str(to.clone());
                 }
             }
-            Edit::Push { path, item } => {
-                let (last, parents) = path.split_last().expect("non-empty path");
-                let mut new = Value::Map(Map::default());
-                for (p, v) in item {
-                    Edit::Set {
-                        path: p.clone(),
-                        value: v.clone(),
-                    }
-                    .apply_to(&mut new);
-                }
-                // Parents that are not there are made, as the text edit makes them.
-                let mut cur = root;
-                for seg in parents {
-                    if let Some(i) = index_in(cur, seg) {
-                        let Value::Seq(items) = cur else {
-                            unreachable!()
-                        };
-                        cur = &mut items[i];
-                        continue;
-                    }
-                    let Value::Map(m) = cur else { return };
-                    if m.get(seg).is_none() {
-                        m.insert(Value::Str(seg.clone()), Value::Map(Map::default()));
-                    }
-                    cur = m.get_mut(seg).expect("just made");
-                }
-                let Value::Map(m) = cur else { return };
-                match m.get_mut(last) {
-                    Some(Value::Seq(items)) => items.push(new),
-                    Some(slot) => *slot = Value::Seq(vec![new]),
-                    None => m.insert(Value::Str(last.clone()), Value::Seq(vec![new])),
-                }
-            }
+            Edit::Push { path, item } => push_to(root, path, item),
         }
+    }
+}
+
+/// [`Edit::Push`] on a meaning: parents made when missing, the item appended (a sequence made
+/// of an absent or null value).
+fn push_to(root: &mut Value, path: &[String], item: &[(Vec<String>, NewScalar)]) {
+    let (last, parents) = path.split_last().expect("non-empty path");
+    let mut new = Value::Map(Map::default());
+    for (p, v) in item {
+        Edit::Set {
+            path: p.clone(),
+            value: v.clone(),
+        }
+        .apply_to(&mut new);
+    }
+    let mut cur = root;
+    for seg in parents {
+        if let Some(i) = index_in(cur, seg) {
+            let Value::Seq(items) = cur else {
+                unreachable!()
+            };
+            cur = &mut items[i];
+            continue;
+        }
+        let Value::Map(m) = cur else { return };
+        if m.get(seg).is_none() {
+            m.insert(Value::Str(seg.clone()), Value::Map(Map::default()));
+        }
+        cur = m.get_mut(seg).expect("just made");
+    }
+    let Value::Map(m) = cur else { return };
+    match m.get_mut(last) {
+        Some(Value::Seq(items)) => items.push(new),
+        Some(slot) => *slot = Value::Seq(vec![new]),
+        None => m.insert(Value::Str(last.clone()), Value::Seq(vec![new])),
     }
 }
 
@@ -850,9 +853,9 @@ impl Document {
         Ok(())
     }
 
-    /// Appends a mapping to a sequence, in its style: `[..., {k: v}]` in flow, a `- k: v`
-    /// item at the items' indentation in block; an absent or null value becomes a block
-    /// sequence of the one item (flow inside a flow mapping).
+    /// Appends mappings to a sequence, in its style: `[..., {k: v}]` in flow, a `- k: v` item
+    /// at the items' indentation in block; an absent or null value becomes a block sequence
+    /// of the items (flow inside a flow mapping), under parent keys made when missing.
     fn plan_push(
         &self,
         path: &[String],
@@ -871,132 +874,135 @@ impl Document {
             .unwrap_or(0);
         let map = self.node_at(&parents[..have], warnings)?;
         let made = &parents[have..];
-        let nl = newline_of(&self.text);
-        let unit = self.indent_unit();
-        let depth = path.len();
-        let Kind::Mapping { entries, flow } = &map.kind else {
-            return Err(YamlError::new(
-                ErrorKind::NotAMapping {
-                    path: display_path(parents),
-                    found: map.kind_name(),
-                },
-                map.start(),
-            ));
+        let items = Items {
+            trees,
+            unit: self.indent_unit(),
+            nl: newline_of(&self.text),
         };
         let found = match made.is_empty() {
             true => self.lookup(map, last, path, warnings)?.last().copied(),
             false => None,
         };
-        let flow_item = trees
-            .iter()
-            .map(|t| format!("{{{}}}", t.flow()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let block_items = |dash: usize| -> String {
-            trees
-                .iter()
-                .map(|t| block_item(t, dash, unit, nl))
-                .collect()
-        };
-        let Some((key, seq)) = found else {
-            // A new key with the sequence (under the keys made for it): after the mapping's
-            // last entry.
-            let text = match flow {
-                true => made
-                    .iter()
-                    .rev()
-                    .fold(format!("{}: [{flow_item}]", key_text(last)), |inner, k| {
-                        format!("{}: {{{inner}}}", key_text(k))
-                    }),
-                false => {
-                    let indent = map.start().col - 1;
-                    let mut text = String::new();
-                    for (i, k) in made.iter().chain([last]).enumerate() {
-                        text.push_str(&" ".repeat(indent + i * unit));
-                        text.push_str(&key_text(k));
-                        text.push(':');
-                        text.push_str(nl);
-                    }
-                    text + &block_items(indent + (made.len() + 1) * unit)
-                }
-            };
-            let (at, text) = match (flow, entries.last()) {
-                (true, None) => (map.start().offset + 1, text),
-                (true, Some((k, v))) => (entry_end(&self.text, k, v), format!(", {text}")),
-                (false, _) => {
-                    let indent = map.start().col - 1;
-                    let after = line_after(&self.text, content_end(&self.text, map));
-                    let at = skip_deeper_comments(&self.text, after, indent);
-                    (at, self.fix_eof(at, text, nl))
-                }
-            };
-            ops.push(Op {
-                start: at,
-                end: at,
-                text,
-                depth,
-            });
-            return Ok(());
-        };
-        self.check_on_path(seq, path)?;
-        match &seq.kind {
-            Kind::Sequence { flow: true, items } => {
-                let (at, text) = match items.last() {
-                    None => (seq.start().offset + 1, flow_item),
-                    Some(i) => (content_end(&self.text, i), format!(", {flow_item}")),
-                };
-                ops.push(Op {
-                    start: at,
-                    end: at,
-                    text,
-                    depth,
-                });
+        let (start, end, text) = match found {
+            None => {
+                let (at, text) = self.new_sequence(map, made, last, &items);
+                (at, at, text)
             }
-            Kind::Sequence { flow: false, items } => {
-                let first = &items[0];
+            Some((key, seq)) => {
+                self.check_on_path(seq, path)?;
+                self.into_sequence(map, key, seq, &items).ok_or_else(|| {
+                    YamlError::new(
+                        ErrorKind::NotAMapping {
+                            path: display_path(path),
+                            found: seq.kind_name(),
+                        },
+                        key.start(),
+                    )
+                })?
+            }
+        };
+        ops.push(Op {
+            start,
+            end,
+            text,
+            depth: path.len(),
+        });
+        Ok(())
+    }
+
+    /// Where and what to insert for a new key `last` (under the `made` keys) holding the items,
+    /// after the mapping's last entry.
+    fn new_sequence(
+        &self,
+        map: &Node,
+        made: &[String],
+        last: &str,
+        items: &Items,
+    ) -> (usize, String) {
+        let flow = matches!(map.kind, Kind::Mapping { flow: true, .. });
+        let indent = map.start().col - 1;
+        let text = match flow {
+            true => made.iter().rev().fold(
+                format!("{}: [{}]", key_text(last), items.flow()),
+                |inner, k| format!("{}: {{{inner}}}", key_text(k)),
+            ),
+            false => {
+                let mut text = String::new();
+                for (i, k) in made.iter().map(String::as_str).chain([last]).enumerate() {
+                    text.push_str(&" ".repeat(indent + i * items.unit));
+                    text.push_str(&key_text(k));
+                    text.push(':');
+                    text.push_str(items.nl);
+                }
+                text + &items.block(indent + (made.len() + 1) * items.unit)
+            }
+        };
+        let Kind::Mapping { entries, .. } = &map.kind else {
+            unreachable!("a mapping")
+        };
+        match (flow, entries.last()) {
+            (true, None) => (map.start().offset + 1, text),
+            (true, Some((k, v))) => (entry_end(&self.text, k, v), format!(", {text}")),
+            (false, _) => {
+                let after = line_after(&self.text, content_end(&self.text, map));
+                let at = skip_deeper_comments(&self.text, after, indent);
+                (at, self.fix_eof(at, text, items.nl))
+            }
+        }
+    }
+
+    /// The replacement (start, end, text) that adds the items to the existing value `seq` of
+    /// `key`: a sequence, or a null; none for anything else.
+    fn into_sequence(
+        &self,
+        map: &Node,
+        key: &Node,
+        seq: &Node,
+        items: &Items,
+    ) -> Option<(usize, usize, String)> {
+        match &seq.kind {
+            Kind::Sequence {
+                flow: true,
+                items: old,
+            } => Some(match old.last() {
+                None => (seq.start().offset + 1, seq.start().offset + 1, items.flow()),
+                Some(i) => {
+                    let at = content_end(&self.text, i);
+                    (at, at, format!(", {}", items.flow()))
+                }
+            }),
+            Kind::Sequence {
+                flow: false,
+                items: old,
+            } => {
+                let first = &old[0];
                 let line = line_start(&self.text, first.start().offset);
                 let dash = self.text[line..first.start().offset]
                     .rfind('-')
                     .unwrap_or(first.start().col.saturating_sub(3));
                 let after = line_after(&self.text, content_end(&self.text, seq));
                 let at = skip_deeper_comments(&self.text, after, dash);
-                let text = block_items(dash);
-                ops.push(Op {
-                    start: at,
-                    end: at,
-                    text: self.fix_eof(at, text, nl),
-                    depth,
-                });
+                Some((at, at, self.fix_eof(at, items.block(dash), items.nl)))
             }
             Kind::Scalar { value, style } if is_null(value, *style, self.options.schema) => {
-                // `key:` or `key: ~`: the null (and the space before it) gives way to the item.
+                // `key:` or `key: ~`: the null (and the space before it) gives way to the items.
                 let colon = self.after_colon(key);
                 let end = if seq.is_absent() { colon } else { seq.end() };
-                let text = match flow {
-                    true => format!(" [{flow_item}]"),
-                    false => {
-                        let body = block_items(key.start().col - 1 + unit);
-                        format!("{nl}{}", body.strip_suffix(nl).unwrap_or(&body))
+                let text = match map.kind {
+                    Kind::Mapping { flow: true, .. } => format!(" [{}]", items.flow()),
+                    _ => {
+                        let body = items.block(key.start().col - 1 + items.unit);
+                        format!(
+                            "{}{}",
+                            items.nl,
+                            body.strip_suffix(items.nl).unwrap_or(&body)
+                        )
                     }
                 };
-                ops.push(Op {
-                    start: colon,
-                    end,
-                    text,
-                    depth,
-                });
+                Some((colon, end, text))
             }
-            _ => {
-                return Err(YamlError::new(
-                    ErrorKind::NotAMapping {
-                        path: display_path(path),
-                        found: seq.kind_name(),
-                    },
-                    key.start(),
-                ));
-            }
+            _ => None,
         }
-        Ok(())
     }
 
     fn plan_remove<'a>(
@@ -1276,6 +1282,33 @@ fn item_of<'a>(n: &'a Node, seg: &str) -> Option<&'a Node> {
         return None;
     };
     items.get(seg.parse::<usize>().ok()?)
+}
+
+/// Mappings to append to a sequence, and how the file writes them.
+struct Items<'a> {
+    trees: &'a [NewTree],
+    unit: usize,
+    nl: &'a str,
+}
+
+impl Items<'_> {
+    /// `{k: v}, {k: v}`.
+    fn flow(&self) -> String {
+        let items: Vec<String> = self
+            .trees
+            .iter()
+            .map(|t| format!("{{{}}}", t.flow()))
+            .collect();
+        items.join(", ")
+    }
+
+    /// One `- k: v` block item a tree, the dash at column `dash`.
+    fn block(&self, dash: usize) -> String {
+        self.trees
+            .iter()
+            .map(|t| block_item(t, dash, self.unit, self.nl))
+            .collect()
+    }
 }
 
 /// One block sequence item holding the tree: `- k: v` with the dash at column `dash`, the
