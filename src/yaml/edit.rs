@@ -890,7 +890,7 @@ impl Document {
             }
             Some((key, seq)) => {
                 self.check_on_path(seq, path)?;
-                self.into_sequence(map, key, seq, &items).ok_or_else(|| {
+                self.append_to_sequence(map, key, seq, &items).ok_or_else(|| {
                     YamlError::new(
                         ErrorKind::NotAMapping {
                             path: display_path(path),
@@ -953,7 +953,7 @@ impl Document {
 
     /// The replacement (start, end, text) that adds the items to the existing value `seq` of
     /// `key`: a sequence, or a null; none for anything else.
-    fn into_sequence(
+    fn append_to_sequence(
         &self,
         map: &Node,
         key: &Node,
