@@ -119,7 +119,7 @@ fn env(name: &str) -> Option<String> {
 /// psycopg2's arguments completed as libpq completes them: its `PG…` environment variables,
 /// then its defaults (the Unix socket in /var/run/postgresql, port 5432, the OS user, a
 /// database named after the user), then a password from `~/.pgpass`.
-fn pg_config(a: &PgArgs) -> Result<(postgres::Config, String), DbError> {
+fn pg_config(a: &PgArgs) -> Result<(postgres::Config, Tls, String), DbError> {
     let host = a
         .host
         .clone()
@@ -145,12 +145,6 @@ fn pg_config(a: &PgArgs) -> Result<(postgres::Config, String), DbError> {
         .clone()
         .or_else(|| env("PGSSLMODE"))
         .unwrap_or_else(|| "prefer".into());
-    if !matches!(sslmode.as_str(), "disable" | "allow" | "prefer") {
-        return Err(DbError::Unsupported(format!(
-            "Synapse's PostgreSQL database asks for TLS (sslmode {sslmode}), which mas-link does \
-             not speak to PostgreSQL"
-        )));
-    }
     let password = a
         .password
         .clone()
@@ -170,7 +164,102 @@ fn pg_config(a: &PgArgs) -> Result<(postgres::Config, String), DbError> {
     if let Some(p) = &password {
         c.password(p);
     }
-    Ok((c, format!("{dbname} at {host}:{port} as {user}")))
+    // libpq's sslmode: over a Unix socket there is no TLS; `require` encrypts without checking
+    // the certificate, `verify-ca`/`verify-full` check it (here against the system's roots).
+    use postgres::config::SslMode;
+    let (mode, tls) = match sslmode.as_str() {
+        _ if host.starts_with('/') => (SslMode::Disable, Tls::None),
+        "disable" => (SslMode::Disable, Tls::Unverified),
+        "allow" | "prefer" => (SslMode::Prefer, Tls::Unverified),
+        "require" => (SslMode::Require, Tls::Unverified),
+        "verify-ca" | "verify-full" => (SslMode::Require, Tls::Verified),
+        other => {
+            return Err(DbError::Unsupported(format!(
+                "database.args.sslmode `{other}` is not one of libpq's modes"
+            )));
+        }
+    };
+    c.ssl_mode(mode);
+    Ok((
+        c,
+        tls,
+        format!("{dbname} at {host}:{port} as {user} (sslmode {sslmode})"),
+    ))
+}
+
+/// TLS to the server: none (a Unix socket), or with the certificate checked or not.
+#[derive(Debug, Clone, Copy)]
+enum Tls {
+    None,
+    Unverified,
+    Verified,
+}
+
+impl Tls {
+    fn connector(self) -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
+        use std::sync::Arc;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| DbError::Unsupported(format!("TLS: {e}")))?;
+        let config = match self {
+            Tls::None | Tls::Verified => {
+                let verifier = rustls_platform_verifier::Verifier::new(provider)
+                    .map_err(|e| DbError::Unsupported(format!("TLS: {e}")))?;
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(verifier))
+                    .with_no_client_auth()
+            }
+            Tls::Unverified => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoCheck(provider)))
+                .with_no_client_auth(),
+        };
+        Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+    }
+}
+
+/// libpq's `require`: the connection is encrypted, the certificate taken as it is (the
+/// signature over the handshake is still checked).
+#[derive(Debug)]
+struct NoCheck(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoCheck {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// A password from libpq's password file (`PGPASSFILE` or `~/.pgpass`): the first line whose
@@ -218,12 +307,18 @@ fn split_pgpass(line: &str) -> Vec<String> {
 }
 
 fn pg(args: &PgArgs) -> Result<Census, DbError> {
-    let (config, at) = pg_config(args)?;
+    let (config, tls, at) = pg_config(args)?;
     let fail = |source| DbError::Postgres {
         at: at.clone(),
         source,
     };
-    let mut client = config.connect(postgres::NoTls).map_err(fail)?;
+    // A connector is asked for the host's name even when it is a socket, which rustls takes
+    // for no name at all.
+    let mut client = match tls {
+        Tls::None => config.connect(postgres::NoTls),
+        _ => config.connect(tls.connector()?),
+    }
+    .map_err(fail)?;
     count(&mut client).map_err(fail)
 }
 

@@ -144,6 +144,49 @@ fn users_on_postgresql_are_counted_and_not_locked_out() {
         let s = server::Server::start_with(&synapse_python(), &synapse, &db);
         populate(&s);
     }
+    // Over TCP the server takes TLS only: `require` encrypts (the certificate is self-signed,
+    // and libpq's `require` does not check it); `disable` is turned away and `verify-full`
+    // does not trust the certificate: each is said, and neither is a refusal.
+    for (mode, counted) in [
+        ("require", true),
+        ("disable", false),
+        ("verify-full", false),
+    ] {
+        let tcp = dir.path().join(format!("tcp-{mode}"));
+        fs::create_dir(&tcp).unwrap();
+        let text = fs::read_to_string(synapse.join("homeserver.yaml"))
+            .unwrap()
+            .replace(
+                &format!("host: \"{}\"", pg.socket_dir.display()),
+                &format!("host: 127.0.0.1\n    sslmode: {mode}"),
+            );
+        fs::write(tcp.join("homeserver.yaml"), text).unwrap();
+        let out = mas_link()
+            .current_dir(&tcp)
+            .args([
+                "check",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let users = report["users"].to_string();
+        assert_eq!(
+            users.contains("4 active local user(s)"),
+            counted,
+            "{mode}: {report:#}"
+        );
+        if !counted {
+            let not_checked = report["not_checked"].to_string();
+            assert!(
+                not_checked.contains("Synapse's users"),
+                "{mode}: {not_checked}"
+            );
+        }
+    }
     refused_reported_linked(&synapse, true);
 }
 

@@ -890,15 +890,16 @@ impl Document {
             }
             Some((key, seq)) => {
                 self.check_on_path(seq, path)?;
-                self.append_to_sequence(map, key, seq, &items).ok_or_else(|| {
-                    YamlError::new(
-                        ErrorKind::NotAMapping {
-                            path: display_path(path),
-                            found: seq.kind_name(),
-                        },
-                        key.start(),
-                    )
-                })?
+                self.append_to_sequence(map, key, seq, &items)
+                    .ok_or_else(|| {
+                        YamlError::new(
+                            ErrorKind::NotAMapping {
+                                path: display_path(path),
+                                found: seq.kind_name(),
+                            },
+                            key.start(),
+                        )
+                    })?
             }
         };
         ops.push(Op {

@@ -1,6 +1,7 @@
 //! A real PostgreSQL server (Debian's package) for the tests: a cluster made in a temporary
-//! folder by `initdb`, run by the `postgres` user on a Unix socket in that folder, stopped on
-//! drop. Needs root (to act as `postgres`) and the package's binaries.
+//! folder by `initdb`, run by the `postgres` user on a Unix socket in that folder and on
+//! 127.0.0.1 with TLS only (a self-signed certificate made by `openssl`), stopped on drop.
+//! Needs root (to act as `postgres`) and the package's binaries.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -70,12 +71,44 @@ impl Postgres {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // Over TCP, TLS or nothing.
+        fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .unwrap();
+        let (crt, key) = (data.join("server.crt"), data.join("server.key"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=localhost", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&crt)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "openssl: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        for f in [&crt, &key] {
+            let chown = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(f)
+                .status()
+                .unwrap();
+            assert!(chown.success());
+        }
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
         let log = fs::File::create(dir.join("postgres.log")).unwrap();
         fs::set_permissions(dir.join("postgres.log"), fs::Permissions::from_mode(0o666)).unwrap();
         let child = as_postgres(&bin.join("postgres"))
             .arg("-D")
             .arg(&data)
-            .args(["-c", "listen_addresses=", "-p", &port.to_string(), "-k"])
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "ssl=on"])
+            .args(["-p", &port.to_string(), "-k"])
             .arg(dir)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
