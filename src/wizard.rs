@@ -309,6 +309,9 @@ fn synapse_side(
 /// Synapse's users are not locked out: with users in its database, the wizard asks whether
 /// they are in MAS already, and stops with the steps when not (`--users-migrated`'s question).
 fn users_migrated(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Result<()> {
+    if synapse::is_linked(config.layers.value()) {
+        return Ok(());
+    }
     let db = users::database(config.layers.value());
     let census = match database::census(&db) {
         Ok(Some(c)) if c.active > 0 => c,

@@ -101,8 +101,13 @@ fn refused_reported_linked(d: &std::path::Path, postgres: bool) {
         report["findings"].to_string().contains("no MAS provider"),
         "{report:#}"
     );
-    // Migrated (as the operator says): the link goes ahead; unlink counts carol.
+    // Migrated (as the operator says): the link goes ahead; linked, running it again needs no
+    // flag (MAS handles the logins already); unlink counts carol.
     link().arg("--users-migrated").assert().success();
+    link()
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Nothing to do"));
     mas_link()
         .current_dir(d)
         .args(["unlink", "--synapse-config", "homeserver.yaml", "--yes"])

@@ -323,7 +323,8 @@ fn users(root: &Value, out: &mut Out) -> Result<Option<(users::Census, users::Da
 
 /// Refuses to link a Synapse whose users MAS does not know yet, with the steps that fix it.
 fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result<()> {
-    if a.users_migrated {
+    // Already linked: MAS handles the logins now, and the link only changes its settings.
+    if a.users_migrated || synapse::is_linked(config.layers.value()) {
         return Ok(());
     }
     let Some((census, db)) = users(config.layers.value(), out)? else {
