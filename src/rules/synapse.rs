@@ -551,44 +551,72 @@ fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
 /// secret Synapse will use (inline, or `secret_path`'s stripped contents). `secret_file` is
 /// what the caller found at [`secret_path`] (resolved from Synapse's working directory).
 pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>, Option<String>) {
-    let root = cfg.value();
-    let mut out = Vec::new();
-    let mut secret = None;
-    let mut add = |effect: Effect, path: &[&str], message: String, fix: &str| {
-        out.push(Finding::new(
-            Source::Synapse,
-            effect,
-            path,
-            cfg.locate(path),
-            message,
-            fix,
-        ));
+    let mut f = Found {
+        cfg,
+        out: Vec::new(),
     };
-    let relink = "run `mas-link synapse` to set it";
-    if !matches!(root, Value::Map(_) | Value::Null) {
-        add(
+    if !matches!(cfg.value(), Value::Map(_) | Value::Null) {
+        f.add(
             Effect::Refuses,
             &[],
             "the file must be a mapping of settings".into(),
             "rewrite it as `key: value` lines",
         );
-        return (out, None);
+        return (f.out, None);
     }
-    out.extend(startup_refusals(cfg));
-    let mut add = |effect: Effect, path: &[&str], message: String, fix: &str| {
-        out.push(Finding::new(
+    f.out.extend(startup_refusals(cfg));
+    let mas = mas_section(&mut f, secret_file);
+    if mas.enabled {
+        conflicts(&mut f);
+    }
+    experimental(&mut f, mas.enabled);
+    if mas.section_ok && !mas.enabled {
+        f.add(
+            Effect::NotLinked,
+            &[MAS, "enabled"],
+            "Synapse is not linked to MAS: matrix_authentication_service is not enabled".into(),
+            "run `mas-link synapse`",
+        );
+    }
+    duplicates(&mut f);
+    (f.out, mas.secret)
+}
+
+/// Findings on Synapse's configuration, each located in the file its key comes from.
+struct Found<'a> {
+    cfg: &'a Layers,
+    out: Vec<Finding>,
+}
+
+impl Found<'_> {
+    fn add(&mut self, effect: Effect, path: &[&str], message: String, fix: &str) {
+        self.out.push(Finding::new(
             Source::Synapse,
             effect,
             path,
-            cfg.locate(path),
+            self.cfg.locate(path),
             message,
             fix,
         ));
-    };
+    }
+}
+
+/// What the `matrix_authentication_service` section says, once judged.
+struct MasSection {
+    section_ok: bool,
+    enabled: bool,
+    /// The secret Synapse will use (inline, or `secret_path`'s stripped contents).
+    secret: Option<String>,
+}
+
+/// The `matrix_authentication_service` section, as Synapse's pydantic model reads it.
+fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
+    let root = f.cfg.value();
+    let mut secret = None;
     let mas = root.get(MAS).unwrap_or(&Value::Null);
     let section_ok = matches!(mas, Value::Map(_) | Value::Null);
     if !section_ok {
-        add(
+        f.add(
             Effect::Refuses,
             &[MAS],
             format!(
@@ -605,7 +633,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
         match get(key) {
             None => {}
             Some(Value::Bool(b)) => enabled |= key == "enabled" && *b,
-            Some(v) => add(
+            Some(v) => f.add(
                 Effect::Refuses,
                 &[MAS, key],
                 format!(
@@ -621,7 +649,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
         None | Some(Value::Null) => None,
         Some(Value::Str(s)) => Some(s.clone()),
         Some(v) => {
-            add(
+            f.add(
                 Effect::Refuses,
                 &[MAS, "secret"],
                 format!(
@@ -637,20 +665,20 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
         None | Some(Value::Null) => false,
         Some(Value::Str(p)) => {
             match secret_file {
-                Some(FileState::Contents(contents)) if contents.trim().is_empty() => add(
+                Some(FileState::Contents(contents)) if contents.trim().is_empty() => f.add(
                     Effect::Breaks,
                     &[MAS, "secret_path"],
                     format!("`{p}` is empty: Synapse starts, but every call from MAS is refused"),
                     "write MAS's secret into it: `mas-link synapse --secret-path PATH`",
                 ),
                 Some(FileState::Contents(contents)) => secret = Some(contents.trim().to_owned()),
-                Some(FileState::Unreadable(why)) => add(
+                Some(FileState::Unreadable(why)) => f.add(
                     Effect::Refuses,
                     &[MAS, "secret_path"],
                     format!("`{p}` is not an existing file ({why}): Synapse refuses to start"),
                     "create it with MAS's secret: `mas-link synapse --secret-path PATH`",
                 ),
-                None => add(
+                None => f.add(
                     Effect::Refuses,
                     &[MAS, "secret_path"],
                     format!("`{p}` was not read: Synapse needs it to be an existing file"),
@@ -660,7 +688,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
             true
         }
         Some(v) => {
-            add(
+            f.add(
                 Effect::Refuses,
                 &[MAS, "secret_path"],
                 format!("`secret_path` must be a path; this is a {}", v.type_name()),
@@ -673,13 +701,13 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
         None => {}
         Some(Value::Str(url)) => match check_url(url) {
             Ok(()) => {}
-            Err(UrlProblem::QueryOrFragment(m)) => add(
+            Err(UrlProblem::QueryOrFragment(m)) => f.add(
                 Effect::Breaks,
                 &[MAS, "endpoint"],
                 format!("{m}: Synapse accepts it, but the URLs it builds from it are wrong"),
                 "remove the `?…`/`#…` part",
             ),
-            Err(UrlProblem::Invalid(m)) => add(
+            Err(UrlProblem::Invalid(m)) => f.add(
                 Effect::Refuses,
                 &[MAS, "endpoint"],
                 format!(
@@ -688,7 +716,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
                 "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
             ),
         },
-        Some(v) => add(
+        Some(v) => f.add(
             Effect::Refuses,
             &[MAS, "endpoint"],
             format!(
@@ -700,14 +728,14 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
     }
     let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
     if enabled && inline_set && path_set {
-        add(
+        f.add(
             Effect::Refuses,
             &[MAS, "secret_path"],
             "`secret` and `secret_path` are both set: Synapse refuses to start".into(),
             "keep one: `mas-link synapse` (inline) or `mas-link synapse --secret-path PATH`",
         );
     } else if enabled && !inline_set && !path_set {
-        add(
+        f.add(
             Effect::Refuses,
             &[MAS, "secret"],
             "MAS is enabled without `secret` or `secret_path` (an empty string counts as missing): \
@@ -719,61 +747,76 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
     if inline_set {
         secret = inline;
     }
-    // The conflicts, only when MAS is on (Synapse checks them only then).
-    if enabled {
-        let password = root.at(&["password_config", "enabled"]);
-        if password.is_some_and(Value::truthy) {
-            add(
+    MasSection {
+        section_ok,
+        enabled,
+        secret,
+    }
+}
+
+/// The settings Synapse refuses next to MAS (it checks them only when MAS is on).
+fn conflicts(f: &mut Found) {
+    let root = f.cfg.value();
+    let relink = "run `mas-link synapse` to set it";
+    let password = root.at(&["password_config", "enabled"]);
+    if password.is_some_and(Value::truthy) {
+        f.add(
+            Effect::Refuses,
+            &["password_config", "enabled"],
+            format!(
+                "password login is on ({}; Synapse uses Python truthiness, so even the string \"false\" counts): \
+                 Synapse refuses it next to MAS",
+                password.map(Value::python_str).unwrap_or_default()
+            ),
+            relink,
+        );
+    }
+    if let Some(v) = root.get("enable_registration") {
+        match strtobool(v) {
+            Some(true) => f.add(
                 Effect::Refuses,
-                &["password_config", "enabled"],
-                format!(
-                    "password login is on ({}; Synapse uses Python truthiness, so even the string \"false\" counts): \
-                     Synapse refuses it next to MAS",
-                    password.map(Value::python_str).unwrap_or_default()
-                ),
+                &["enable_registration"],
+                "registration is on: Synapse refuses it next to MAS".into(),
                 relink,
-            );
-        }
-        if let Some(v) = root.get("enable_registration") {
-            match strtobool(v) {
-                Some(true) => add(
-                    Effect::Refuses,
-                    &["enable_registration"],
-                    "registration is on: Synapse refuses it next to MAS".into(),
-                    relink,
+            ),
+            Some(false) => {}
+            None => f.add(
+                Effect::Refuses,
+                &["enable_registration"],
+                format!(
+                    "`{}` is not a yes/no value: Synapse fails to start",
+                    v.python_str()
                 ),
-                Some(false) => {}
-                None => add(
-                    Effect::Refuses,
-                    &["enable_registration"],
-                    format!(
-                        "`{}` is not a yes/no value: Synapse fails to start",
-                        v.python_str()
-                    ),
-                    "write `false`",
-                ),
-            }
-        }
-        for c in CONFLICTS {
-            if (c.applies)(root) {
-                let fix = if c.fix.is_some() {
-                    "run `mas-link synapse`, which turns it off"
-                } else {
-                    c.why
-                };
-                add(
-                    Effect::Refuses,
-                    c.path,
-                    format!("Synapse refuses this setting next to MAS: {}", c.why),
-                    fix,
-                );
-            }
+                "write `false`",
+            ),
         }
     }
+    for c in CONFLICTS {
+        if (c.applies)(root) {
+            let fix = if c.fix.is_some() {
+                "run `mas-link synapse`, which turns it off"
+            } else {
+                c.why
+            };
+            f.add(
+                Effect::Refuses,
+                c.path,
+                format!("Synapse refuses this setting next to MAS: {}", c.why),
+                fix,
+            );
+        }
+    }
+}
+
+/// The experimental features that concern MAS: the legacy MSC3861 block, MSC4108 (QR-code
+/// login) and MSC4388.
+fn experimental(f: &mut Found, enabled: bool) {
+    let root = f.cfg.value();
+    let mas = root.get(MAS).unwrap_or(&Value::Null);
     let delegated = mas.get("enabled").is_some_and(Value::truthy);
     let exp = root.get("experimental_features").unwrap_or(&Value::Null);
     if !matches!(exp, Value::Map(_)) && exp.truthy() {
-        add(
+        f.add(
             Effect::Refuses,
             &["experimental_features"],
             format!(
@@ -785,7 +828,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
     }
     let x = |k: &str| exp.get(k);
     if x("msc3861").is_some_and(Value::truthy) {
-        add(
+        f.add(
             Effect::Refuses,
             &["experimental_features", "msc3861"],
             "the legacy MSC3861 block: Synapse 1.157+ refuses to start with it".into(),
@@ -795,7 +838,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
     let msc4108 = x("msc4108_enabled");
     let delegation = x("msc4108_delegation_endpoint").is_some_and(|v| *v != Value::Null);
     if (msc4108.is_some_and(Value::truthy) || delegation) && !delegated {
-        add(
+        f.add(
             Effect::Refuses,
             &["experimental_features", "msc4108_enabled"],
             "MSC4108 (QR-code login) needs matrix_authentication_service enabled: Synapse refuses to start".into(),
@@ -803,7 +846,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
         );
     }
     if delegation && msc4108.is_some_and(Value::truthy) {
-        add(
+        f.add(
             Effect::Refuses,
             &["experimental_features", "msc4108_delegation_endpoint"],
             "MSC4108 is both enabled and delegated: Synapse refuses to start".into(),
@@ -811,7 +854,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
         );
     }
     if let Some(Value::Str(s)) = msc4108 {
-        add(
+        f.add(
             Effect::Breaks,
             &["experimental_features", "msc4108_enabled"],
             format!(
@@ -821,7 +864,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
         );
     }
     if enabled && !delegation && msc4108 != Some(&Value::Bool(true)) {
-        add(
+        f.add(
             Effect::Advice,
             &["experimental_features", "msc4108_enabled"],
             "QR-code login (MSC4108) is off: Element X cannot link new devices by QR code".into(),
@@ -831,7 +874,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
     match x("msc4388_mode") {
         None => {}
         Some(Value::Str(m)) if MSC4388_MODES.contains(&m.as_str()) && m != "off" && !delegated => {
-            add(
+            f.add(
                 Effect::Refuses,
                 &["experimental_features", "msc4388_mode"],
                 "MSC4388 needs matrix_authentication_service enabled: Synapse refuses to start"
@@ -840,7 +883,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
             )
         }
         Some(Value::Str(m)) if MSC4388_MODES.contains(&m.as_str()) => {}
-        Some(v) => add(
+        Some(v) => f.add(
             Effect::Refuses,
             &["experimental_features", "msc4388_mode"],
             format!(
@@ -851,14 +894,11 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
             "quote it: `msc4388_mode: \"off\"` (`public` was renamed `open` in 1.151)",
         ),
     }
-    if section_ok && !enabled {
-        add(
-            Effect::NotLinked,
-            &[MAS, "enabled"],
-            "Synapse is not linked to MAS: matrix_authentication_service is not enabled".into(),
-            "run `mas-link synapse`",
-        );
-    }
+}
+
+/// Keys that stand twice in the file they are read from: Synapse reads the last.
+fn duplicates(f: &mut Found) {
+    let cfg = f.cfg;
     for (parent, key) in [
         (&[][..], MAS),
         (&[][..], "password_config"),
@@ -875,7 +915,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
             let last = places[places.len() - 1];
             let mut path = parent.to_vec();
             path.push(key);
-            add(
+            f.add(
                 Effect::Advice,
                 &path,
                 format!(
@@ -892,7 +932,6 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
             );
         }
     }
-    (out, secret)
 }
 
 /// Plans the way back: MAS disabled but kept, and every setting `synapse` changed put back as
