@@ -437,19 +437,12 @@ fn is_room_alias(s: &str) -> bool {
 /// alias.
 fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
     let root = cfg.value();
-    let mut out = Vec::new();
-    let mut add = |effect: Effect, path: &[&str], message: String, fix: &str| {
-        out.push(Finding::new(
-            Source::Synapse,
-            effect,
-            path,
-            cfg.locate(path),
-            message,
-            fix,
-        ));
+    let mut f = Found {
+        cfg,
+        out: Vec::new(),
     };
     match root.get("server_name") {
-        None => add(
+        None => f.add(
             Effect::Refuses,
             &["server_name"],
             "`server_name` is missing: Synapse refuses to start".into(),
@@ -457,7 +450,7 @@ fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
         ),
         Some(Value::Str(name)) => {
             if let Err(why) = check_server_name(name) {
-                add(
+                f.add(
                     Effect::Refuses,
                     &["server_name"],
                     format!("{why}: Synapse refuses to start"),
@@ -468,7 +461,7 @@ fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
         Some(_) => {}
     }
     if root.get("report_stats").is_none() {
-        add(
+        f.add(
             Effect::Refuses,
             &["report_stats"],
             "`report_stats` is missing: Synapse refuses to start until it is set".into(),
@@ -476,7 +469,7 @@ fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
         );
     }
     if open_registration_without_verification(root) {
-        add(
+        f.add(
             Effect::Refuses,
             &["enable_registration"],
             "registration is open without any verification (no CAPTCHA, 3PID or token): \
@@ -499,7 +492,7 @@ fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
             for name in names {
                 let known = name.as_str().is_some_and(|n| RESOURCES.contains(&n));
                 if !known {
-                    add(
+                    f.add(
                         Effect::Refuses,
                         &["listeners"],
                         format!(
@@ -516,7 +509,7 @@ fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
         }
     }
     if root.get("signing_key_path") == Some(&Value::Str(String::new())) {
-        add(
+        f.add(
             Effect::Refuses,
             &["signing_key_path"],
             "`signing_key_path` is empty: Synapse cannot read a signing key and refuses to start"
@@ -537,14 +530,14 @@ fn startup_refusals(cfg: &Layers) -> Vec<Finding> {
         Some(v) => Some(v.python_str()),
     };
     if let Some(room) = bad_room {
-        add(
+        f.add(
             Effect::Refuses,
             &["auto_join_rooms"],
             format!("`{room}` is not a room alias (`#room:example.com`): Synapse refuses to start"),
             "write auto_join_rooms as a list of room aliases, one `- \"#room:example.com\"` a line",
         );
     }
-    out
+    f.out
 }
 
 /// Every rule of Synapse's for running with MAS, read as Synapse reads the file, with the
