@@ -601,43 +601,11 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         },
         None => None,
     };
-    let mas_config = match &mas_paths {
-        Some(p) => Some(files::load_mas(p)?),
-        None => None,
-    };
-    let mas_view = match &mas_config {
-        Some(config) => {
-            let secret_file = files::mas_secret_file(&config.layers);
-            let (view, f) = mas::findings(config.layers.clone(), secret_file.as_ref());
-            findings.extend(f);
-            Some(view)
-        }
-        None => None,
-    };
-    let mas_view = match (mas_view, a.mas_bundle_stdin) {
-        (None, true) => Some(bundle_view(read_stdin_secret()?)),
-        (view, _) => view,
-    };
-    match (&hs, &mas_view) {
-        (Some((config, secret, _)), Some(view)) => {
-            let hs_view = SynapseView {
-                cfg: &config.layers,
-                secret: secret.clone(),
-            };
-            findings.extend(pairing::pairing(&hs_view, view));
-        }
-        (Some(_), None) => not_checked.push(
-            "the pairing (the secrets equal, matrix.homeserver = server_name, each endpoint \
-             at the other program): MAS's config is not here. Where MAS runs elsewhere, pipe \
-             its side in: `mas-link secret --bundle | mas-link check --mas-bundle-stdin`"
-                .to_owned(),
-        ),
-        (None, _) => not_checked.push(
-            "the pairing (the secrets equal, matrix.homeserver = server_name, each endpoint \
-             at the other program): Synapse's homeserver.yaml is not here; run \
-             `mas-link secret --bundle | mas-link check --mas-bundle-stdin` where it is"
-                .to_owned(),
-        ),
+    let (mas_config, mas_view) = check_mas(a, mas_paths.as_deref(), &mut findings)?;
+    let synapse_side = hs.as_ref().map(|(c, secret, _)| (c, secret));
+    match pair(synapse_side, mas_view.as_ref()) {
+        Ok(found) => findings.extend(found),
+        Err(missing) => not_checked.push(missing),
     }
     if let (Some(c), Some(view), Some((config, _, _))) = (&census, &mas_view, &hs) {
         findings.extend(users::findings(c, view, config.layers.value()));
@@ -687,20 +655,64 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         .as_ref()
         .map(users::Census::lines)
         .unwrap_or_default();
+    let mas_providers = mas_view.as_ref().and_then(|v| v.providers.as_deref());
     report.sso = hs
         .iter()
         .flat_map(|(c, _, _)| sso::synapse_report(c.layers.value()))
-        .chain(
-            mas_view
-                .iter()
-                .flat_map(|v| sso::mas_report(v.providers.as_deref().unwrap_or_default())),
-        )
+        .chain(sso::mas_report(mas_providers.unwrap_or_default()))
         .collect();
     match a.format {
         Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
         Format::Human => show::write_check(&mut out.out, &report)?,
     }
     Ok(u8::from(!report.ok))
+}
+
+/// MAS's side of `check`: its files and findings, or the bundle piped in.
+fn check_mas(
+    a: &CheckArgs,
+    paths: Option<&[PathBuf]>,
+    findings: &mut Vec<Finding>,
+) -> Result<(Option<files::Config>, Option<mas::MasView>)> {
+    let Some(paths) = paths else {
+        let view = match a.mas_bundle_stdin {
+            true => Some(bundle_view(read_stdin_secret()?)),
+            false => None,
+        };
+        return Ok((None, view));
+    };
+    let config = files::load_mas(paths)?;
+    let secret_file = files::mas_secret_file(&config.layers);
+    let (view, found) = mas::findings(config.layers.clone(), secret_file.as_ref());
+    findings.extend(found);
+    Ok((Some(config), Some(view)))
+}
+
+/// The pairing rules when both sides are known; else which side is missing, and how to
+/// bring it.
+fn pair(
+    synapse: Option<(&files::Config, &Option<String>)>,
+    mas: Option<&mas::MasView>,
+) -> Result<Vec<Finding>, String> {
+    const WHAT: &str = "the pairing (the secrets equal, matrix.homeserver = server_name, each \
+                        endpoint at the other program)";
+    match (synapse, mas) {
+        (Some((config, secret)), Some(view)) => {
+            let hs_view = SynapseView {
+                cfg: &config.layers,
+                secret: secret.clone(),
+            };
+            Ok(pairing::pairing(&hs_view, view))
+        }
+        (Some(_), None) => Err(format!(
+            "{WHAT}: MAS's config is not here. Where MAS runs elsewhere, pipe its side in: \
+             `mas-link secret --bundle | mas-link check --mas-bundle-stdin`"
+        )),
+        (None, _) => Err(format!(
+            "{WHAT}: Synapse's homeserver.yaml is not here; run `mas-link secret --bundle | \
+             mas-link check --mas-bundle-stdin` where it is"
+        )),
+    }
 }
 
 /// What a bundle says of MAS's side, for the pairing rules.
