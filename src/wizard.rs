@@ -226,7 +226,6 @@ fn synapse_side(
         existing,
         check_url,
     )?;
-    let inline = root.at(&[MAS, "secret"]).and_then(Value::as_str);
     // SSO moves to MAS only when MAS's side shows it covers each provider: from MAS's file
     // here, or the bundle line from MAS's container.
     let sso = !sso::synapse_providers(root).is_empty();
@@ -246,7 +245,51 @@ fn synapse_side(
     };
     let mas_homeserver = from_mas.as_ref().and_then(|b| b.homeserver.clone());
     let mas_idps = from_mas.as_ref().and_then(mas::Bundle::idps);
-    let (secret, flag) = if let Some(b) = from_mas {
+    let (secret, flag) = secret_for(a, &config, mas_paths, from_mas, out)?;
+    let req = LinkRequest {
+        endpoint: endpoint.clone(),
+        secret,
+        secret_path: None,
+        secret_path_now: None,
+        mas_homeserver,
+        mas_idps,
+    };
+    let migrated = match users_migrated(&config, given, out)? {
+        true => " --users-migrated",
+        false => "",
+    };
+    let records: Vec<_> = config.files.iter().map(files::record).collect();
+    let p = plan::link(config, &req, &records)?;
+    let setting = loader::Setting::from_flag(env("MAS_LINK_SYNAPSE_PYTHON").as_deref());
+    if let Some(judged) = loader::vet(&setting, &p)?
+        && judged != loader::Judged::Off
+    {
+        writeln!(out.err, "  {}", judged.describe())?;
+    }
+    let command = format!(
+        "mas-link synapse{} --endpoint {}{flag}{migrated} --yes",
+        flags("--synapse-config", given),
+        plan::shell_word(&endpoint)
+    );
+    Ok((command, offer(out, &p)?))
+}
+
+/// The secret for Synapse's side, and the flag that gives it the same way in the printed
+/// command: MAS's bundle (its file here, or the line pasted), a secret file, MAS_SECRET, the
+/// secret already in the file, or asked (hidden).
+fn secret_for(
+    a: &WizardArgs,
+    config: &files::Config,
+    mas_paths: Option<&[PathBuf]>,
+    from_mas: Option<mas::Bundle>,
+    out: &mut Out,
+) -> Result<(String, String)> {
+    let inline = config
+        .layers
+        .value()
+        .at(&[MAS, "secret"])
+        .and_then(Value::as_str);
+    Ok(if let Some(b) = from_mas {
         let flag = match mas_paths {
             Some(p) => flags("--mas-config", p),
             None => " --secret-stdin".into(),
@@ -280,49 +323,26 @@ fn synapse_side(
             })
             .interact()?;
         (s.trim().to_owned(), " --secret-stdin".into())
-    };
-    let req = LinkRequest {
-        endpoint: endpoint.clone(),
-        secret,
-        secret_path: None,
-        secret_path_now: None,
-        mas_homeserver,
-        mas_idps,
-    };
-    users_migrated(&config, given, out)?;
-    let records: Vec<_> = config.files.iter().map(files::record).collect();
-    let p = plan::link(config, &req, &records)?;
-    let setting = loader::Setting::from_flag(env("MAS_LINK_SYNAPSE_PYTHON").as_deref());
-    if let Some(judged) = loader::vet(&setting, &p)?
-        && judged != loader::Judged::Off
-    {
-        writeln!(out.err, "  {}", judged.describe())?;
-    }
-    let command = format!(
-        "mas-link synapse{} --endpoint {}{flag} --yes",
-        flags("--synapse-config", given),
-        plan::shell_word(&endpoint)
-    );
-    Ok((command, offer(out, &p)?))
+    })
 }
 
 /// Synapse's users are not locked out: with users in its database, the wizard asks whether
 /// they are in MAS already, and stops with the steps when not (`--users-migrated`'s question).
-fn users_migrated(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Result<()> {
+fn users_migrated(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Result<bool> {
     if synapse::is_linked(config.layers.value()) {
-        return Ok(());
+        return Ok(false);
     }
     let db = users::database(config.layers.value());
     let census = match database::census(&db) {
         Ok(Some(c)) if c.active > 0 => c,
-        Ok(_) => return Ok(()),
+        Ok(_) => return Ok(false),
         Err(e) => {
             writeln!(
                 out.err,
                 "  Synapse's users were not checked ({e}): if it has users, migrate them to MAS \
                  first (README: the production path)."
             )?;
-            return Ok(());
+            return Ok(false);
         }
     };
     writeln!(
@@ -336,7 +356,7 @@ fn users_migrated(config: &files::Config, given: &[PathBuf], out: &mut Out) -> R
         .default(false)
         .interact()?;
     if migrated {
-        return Ok(());
+        return Ok(true);
     }
     let path = flags("--synapse-config", given);
     let path = path.trim_start_matches(" --synapse-config ");
