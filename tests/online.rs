@@ -4,28 +4,21 @@
 //! also when an assertion fails.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
 
 const SECRET: &str = "Pq7WnB2sZcXk3RtvQ9Lm0aS3dF5gH7jK";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A stand-in MAS: answers its discovery document, 404 otherwise. Stops on drop.
 struct StandInMas {
@@ -108,82 +101,9 @@ impl Drop for StandInMas {
     }
 }
 
-/// A running Synapse; killed on drop.
-struct Synapse(Child);
-
-impl Drop for Synapse {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn get_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).ok()?;
-    line.split(' ').nth(1)?.parse().ok()
-}
-
-fn start_synapse(py: &Path, dir: &Path, port: u16) -> Synapse {
-    let log = fs::File::create(dir.join("synapse.log")).unwrap();
-    let child = Command::new(py)
-        .args(["-m", "synapse.app.homeserver", "-c", "homeserver.yaml"])
-        .current_dir(dir)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let synapse = Synapse(child);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if get_status(port, "/_matrix/client/versions") == Some(200) {
-            return synapse;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!(
-        "Synapse did not start:\n{}",
-        fs::read_to_string(dir.join("synapse.log")).unwrap_or_default()
-    );
-}
-
 /// A Synapse folder: base config, signing key, log config, then linked by mas-link.
 fn prepare(py: &Path, dir: &Path, port: u16, mas_port: u16) {
-    let d = dir.display();
-    fs::write(
-        dir.join("homeserver.yaml"),
-        format!(
-            "server_name: \"localhost\"\npublic_baseurl: \"http://127.0.0.1:{port}/\"\npid_file: \"{d}/hs.pid\"\n\
-             listeners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client]\n\
-             database:\n  name: sqlite3\n  args:\n    database: \"{d}/hs.db\"\n\
-             log_config: \"{d}/log.config\"\nmedia_store_path: \"{d}/media\"\nsigning_key_path: \"{d}/signing.key\"\n\
-             report_stats: false\ntrusted_key_servers: []\n"
-        ),
-    )
-    .unwrap();
-    fs::write(
-        dir.join("log.config"),
-        "version: 1\nformatters:\n  f:\n    format: '%(levelname)s %(name)s %(message)s'\nhandlers:\n  console:\n    class: logging.StreamHandler\n    formatter: f\nroot:\n  level: WARNING\n  handlers: [console]\n",
-    )
-    .unwrap();
-    let script = format!(
-        "from signedjson.key import generate_signing_key, write_signing_keys\nwrite_signing_keys(open('{d}/signing.key', 'w'), [generate_signing_key('a')])\n"
-    );
-    assert!(
-        Command::new(py)
-            .args(["-c", &script])
-            .status()
-            .unwrap()
-            .success()
-    );
+    server::write_config(py, dir, port, &server::sqlite(dir));
     mas_link()
         .current_dir(dir)
         .args([
@@ -252,9 +172,9 @@ fn check_online_against_a_real_synapse() {
     let py = common::synapse_python();
     let dir = tempfile::tempdir().unwrap();
     let mut mas = StandInMas::start();
-    let port = free_port();
+    let port = server::free_port();
     prepare(&py, dir.path(), port, mas.port);
-    let synapse = start_synapse(&py, dir.path(), port);
+    let synapse = server::Server::run(&py, dir.path(), port);
 
     // Everything in place.
     let (code, report, text) = check_online(dir.path());
@@ -313,7 +233,7 @@ fn check_online_against_a_real_synapse() {
         &format!("  endpoint: \"http://127.0.0.1:{}/\"", mas.port),
     );
     fs::write(dir.path().join("homeserver.yaml"), hs).unwrap();
-    let _synapse = start_synapse(&py, dir.path(), port);
+    let _synapse = server::Server::run(&py, dir.path(), port);
     let (_, report, _) = check_online(dir.path());
     let p = probe(&report, "qr_login");
     assert_eq!(p["ok"], false, "{report:#}");

@@ -13,16 +13,7 @@ use rexpect::session::{PtySession, spawn_command};
 const SECRET: &str = "Wq4zR8tY2uI6oP0aS3dF5gH7jK9lZxCv";
 
 fn wizard(dir: &std::path::Path) -> PtySession {
-    let mut cmd = Command::new(common::bin());
-    cmd.current_dir(dir)
-        .args(["wizard", "--synapse-config", "homeserver.yaml"])
-        .env("NO_COLOR", "1")
-        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
-        .env("TERM", "dumb")
-        .env_remove("MAS_SECRET")
-        .env_remove("MAS_ENDPOINT")
-        .env_remove("CLOUDRON_APP_ORIGIN");
-    spawn_command(cmd, Some(20_000)).unwrap()
+    wizard_with(dir, &["--synapse-config", "homeserver.yaml"])
 }
 
 #[test]
@@ -119,22 +110,15 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
         .replace("  secret: 6nV0lVDnBVqrrIcC9fQwQPkomtxp6mUP\n", "");
     let mas = dir.path().join("config.yaml");
     fs::write(&mas, &mas_text).unwrap();
-    let mut cmd = Command::new(common::bin());
-    cmd.current_dir(dir.path())
-        .args([
-            "wizard",
+    let mut p = wizard_with(
+        dir.path(),
+        &[
             "--synapse-config",
             "homeserver.yaml",
             "--mas-config",
             "config.yaml",
-        ])
-        .env("NO_COLOR", "1")
-        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
-        .env("TERM", "dumb")
-        .env_remove("MAS_SECRET")
-        .env_remove("MAS_ENDPOINT")
-        .env_remove("CLOUDRON_APP_ORIGIN");
-    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+        ],
+    );
     let shown_mas = p.exp_string("Write these changes to config.yaml?").unwrap();
     p.send("y").unwrap();
     p.flush().unwrap();

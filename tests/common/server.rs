@@ -1,6 +1,7 @@
-//! A real Synapse for the tests that need its database: started on 127.0.0.1 with SQLite by
-//! the Python of MAS_LINK_SYNAPSE_PYTHON, its users registered the way operators do
+//! A real Synapse for the tests: started on 127.0.0.1 (SQLite, or another database) by the
+//! Python of MAS_LINK_SYNAPSE_PYTHON, its users registered the way operators do
 //! (`register_new_matrix_user`, the admin API), stopped on drop.
+#![allow(dead_code)]
 
 use std::fs;
 use std::net::TcpListener;
@@ -14,6 +15,47 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A `database:` section for SQLite in `dir`.
+pub fn sqlite(dir: &Path) -> String {
+    format!(
+        "database:\n  name: sqlite3\n  args:\n    database: \"{}/hs.db\"\n",
+        dir.display()
+    )
+}
+
+/// Synapse's files in `dir`: a homeserver.yaml for `localhost` on 127.0.0.1:`port` with the
+/// given `database:` section, its log config and signing key.
+pub fn write_config(py: &Path, dir: &Path, port: u16, database: &str) {
+    let d = dir.display();
+    fs::write(
+        dir.join("homeserver.yaml"),
+        format!(
+            "server_name: \"localhost\"\npublic_baseurl: \"http://127.0.0.1:{port}/\"\npid_file: \"{d}/hs.pid\"\n\
+             listeners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client]\n\
+             {database}\
+             log_config: \"{d}/log.config\"\nmedia_store_path: \"{d}/media\"\nsigning_key_path: \"{d}/signing.key\"\n\
+             registration_shared_secret: \"{SHARED_SECRET}\"\n\
+             report_stats: false\ntrusted_key_servers: []\n"
+        ),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("log.config"),
+        "version: 1\nformatters:\n  f:\n    format: '%(levelname)s %(name)s %(message)s'\nhandlers:\n  console:\n    class: logging.StreamHandler\n    formatter: f\nroot:\n  level: WARNING\n  handlers: [console]\n",
+    )
+    .unwrap();
+    let key = format!(
+        "from signedjson.key import generate_signing_key, write_signing_keys\nwrite_signing_keys(open('{d}/signing.key', 'w'), [generate_signing_key('a')])\n"
+    );
+    assert!(
+        Command::new(py)
+            .args(["-c", &key])
+            .status()
+            .unwrap()
+            .success()
+    );
 }
 
 /// A running Synapse in `dir` (its homeserver.yaml, keys and SQLite database there).
@@ -36,44 +78,19 @@ pub const SHARED_SECRET: &str = "a-registration-shared-secret-for-tests";
 impl Server {
     /// Writes a homeserver.yaml for `localhost` with SQLite in `dir`, and starts Synapse.
     pub fn start(py: &Path, dir: &Path) -> Server {
-        let db = format!(
-            "database:\n  name: sqlite3\n  args:\n    database: \"{}/hs.db\"\n",
-            dir.display()
-        );
-        Server::start_with(py, dir, &db)
+        Server::start_with(py, dir, &sqlite(dir))
     }
 
     /// The same with another `database:` section.
     pub fn start_with(py: &Path, dir: &Path, database: &str) -> Server {
         let port = free_port();
-        let d = dir.display();
-        fs::write(
-            dir.join("homeserver.yaml"),
-            format!(
-                "server_name: \"localhost\"\npublic_baseurl: \"http://127.0.0.1:{port}/\"\npid_file: \"{d}/hs.pid\"\n\
-                 listeners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client]\n\
-                 {database}\
-                 log_config: \"{d}/log.config\"\nmedia_store_path: \"{d}/media\"\nsigning_key_path: \"{d}/signing.key\"\n\
-                 registration_shared_secret: \"{SHARED_SECRET}\"\n\
-                 report_stats: false\ntrusted_key_servers: []\n"
-            ),
-        )
-        .unwrap();
-        fs::write(
-            dir.join("log.config"),
-            "version: 1\nformatters:\n  f:\n    format: '%(levelname)s %(name)s %(message)s'\nhandlers:\n  console:\n    class: logging.StreamHandler\n    formatter: f\nroot:\n  level: WARNING\n  handlers: [console]\n",
-        )
-        .unwrap();
-        let key = format!(
-            "from signedjson.key import generate_signing_key, write_signing_keys\nwrite_signing_keys(open('{d}/signing.key', 'w'), [generate_signing_key('a')])\n"
-        );
-        assert!(
-            Command::new(py)
-                .args(["-c", &key])
-                .status()
-                .unwrap()
-                .success()
-        );
+        write_config(py, dir, port, database);
+        Server::run(py, dir, port)
+    }
+
+    /// Starts Synapse on the configuration in `dir` (see [`write_config`]) and waits until it
+    /// answers.
+    pub fn run(py: &Path, dir: &Path, port: u16) -> Server {
         let log = fs::File::create(dir.join("synapse.log")).unwrap();
         let child = Command::new(py)
             .args(["-m", "synapse.app.homeserver", "-c", "homeserver.yaml"])
