@@ -169,7 +169,7 @@ fn pg_config(a: &PgArgs) -> Result<(postgres::Config, Tls, String), DbError> {
     use postgres::config::SslMode;
     let (mode, tls) = match sslmode.as_str() {
         _ if host.starts_with('/') => (SslMode::Disable, Tls::None),
-        "disable" => (SslMode::Disable, Tls::Unverified),
+        "disable" => (SslMode::Disable, Tls::None),
         "allow" | "prefer" => (SslMode::Prefer, Tls::Unverified),
         "require" => (SslMode::Require, Tls::Unverified),
         "verify-ca" | "verify-full" => (SslMode::Require, Tls::Verified),
@@ -187,7 +187,8 @@ fn pg_config(a: &PgArgs) -> Result<(postgres::Config, Tls, String), DbError> {
     ))
 }
 
-/// TLS to the server: none (a Unix socket), or with the certificate checked or not.
+/// TLS to the server: none (a Unix socket, or `disable`), or with the certificate checked or
+/// not.
 #[derive(Debug, Clone, Copy)]
 enum Tls {
     None,
@@ -195,29 +196,25 @@ enum Tls {
     Verified,
 }
 
-impl Tls {
-    fn connector(self) -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
-        use std::sync::Arc;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| DbError::Unsupported(format!("TLS: {e}")))?;
-        let config = match self {
-            Tls::None | Tls::Verified => {
-                let verifier = rustls_platform_verifier::Verifier::new(provider)
-                    .map_err(|e| DbError::Unsupported(format!("TLS: {e}")))?;
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(verifier))
-                    .with_no_client_auth()
-            }
-            Tls::Unverified => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoCheck(provider)))
-                .with_no_client_auth(),
-        };
-        Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
-    }
+/// A rustls connector that checks the server's certificate (against the system's roots) or not.
+fn rustls(verify: bool) -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
+    use std::sync::Arc;
+    let tls_error = |e: rustls::Error| DbError::Unsupported(format!("TLS: {e}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .dangerous();
+    let config = match verify {
+        true => {
+            let verifier = rustls_platform_verifier::Verifier::new(provider).map_err(tls_error)?;
+            builder.with_custom_certificate_verifier(Arc::new(verifier))
+        }
+        false => builder.with_custom_certificate_verifier(Arc::new(NoCheck(provider))),
+    };
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(
+        config.with_no_client_auth(),
+    ))
 }
 
 /// libpq's `require`: the connection is encrypted, the certificate taken as it is (the
@@ -312,11 +309,12 @@ fn pg(args: &PgArgs) -> Result<Census, DbError> {
         at: at.clone(),
         source,
     };
-    // A connector is asked for the host's name even when it is a socket, which rustls takes
-    // for no name at all.
+    // Without TLS, no rustls connector: it is asked for the host's name even over a socket,
+    // and takes that for no name at all.
     let mut client = match tls {
         Tls::None => config.connect(postgres::NoTls),
-        _ => config.connect(tls.connector()?),
+        Tls::Unverified => config.connect(rustls(false)?),
+        Tls::Verified => config.connect(rustls(true)?),
     }
     .map_err(fail)?;
     count(&mut client).map_err(fail)

@@ -165,11 +165,6 @@ impl Proposal {
         }
     }
 
-    /// The main file: the first the configuration was read from.
-    pub fn main(&self) -> &Loaded {
-        &self.files[0].file
-    }
-
     /// The configuration as it will be, merged by `merge`.
     pub fn after(&self, merge: fn(Vec<Layer>) -> Layers) -> Layers {
         merge(

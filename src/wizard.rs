@@ -358,12 +358,9 @@ fn users_migrated(config: &files::Config, given: &[PathBuf], out: &mut Out) -> R
     if migrated {
         return Ok(true);
     }
-    let path = flags("--synapse-config", given);
-    let path = path.trim_start_matches(" --synapse-config ");
-    let uri = users::masked_uri(&db);
     bail!(
         "{}",
-        users::migration_steps(&census, &db, path, uri.as_deref())
+        users::migration_steps(&census, &db, &flags("--synapse-config", given))
     )
 }
 

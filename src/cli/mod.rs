@@ -333,13 +333,11 @@ fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result
     if census.active == 0 {
         return Ok(());
     }
-    let given = plan::path_flag("--synapse-config", &config.given, "");
-    let path = given.trim_start_matches(" --synapse-config ");
-    let uri = users::masked_uri(&db);
+    // Every file named, the default too: syn2mas has no default of its own.
+    let flags = plan::path_flag("--synapse-config", &config.given, "");
     bail!(
-        "{}
-(Already migrated? Add --users-migrated.)",
-        users::migration_steps(&census, &db, path, uri.as_deref())
+        "{}\n(Already migrated? Add --users-migrated.)",
+        users::migration_steps(&census, &db, &flags)
     )
 }
 

@@ -158,9 +158,8 @@ pub fn findings(c: &Census, mas: &MasView, synapse_root: &Value) -> Vec<Finding>
                  MAS's migration refuses to run",
                 c.with_password
             ),
-            "`mas-link mas --synapse-config PATH --renumber-password-scheme --yes` while MAS \
-             has no users of its own (or `mas-link sso | mas-link mas --sso-stdin \
-             --renumber-password-scheme --yes` across containers)",
+            "while MAS has no users of its own: `mas-link sso | mas-link mas --sso-stdin \
+             --renumber-password-scheme --yes` (across containers, from Synapse's to MAS's)",
         ));
     }
     if c.oauth_delegated > 0 {
@@ -303,8 +302,9 @@ pub fn plan_passwords(mas_root: &Value, pepper: Option<&str>, renumber: bool) ->
 }
 
 /// The steps that bring existing users over before the link, in order, for the refusal.
-/// `config` is the homeserver.yaml path as given; `uri` the database URI (password masked).
-pub fn migration_steps(census: &Census, db: &Database, config: &str, uri: Option<&str>) -> String {
+/// `synapse_config` is the `--synapse-config …` flags of the files as given; the database URI
+/// comes from homeserver.yaml, its password masked.
+pub fn migration_steps(census: &Census, db: &Database, synapse_config: &str) -> String {
     let sqlite = matches!(db, Database::Sqlite { .. });
     let mut steps = Vec::new();
     if sqlite {
@@ -316,19 +316,21 @@ pub fn migration_steps(census: &Census, db: &Database, config: &str, uri: Option
         );
     }
     steps.push("stop Synapse".into());
-    let uri = uri.unwrap_or("postgresql://USER:PASSWORD@HOST/DATABASE");
+    let uri = masked_uri(db);
+    let uri = uri
+        .as_deref()
+        .unwrap_or("postgresql://USER:PASSWORD@HOST/DATABASE");
     steps.push(format!(
-        "in MAS's container, with homeserver.yaml there: `mas-cli syn2mas check \
-         --synapse-config {config} --synapse-database-uri '{uri}'` (the password is masked \
+        "in MAS's container, with homeserver.yaml there: `mas-cli syn2mas check\
+         {synapse_config} --synapse-database-uri '{uri}'` (the password is masked \
          here: write it in), and fix what it reports"
     ));
     steps.push(format!(
-        "`mas-cli syn2mas migrate --synapse-config {config} --synapse-database-uri '{uri}'`"
+        "`mas-cli syn2mas migrate {synapse_config} --synapse-database-uri '{uri}'`"
     ));
-    steps.push(format!(
-        "link: `mas-link synapse --synapse-config {config} --users-migrated …` with the same \
-         secret source as now"
-    ));
+    steps.push(
+        "link: the same `mas-link synapse` command as now, with --users-migrated added".into(),
+    );
     steps.push("start MAS and Synapse".into());
     format!(
         "Synapse has {} active local user(s); linked now, every one of them would be locked out: \
