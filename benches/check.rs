@@ -35,7 +35,7 @@ fn main() {
     let data = dir.path();
     // The sample with its /data paths pointing here, then linked by mas-link.
     let sample =
-        std::fs::read_to_string(repo.join("../shared/corpus/synapse-1.60-sample-deployed.yaml"))
+        std::fs::read_to_string(repo.join("tests/data/corpus/synapse-1.60-sample-deployed.yaml"))
             .unwrap();
     let hs = data.join("homeserver.yaml");
     std::fs::write(&hs, sample.replace("/data", &data.display().to_string())).unwrap();

@@ -77,7 +77,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut inputs = vec![(
         "sample 1.60".to_string(),
-        repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml"),
+        repo().join("tests/data/corpus/synapse-1.60-sample-deployed.yaml"),
     )];
     for (shape, tag) in [(Shape::Sample, "sample-shape"), (Shape::Dense, "dense")] {
         for lines in [1_000, 10_000, 100_000] {

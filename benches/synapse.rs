@@ -49,7 +49,7 @@ fn time_link(bin: &Path, name: &str, source: &Path, runs: usize) -> Duration {
 fn main() {
     let quick = common::quick();
     let runs = |n: usize| if quick { 1 } else { n };
-    let sample = repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml");
+    let sample = repo().join("tests/data/corpus/synapse-1.60-sample-deployed.yaml");
     let big_dir = tempfile::tempdir().unwrap();
     let like_sample = big_dir.path().join("generated-100k-sample-shape.yaml");
     std::fs::write(&like_sample, generated(100_000, Shape::Sample)).unwrap();

@@ -1,5 +1,5 @@
 //! Every MAS config.yaml mas-link writes validates against MAS's own JSON schema
-//! (../shared/mas-config.schema.json, generated from MAS's config structs), read through
+//! (tests/data/mas-config.schema.json, generated from MAS's config structs), read through
 //! serde_yaml 0.9 as MAS reads YAML.
 
 mod common;
@@ -9,9 +9,8 @@ use std::fs;
 use common::*;
 
 fn schema() -> jsonschema::Validator {
-    let path = repo().join("../shared/mas-config.schema.json");
-    let text = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (the tests need ../shared)", path.display()));
+    let path = repo().join("tests/data/mas-config.schema.json");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
     jsonschema::draft7::new(&schema).unwrap()
 }

@@ -24,7 +24,7 @@ pub fn generated(lines: usize, shape: Shape) -> String {
     match shape {
         Shape::Sample => {
             let sample = std::fs::read_to_string(
-                repo().join("../shared/corpus/synapse-1.60-sample-deployed.yaml"),
+                repo().join("tests/data/corpus/synapse-1.60-sample-deployed.yaml"),
             )
             .unwrap();
             // Fewer lines than the sample: its beginning, cut before a top-level key.

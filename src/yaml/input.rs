@@ -268,7 +268,7 @@ mod tests {
     fn parses_real_files_exactly_as_granit_parsers_own_input() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut seen = 0;
-        for dir in ["fixtures", "../shared/corpus", "fuzz/seeds/engine"] {
+        for dir in ["fixtures", "tests/data/corpus", "fuzz/seeds/engine"] {
             let mut stack = vec![root.join(dir)];
             while let Some(d) = stack.pop() {
                 for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {

@@ -13,14 +13,9 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo().join("fixtures").join(rel)
 }
 
-/// The shared corpus beside the checkout (../shared/corpus), as CI lays it out.
+/// The real configuration files kept in the repository (tests/data/corpus, see its SOURCES.md).
 pub fn corpus() -> Vec<PathBuf> {
-    let dir = repo().join("../shared/corpus");
-    assert!(
-        dir.exists(),
-        "the shared corpus is not beside this checkout ({}): the tests need ../shared",
-        dir.display()
-    );
+    let dir = repo().join("tests/data/corpus");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -166,10 +161,10 @@ pub fn link_with_mas_fixture(dir: &Path, extra: &[&str]) -> Command {
     c
 }
 
-/// Where a MAS config breaks MAS's own JSON schema (../shared/mas-config.schema.json), read
+/// Where a MAS config breaks MAS's own JSON schema (tests/data/mas-config.schema.json), read
 /// as MAS reads YAML (serde_yaml 0.9); empty when it fits.
 pub fn schema_errors(yaml: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(repo().join("../shared/mas-config.schema.json")).unwrap();
+    let text = std::fs::read_to_string(repo().join("tests/data/mas-config.schema.json")).unwrap();
     let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
     let validator = jsonschema::draft7::new(&schema).unwrap();
     let value: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
