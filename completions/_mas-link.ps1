@@ -33,7 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (or the man page) to standard output')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (or the man page) to standard output, or write them into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -56,12 +56,14 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the secret (or a `mas-link secret --bundle` line) from standard input')
             [CompletionResult]::new('--users-migrated', '--users-migrated', [CompletionResultType]::ParameterName, 'Synapse''s existing users are in MAS already (`mas-cli syn2mas migrate` ran): link even though Synapse''s database has users')
+            [CompletionResult]::new('--new-server', '--new-server', [CompletionResultType]::ParameterName, 'This server has never had users: link though its database cannot be read (where it can, it must hold no active user)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the diff and write nothing (exit 0)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Write nothing; exit 0 when nothing needs to change, 1 when something does')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Write without asking')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Write without asking')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets in diffs instead of masking them')
             [CompletionResult]::new('--no-backup', '--no-backup', [CompletionResultType]::ParameterName, 'Do not keep a timestamped backup beside the file')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The same as --format json')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -82,6 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Write without asking')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets in diffs instead of masking them')
             [CompletionResult]::new('--no-backup', '--no-backup', [CompletionResultType]::ParameterName, 'Do not keep a timestamped backup beside the file')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The same as --format json')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -102,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--mas-url', '--mas-url', [CompletionResultType]::ParameterName, 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--mas-bundle-stdin', '--mas-bundle-stdin', [CompletionResultType]::ParameterName, 'MAS''s side from a `mas-link secret --bundle` line on standard input (MAS in another container): the secret, homeserver and URL are checked against Synapse''s file')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The same as --format json')
             [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Accept any TLS certificate (only for testing)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -119,6 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Write without asking')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets in diffs instead of masking them')
             [CompletionResult]::new('--no-backup', '--no-backup', [CompletionResultType]::ParameterName, 'Do not keep a timestamped backup beside the file')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The same as --format json')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -136,6 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;completions' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write into this folder instead: the shell''s file, or for `man` every page (mas-link.1 and one per subcommand)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -149,7 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (or the man page) to standard output')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (or the man page) to standard output, or write them into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

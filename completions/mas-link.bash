@@ -95,7 +95,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__check)
-            opts="-h --synapse-config --mas-config --synapse-python --mas-bundle-stdin --format --online --synapse-url --mas-url --insecure --color --help"
+            opts="-h --synapse-config --mas-config --synapse-python --mas-bundle-stdin --format --json --online --synapse-url --mas-url --insecure --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,12 +137,16 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__completions)
-            opts="-h --color --help bash zsh fish elvish powershell man"
+            opts="-h --dir --color --help bash zsh fish elvish powershell man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -295,7 +299,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__mas)
-            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --renumber-password-scheme --kind --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --renumber-password-scheme --kind --dry-run --check --yes --show-secrets --no-backup --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +385,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__synapse)
-            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --users-migrated --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --users-migrated --new-server --dry-run --check --yes --show-secrets --no-backup --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,7 +431,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__unlink)
-            opts="-y -h --synapse-config --synapse-python --dry-run --check --yes --show-secrets --no-backup --format --color --help"
+            opts="-y -h --synapse-config --synapse-python --dry-run --check --yes --show-secrets --no-backup --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

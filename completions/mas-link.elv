@@ -30,7 +30,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
             cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
             cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
-            cand completions 'Print shell completions (or the man page) to standard output'
+            cand completions 'Print shell completions (or the man page) to standard output, or write them into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mas-link;secret'= {
@@ -51,12 +51,14 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --color 'When to colour output'
             cand --secret-stdin 'Read the secret (or a `mas-link secret --bundle` line) from standard input'
             cand --users-migrated 'Synapse''s existing users are in MAS already (`mas-cli syn2mas migrate` ran): link even though Synapse''s database has users'
+            cand --new-server 'This server has never had users: link though its database cannot be read (where it can, it must hold no active user)'
             cand --dry-run 'Show the diff and write nothing (exit 0)'
             cand --check 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
             cand -y 'Write without asking'
             cand --yes 'Write without asking'
             cand --show-secrets 'Show secrets in diffs instead of masking them'
             cand --no-backup 'Do not keep a timestamped backup beside the file'
+            cand --json 'The same as --format json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -76,6 +78,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --yes 'Write without asking'
             cand --show-secrets 'Show secrets in diffs instead of masking them'
             cand --no-backup 'Do not keep a timestamped backup beside the file'
+            cand --json 'The same as --format json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -94,6 +97,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --mas-url 'Where to reach MAS [default: Synapse''s matrix_authentication_service.endpoint]'
             cand --color 'When to colour output'
             cand --mas-bundle-stdin 'MAS''s side from a `mas-link secret --bundle` line on standard input (MAS in another container): the secret, homeserver and URL are checked against Synapse''s file'
+            cand --json 'The same as --format json'
             cand --online 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
             cand --insecure 'Accept any TLS certificate (only for testing)'
             cand -h 'Print help'
@@ -110,6 +114,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --yes 'Write without asking'
             cand --show-secrets 'Show secrets in diffs instead of masking them'
             cand --no-backup 'Do not keep a timestamped backup beside the file'
+            cand --json 'The same as --format json'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -125,6 +130,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --help 'Print help'
         }
         &'mas-link;completions'= {
+            cand --dir 'Write into this folder instead: the shell''s file, or for `man` every page (mas-link.1 and one per subcommand)'
             cand --color 'When to colour output'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -137,7 +143,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
             cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
             cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
-            cand completions 'Print shell completions (or the man page) to standard output'
+            cand completions 'Print shell completions (or the man page) to standard output, or write them into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mas-link;help;secret'= {

@@ -36,7 +36,7 @@ complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "sso" -d 'Print Sy
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
-complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "completions" -d 'Print shell completions (or the man page) to standard output'
+complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "completions" -d 'Print shell completions (or the man page) to standard output, or write them into a folder'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -l mas-config -d 'MAS\'s config.yaml; repeat for several files, merged as MAS merges them [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand secret" -l color -d 'When to colour output' -r -f -a "auto\t''
@@ -57,11 +57,13 @@ always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-stdin -d 'Read the secret (or a `mas-link secret --bundle` line) from standard input'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l users-migrated -d 'Synapse\'s existing users are in MAS already (`mas-cli syn2mas migrate` ran): link even though Synapse\'s database has users'
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l new-server -d 'This server has never had users: link though its database cannot be read (where it can, it must hold no active user)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l dry-run -d 'Show the diff and write nothing (exit 0)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l check -d 'Write nothing; exit 0 when nothing needs to change, 1 when something does'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s y -l yes -d 'Write without asking'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l no-backup -d 'Do not keep a timestamped backup beside the file'
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l json -d 'The same as --format json'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l mas-config -d 'MAS\'s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l homeserver -d 'Synapse\'s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config\'s]' -r
@@ -83,6 +85,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l check -d 'Writ
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s y -l yes -d 'Write without asking'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l no-backup -d 'Do not keep a timestamped backup beside the file'
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l json -d 'The same as --format json'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l color -d 'When to colour output' -r -f -a "auto\t''
@@ -100,6 +103,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-bundle-stdin -d 'MAS\'s side from a `mas-link secret --bundle` line on standard input (MAS in another container): the secret, homeserver and URL are checked against Synapse\'s file'
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l json -d 'The same as --format json'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l online -d 'Also probe the running services: Synapse, MAS, the shared secret, QR-code login'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l insecure -d 'Accept any TLS certificate (only for testing)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -s h -l help -d 'Print help'
@@ -115,6 +119,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l check -d 'W
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -s y -l yes -d 'Write without asking'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l no-backup -d 'Do not keep a timestamped backup beside the file'
+complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l json -d 'The same as --format json'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l mas-config -d 'MAS\'s config.yaml; repeat for several files [default: /app/data/config.yaml, when it exists]' -r -F
@@ -126,6 +131,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l color -d 'W
 always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -s h -l help -d 'Print help'
+complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -l dir -d 'Write into this folder instead: the shell\'s file, or for `man` every page (mas-link.1 and one per subcommand)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -137,6 +143,6 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_s
 complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
 complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
 complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "completions" -d 'Print shell completions (or the man page) to standard output'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "completions" -d 'Print shell completions (or the man page) to standard output, or write them into a folder'
 complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -f -a "bash zsh fish elvish powershell man"

@@ -52,7 +52,11 @@ pub fn check(data: &[u8]) {
         let opts = LinkOptions {
             endpoint: "https://auth.example.com/".into(),
             secret: SecretSetting::Inline("s3cret".into()),
-            mas_idps: Some(vec!["oidc-x".into()]),
+            mas_providers: Some(vec![mas_link::rules::sso::MasProvider {
+                index: 0,
+                issuer: None,
+                synapse_idp_id: Some("oidc-x".into()),
+            }]),
         };
         if options == Options::PYYAML
             && let Ok(plan) = synapse::plan_link(&one(&doc), &opts)

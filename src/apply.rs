@@ -294,15 +294,17 @@ impl SecretUndo {
     }
 }
 
-/// Writes a secret file with mode 0600 and the owner of its folder (or its own, when it
-/// exists). Returns what it was, for [`SecretUndo`].
+/// Writes a secret file: an existing one keeps its owner and mode; a new one gets mode 0600
+/// and the owner of its folder. Returns what it was, for [`SecretUndo`].
 fn write_secret_file(path: &Path, secret: &str) -> Result<SecretUndo, WriteError> {
     let before = fs::read(path).ok();
-    let owner = fs::metadata(path)
-        .or_else(|_| fs::metadata(path.parent().unwrap_or(Path::new("/"))))
-        .map(|m| (m.uid(), m.gid()))
-        .map_err(io("reading", path))?;
-    write_over(path, format!("{secret}\n").as_bytes(), 0o600, owner, true)?;
+    let (mode, owner) = match fs::metadata(path) {
+        Ok(m) => (m.mode() & 0o7777, (m.uid(), m.gid())),
+        Err(_) => fs::metadata(path.parent().unwrap_or(Path::new("/")))
+            .map(|m| (0o600, (m.uid(), m.gid())))
+            .map_err(io("reading", path))?,
+    };
+    write_over(path, format!("{secret}\n").as_bytes(), mode, owner, true)?;
     Ok(SecretUndo {
         path: path.to_owned(),
         before,
@@ -379,12 +381,11 @@ fn write_record(
     let record_path = record::path_for(target);
     match step {
         RecordStep::Keep => {}
-        RecordStep::Remove => {
-            let _ = fs::remove_file(&record_path);
-        }
         RecordStep::Write(r) => {
             let mut r = r.clone();
-            if backup.is_some() {
+            // The backup a link starts from; an unlink's record names none, so that a later
+            // link's record keeps the one from before any link.
+            if backup.is_some() && !r.unlinked {
                 r.backup = backup;
             }
             let meta = fs::metadata(target).map_err(io("reading", target))?;

@@ -33,6 +33,44 @@ pub fn census(db: &Database) -> Result<Option<Census>, DbError> {
     }
 }
 
+/// What Synapse's database says of its users, for the link.
+#[derive(Debug)]
+pub enum Users {
+    /// Read: no active local user (nobody to lock out).
+    None,
+    /// Read: users MAS must know before the link.
+    Some(Census),
+    /// Not read, and why: nothing is known of its users.
+    Unread(String),
+}
+
+/// Synapse's users, as its configuration's database holds them.
+pub fn users(db: &Database) -> Users {
+    match census(db) {
+        Ok(Some(c)) if c.active > 0 => Users::Some(c),
+        Ok(Some(_)) => Users::None,
+        Ok(None) => Users::Unread(match db {
+            Database::Sqlite { path } => format!(
+                "the SQLite database {path} is not there from where mas-link runs (a \
+                 container's path read from the host, or a server that never started)"
+            ),
+            _ => "the database was not found".into(),
+        }),
+        Err(e) => Users::Unread(e.to_string()),
+    }
+}
+
+/// Synapse's side for MAS, with how many users have a password when the database says so
+/// (a database not made yet or not readable says nothing).
+pub fn synapse_side(root: &crate::yaml::Value) -> crate::rules::sso::SsoBundle {
+    let mut side = crate::rules::sso::SsoBundle::of(root);
+    side.password_users = census(&crate::rules::users::database(root))
+        .ok()
+        .flatten()
+        .map(|c| c.with_password);
+    side
+}
+
 fn sqlite(path: &str) -> Result<Option<Census>, DbError> {
     if !Path::new(path).exists() {
         return Ok(None);

@@ -9,6 +9,7 @@ use crate::rules::FileState;
 use crate::rules::layers::{Layer, Layers};
 use crate::rules::mas::{self, Bundle, MasConfig, MasError};
 use crate::rules::record::{self, Record};
+use crate::rules::synapse;
 use crate::yaml::{self, Document, Options, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,9 @@ pub enum ReadError {
     EmptyFolder { path: PathBuf },
     #[error("{path} is empty: it should hold the secret shared with MAS")]
     EmptySecret { path: PathBuf },
+    /// Not the program's kind of file: empty, not a mapping, or the other program's.
+    #[error("{path} {why}")]
+    WrongFile { path: String, why: String },
 }
 
 /// A file as read: the path given and the file it resolves to (through symlinks).
@@ -174,12 +178,26 @@ pub fn load_synapse(given: &[PathBuf], paths: &[PathBuf]) -> Result<Config, Read
             path: given.first().cloned().unwrap_or_default(),
         });
     }
-    load_config(given, paths, Options::PYYAML, Layers::new)
+    let config = load_config(given, paths, Options::PYYAML, Layers::new)?;
+    of_kind(config, synapse::not_a_homeserver_yaml)
 }
 
 /// MAS's configuration from its files, merged as MAS merges them.
 pub fn load_mas(paths: &[PathBuf]) -> Result<Config, ReadError> {
-    load_config(paths, paths, Options::SERDE_YAML, mas::layers)
+    let config = load_config(paths, paths, Options::SERDE_YAML, mas::layers)?;
+    of_kind(config, mas::not_a_mas_config)
+}
+
+/// The configuration, when it is of the kind `why_not` accepts: every command names the wrong
+/// kind of file before it says anything else of it.
+fn of_kind(config: Config, why_not: fn(&Value) -> Option<String>) -> Result<Config, ReadError> {
+    match why_not(config.layers.value()) {
+        Some(why) => Err(ReadError::WrongFile {
+            path: config.names(),
+            why,
+        }),
+        None => Ok(config),
+    }
 }
 
 /// What a config's secret file holds, or why it cannot be read (a directory, a missing file).
@@ -265,6 +283,11 @@ pub fn mas_paths(given: &[PathBuf], env: Option<&str>, default: &str) -> Vec<Pat
 /// The record kept beside a config, when there is one this version reads.
 pub fn record(config: &Loaded) -> Option<Record> {
     Record::decode(&fs::read(record::path_for(&config.target)).ok()?)
+}
+
+/// The record of a link in force beside a file (not the one `unlink` leaves).
+pub fn link_record(config: &Loaded) -> Option<Record> {
+    record(config).filter(|r| !r.unlinked)
 }
 
 /// A new ULID for a MAS provider's `id`, from the clock and the OS's randomness.

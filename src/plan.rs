@@ -31,6 +31,11 @@ pub enum PlanError {
     StillRefused(Vec<String>),
     #[error("{path}:{error}")]
     Yaml { path: String, error: YamlError },
+    #[error(
+        "Synapse's single sign-on cannot move to MAS as the files stand. Nothing was written.\n{}",
+        .0.join("\n")
+    )]
+    Sso(Vec<String>),
     #[error("{path} {why}. Nothing was written.")]
     WrongFile { path: String, why: String },
     #[error(
@@ -98,7 +103,6 @@ pub enum RecordStep {
     Keep,
     /// Write this record (its backup filled in with the one the write makes, if any).
     Write(Record),
-    Remove,
 }
 
 /// One file's part of a proposal.
@@ -378,8 +382,8 @@ pub struct LinkRequest {
     pub secret_path_now: Option<FileState>,
     /// MAS's `matrix.homeserver`, when MAS's side is known: it must be this `server_name`.
     pub mas_homeserver: Option<String>,
-    /// The `synapse_idp_id`s MAS's upstream providers claim, when MAS's side is known.
-    pub mas_idps: Option<Vec<String>>,
+    /// MAS's upstream providers (their issuer and `synapse_idp_id`), when MAS's side is known.
+    pub mas_providers: Option<Vec<crate::rules::sso::MasProvider>>,
 }
 
 /// `mas-link synapse`: Synapse delegates to MAS. Refuses settings that hold data, and a
@@ -415,7 +419,7 @@ pub fn link(
     let opts = LinkOptions {
         endpoint: req.endpoint.clone(),
         secret: setting,
-        mas_idps: req.mas_idps.clone(),
+        mas_providers: req.mas_providers.clone(),
     };
     let changes = synapse::plan_link(&config.layers, &opts).map_err(|refused| {
         PlanError::Refused(
@@ -526,10 +530,8 @@ pub fn unlink(
             Proposal::new(config, &changes, synapse::is_secret_key)?
         }
     };
-    for (f, r) in p.files.iter_mut().zip(records) {
-        if r.is_some() {
-            f.record = RecordStep::Remove;
-        }
+    for f in &mut p.files {
+        f.record = RecordStep::Write(Record::of_unlink());
     }
     p.next_step = match restored_any {
         // The file as it was before the link has no MAS block to take the secret from.
@@ -609,11 +611,19 @@ pub fn mas(
     let mut changes = mas::plan_matrix(root, opts, new_secret);
     // With Synapse's side: its SSO providers and its users' passwords come to MAS.
     if let Some(synapse) = synapse {
+        let refused = sso::handover_refusals(&synapse.providers, &sso::mas_providers(root));
+        if !refused.is_empty() {
+            return Err(PlanError::Sso(refused));
+        }
         let public_base = root
             .at(&["http", "public_base"])
             .and_then(yaml::Value::as_str);
         let handover = sso::plan_mas(root, &synapse.providers, public_base, new_id);
-        let passwords = users::plan_passwords(root, synapse.pepper.as_deref(), renumber_passwords);
+        // No password to carry over (Synapse's database says so): no scheme, and no note.
+        let passwords = match synapse.password_users {
+            Some(0) => Changes::default(),
+            _ => users::plan_passwords(root, synapse.pepper.as_deref(), renumber_passwords),
+        };
         for more in [handover, passwords] {
             changes.changes.extend(more.changes);
             changes.notes.extend(more.notes);

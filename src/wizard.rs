@@ -2,12 +2,12 @@
 //! it runs, asks only what it cannot find (defaults from what the files already say), shows
 //! each side's diff once, and writes exactly the proposal it showed.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use dialoguer::{Confirm, Input, Password};
+use dialoguer::{Input, Password};
 
 use crate::apply::{self, Lock};
 use crate::database;
@@ -93,6 +93,19 @@ fn given_or_ask<E: ToString>(
     }
 }
 
+/// A yes-or-no question on the terminal, answered the same way wherever mas-link asks: a line
+/// read to Enter, `y` or `yes` in any case is yes, anything else (Enter alone too) is no.
+pub fn yes_no(out: &mut Out, question: &str) -> Result<bool> {
+    write!(out.err, "{question} [y/N] ")?;
+    out.err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 /// Shows one proposal, asks, and writes exactly it. Returns whether it wrote.
 fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
     show::write_remarks(&mut out.err, p)?;
@@ -102,12 +115,7 @@ fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
     }
     out.proposal(p, false)?;
     out.out.flush()?;
-    let prompt = format!("Write these changes to {}?", p.names());
-    if !Confirm::new()
-        .with_prompt(prompt)
-        .default(false)
-        .interact()?
-    {
+    if !yes_no(out, &format!("Write these changes to {}?", p.names()))? {
         writeln!(out.out, "Nothing was written to {}.", p.names())?;
         return Ok(false);
     }
@@ -156,7 +164,7 @@ fn mas_side(
     };
     let secret_file = files::mas_secret_file(&config.layers);
     // Synapse's OpenID Connect providers move to MAS when Synapse's file is here.
-    let synapse = hs.map(|(r, _)| sso::SsoBundle::of(r));
+    let synapse = hs.map(|(r, _)| database::synapse_side(r));
     let p = plan::mas(
         config,
         &opts,
@@ -244,7 +252,7 @@ fn synapse_side(
         (b, _) => b,
     };
     let mas_homeserver = from_mas.as_ref().and_then(|b| b.homeserver.clone());
-    let mas_idps = from_mas.as_ref().and_then(mas::Bundle::idps);
+    let mas_providers = from_mas.as_ref().and_then(|b| b.providers.clone());
     let (secret, flag) = secret_for(a, &config, mas_paths, from_mas, out)?;
     let req = LinkRequest {
         endpoint: endpoint.clone(),
@@ -252,13 +260,10 @@ fn synapse_side(
         secret_path: None,
         secret_path_now: None,
         mas_homeserver,
-        mas_idps,
+        mas_providers,
     };
-    let migrated = match users_migrated(&config, given, out)? {
-        true => " --users-migrated",
-        false => "",
-    };
-    let records: Vec<_> = config.files.iter().map(files::record).collect();
+    let migrated = users_flag(&config, given, out)?;
+    let records: Vec<_> = config.files.iter().map(files::link_record).collect();
     let p = plan::link(config, &req, &records)?;
     let setting = loader::Setting::from_flag(env("MAS_LINK_SYNAPSE_PYTHON").as_deref());
     if let Some(judged) = loader::vet(&setting, &p)?
@@ -327,41 +332,40 @@ fn secret_for(
 }
 
 /// Synapse's users are not locked out: with users in its database, the wizard asks whether
-/// they are in MAS already, and stops with the steps when not (`--users-migrated`'s question).
-fn users_migrated(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Result<bool> {
+/// they are in MAS already (`--users-migrated`'s question); with a database it cannot read,
+/// whether the server never had users (`--new-server`'s). A no stops it with the way forward.
+/// Returns the flag the command without questions needs.
+fn users_flag(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Result<&'static str> {
     if synapse::is_linked(config.layers.value()) {
-        return Ok(false);
+        return Ok("");
     }
     let db = users::database(config.layers.value());
-    let census = match database::census(&db) {
-        Ok(Some(c)) if c.active > 0 => c,
-        Ok(_) => return Ok(false),
-        Err(e) => {
+    let flags = flags("--synapse-config", given);
+    match database::users(&db) {
+        database::Users::None => Ok(""),
+        database::Users::Unread(why) => {
+            writeln!(out.err, "  Synapse's users could not be read: {why}.")?;
+            if yes_no(out, "Has this server never had any user?")? {
+                return Ok(" --new-server");
+            }
+            bail!("{}", users::unread_refusal(&why, &flags))
+        }
+        database::Users::Some(census) => {
             writeln!(
                 out.err,
-                "  Synapse's users were not checked ({e}): if it has users, migrate them to MAS \
-                 first (README: the production path)."
+                "  Synapse has {} active local user(s); MAS knows them only once its migration \
+                 tool (mas-cli syn2mas) has copied them.",
+                census.active
             )?;
-            return Ok(false);
+            if yes_no(
+                out,
+                "Have they been migrated to MAS (`mas-cli syn2mas migrate`)?",
+            )? {
+                return Ok(" --users-migrated");
+            }
+            bail!("{}", users::migration_steps(&census, &db, &flags))
         }
-    };
-    writeln!(
-        out.err,
-        "  Synapse has {} active local user(s); MAS knows them only once its migration tool \
-         (mas-cli syn2mas) has copied them.",
-        census.active
-    )?;
-    let migrated = Confirm::new()
-        .with_prompt("Have they been migrated to MAS (`mas-cli syn2mas migrate`)?")
-        .default(false)
-        .interact()?;
-    if migrated {
-        return Ok(true);
     }
-    bail!(
-        "{}",
-        users::migration_steps(&census, &db, &flags("--synapse-config", given))
-    )
 }
 
 /// MAS's bundle line (`mas-link secret --bundle`), pasted, read hidden: it holds the secret.

@@ -173,6 +173,7 @@ fn mas_reads_the_homeserver_from_synapse_when_both_are_here() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--mas-config",
@@ -238,7 +239,7 @@ fn two_containers_pipe() {
     let bin = common::bin();
     for bundle in ["", " --bundle"] {
         let line = format!(
-            "cd {mas} && {bin} secret --mas-config config.yaml{bundle} | (cd {matrix} && {bin} synapse --synapse-config homeserver.yaml --secret-stdin --endpoint https://auth.example.com/ --yes)",
+            "cd {mas} && {bin} secret --mas-config config.yaml{bundle} | (cd {matrix} && {bin} synapse --new-server --synapse-config homeserver.yaml --secret-stdin --endpoint https://auth.example.com/ --yes)",
             mas = mas_box.path().display(),
             matrix = matrix_box.path().display(),
             bin = bin.display(),
@@ -279,7 +280,7 @@ fn two_containers_pipe() {
     let before = fs::read(&other).unwrap();
     let pipe = |hs: &Path| {
         let line = format!(
-            "{bin} secret --bundle --mas-config {mas}/config.yaml | {bin} synapse --synapse-config {hs} --secret-stdin --yes",
+            "{bin} secret --bundle --mas-config {mas}/config.yaml | {bin} synapse --new-server --synapse-config {hs} --secret-stdin --yes",
             bin = bin.display(),
             mas = mas_box.path().display(),
             hs = hs.display()
@@ -520,6 +521,7 @@ fn piped_one_side_check() {
         .env("MAS_SECRET", "not-the-secret-MAS-has")
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--endpoint",

@@ -46,6 +46,7 @@ fn writes_once_then_has_nothing_to_do() {
             c.current_dir(dir.path())
                 .args([
                     "synapse",
+                    "--new-server",
                     "--synapse-config",
                     "homeserver.yaml",
                     "--mas-config",
@@ -90,6 +91,7 @@ fn keeps_bom_crlf_and_missing_final_newline() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",
@@ -108,6 +110,7 @@ fn keeps_bom_crlf_and_missing_final_newline() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",
@@ -127,6 +130,7 @@ fn legacy_admin_token_is_the_secret_when_none_is_given() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",
@@ -150,6 +154,7 @@ fn secret_path_mode_writes_a_private_file() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",
@@ -177,6 +182,7 @@ fn show_secrets_shows_them() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--dry-run",
@@ -338,7 +344,13 @@ fn bad_inputs_exit_2_and_touch_nothing() {
         fs::write(&hs, bytes).unwrap();
         let mut c = mas_link();
         c.current_dir(dir.path())
-            .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"])
+            .args([
+                "synapse",
+                "--new-server",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--yes",
+            ])
             .env("MAS_SECRET", "s");
         if extra.is_empty() {
             c.args(["--endpoint", "https://auth.example.com/"]);
@@ -359,6 +371,7 @@ fn secret_sources_are_exclusive_and_required() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",
@@ -377,6 +390,7 @@ fn secret_sources_are_exclusive_and_required() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--secret-stdin",
@@ -396,6 +410,7 @@ fn without_a_terminal_it_asks_for_yes() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--mas-config",
@@ -415,6 +430,7 @@ fn secret_from_stdin_pipe() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--secret-stdin",
@@ -442,6 +458,7 @@ fn follows_symlinks_to_the_target() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "link.yaml",
             "--yes",
@@ -543,7 +560,13 @@ fn errors_name_the_file_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = mas_link()
         .current_dir(dir.path())
-        .args(["synapse", "--synapse-config", "missing.yaml", "--dry-run"])
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "missing.yaml",
+            "--dry-run",
+        ])
         .env("MAS_SECRET", MAS_SECRET)
         .output()
         .unwrap();
@@ -563,7 +586,13 @@ fn relative_secret_paths_and_secrets_in_argv_are_refused() {
         .stderr(predicate::str::contains("absolute path"));
     let out = mas_link()
         .current_dir(dir.path())
-        .args(["synapse", "--synapse-config", "homeserver.yaml", "--secret"])
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--secret",
+        ])
         .arg("hunter2-very-secret")
         .output()
         .unwrap();

@@ -68,9 +68,13 @@ fn every_page_the_man_page_names_is_shipped() {
     let man = String::from_utf8(Shell::Man.render()).unwrap();
     let named: Vec<&str> = man
         .match_indices("mas\\-link\\-")
-        .map(|(at, _)| {
+        .filter_map(|(at, _)| {
             let rest = &man[at..];
-            &rest[..rest.find('(').unwrap_or(rest.len())]
+            let name = &rest[..rest.find('(')?];
+            // A page's name, not a file's (`.FILE.mas-link-XXXXXX.tmp` under FILES).
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-' || c == '\\')
+                .then_some(name)
         })
         .collect();
     assert!(named.len() >= 6, "{man}");

@@ -69,6 +69,7 @@ fn printed_next_steps_run_as_printed() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "hs.yaml",
             "--mas-config",
@@ -90,6 +91,7 @@ fn printed_next_steps_run_as_printed() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "hs.yaml",
             "--mas-config",
@@ -104,7 +106,9 @@ fn printed_next_steps_run_as_printed() {
     fs::write(dir.path().join("hs.yaml"), text).unwrap();
     let relink = next_commands(&stdout(&run_printed(dir.path(), &unlink[0])));
     assert_eq!(relink, ["mas-link synapse --synapse-config hs.yaml --yes"]);
-    let again = stdout(&run_printed(dir.path(), &relink[0]));
+    // The fixture's database is not there (as on a new server): whoever linked it with
+    // --new-server says so again; where the database can be read, the line runs as printed.
+    let again = stdout(&run_printed(dir.path(), &format!("{} --new-server", relink[0])));
     assert!(again.contains("Wrote hs.yaml."), "{again}");
     // MAS's side names its file, and the pipe it prints runs where both files are.
     let mas = mas_link()
@@ -164,7 +168,13 @@ fn the_wrong_kind_of_file_is_named_and_left_alone() {
     mas_link()
         .current_dir(dir.path())
         .env("MAS_SECRET", MAS_SECRET)
-        .args(["synapse", "--synapse-config", "config.yaml", "--endpoint"])
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "config.yaml",
+            "--endpoint",
+        ])
         .args(["https://auth.example.com/", "--yes"])
         .assert()
         .code(2)
@@ -193,6 +203,7 @@ fn empty_and_non_yaml_files_are_named_for_what_they_are() {
             .env("MAS_SECRET", MAS_SECRET)
             .args([
                 "synapse",
+                "--new-server",
                 "--synapse-config",
                 "homeserver.yaml",
                 "--endpoint",
@@ -231,6 +242,7 @@ fn secret_stdin_on_a_terminal_refuses_instead_of_waiting() {
     cmd.current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--secret-stdin",
@@ -255,7 +267,13 @@ fn check_fixes_run_as_printed_on_the_files_checked() {
     let link = mas_link()
         .current_dir(dir.path())
         .env("MAS_SECRET", "an-old-secret")
-        .args(["synapse", "--synapse-config", "hs.yaml", "--endpoint"])
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "hs.yaml",
+            "--endpoint",
+        ])
         .args(["https://auth.example.com/", "--yes"])
         .output()
         .unwrap();

@@ -83,7 +83,13 @@ fn a_debian_layout_linked_and_unlinked_passes_synapses_loader() {
     let hs_before = fs::read(d.join("homeserver.yaml")).unwrap();
     run(
         d,
-        &["synapse", "--synapse-config", "homeserver.yaml", "--yes"],
+        &[
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+        ],
     )
     .args(["--endpoint", "http://localhost:8080/"])
     .env("MAS_SECRET", MAS_SECRET)
@@ -200,7 +206,13 @@ fn synapse_writes_nothing_the_loader_refuses() {
     .collect();
     run(
         d,
-        &["synapse", "--synapse-config", "homeserver.yaml", "--yes"],
+        &[
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+        ],
     )
     .args(["--endpoint", "http://localhost:8080/"])
     .env("MAS_SECRET", MAS_SECRET)

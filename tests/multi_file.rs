@@ -32,7 +32,7 @@ fn debian(dir: &Path) {
 
 fn link(dir: &Path, config: &[&str], extra: &[&str]) -> assert_cmd::assert::Assert {
     let mut c = mas_link();
-    c.current_dir(dir).arg("synapse");
+    c.current_dir(dir).args(["synapse", "--new-server"]);
     for p in config {
         c.args(["--synapse-config", p]);
     }
@@ -186,7 +186,13 @@ fn paused_a_failed_second_write_puts_the_first_back() {
     let before_auth = read(d, "conf.d/10-auth.yaml");
     let child = std::process::Command::new(bin())
         .current_dir(d)
-        .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"])
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+        ])
         .args(["--endpoint", "https://auth.example.com/"])
         .env("MAS_SECRET", MAS_SECRET)
         .env("MAS_LINK_SYNAPSE_PYTHON", "none")

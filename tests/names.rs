@@ -97,6 +97,7 @@ fn urls_alike_in_synapse_mas_and_check() {
             .env("MAS_SECRET", MAS_SECRET)
             .args([
                 "synapse",
+                "--new-server",
                 "--synapse-config",
                 "homeserver.yaml",
                 "--endpoint",

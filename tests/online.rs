@@ -108,6 +108,7 @@ fn prepare(py: &Path, dir: &Path, port: u16, mas_port: u16) {
         .current_dir(dir)
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",

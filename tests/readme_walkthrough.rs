@@ -115,8 +115,9 @@ fn the_cloudron_walkthrough_runs_as_written() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{script}\n{stdout}\n{stderr}");
-    // Both checks (step 5) said OK, and the last step undid the link.
-    assert_eq!(stdout.matches("OK: 0 error(s)").count(), 2, "{stdout}");
+    // The three checks (step 5: each side, and across the pipe) said OK, and the last step
+    // undid the link.
+    assert_eq!(stdout.matches("OK: 0 error(s)").count(), 3, "{stdout}");
     assert!(
         stdout.contains("Wrote") && stdout.contains("restarted matrix.example.com"),
         "{stdout}"

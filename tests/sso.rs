@@ -148,7 +148,8 @@ fn pipe(from: (&Path, &str), to: (&Path, &str)) -> (Option<i32>, String) {
 const SSO_TO_MAS: &str = "sso --synapse-config homeserver.yaml";
 const MAS_TAKES: &str = "mas --mas-config config.yaml --sso-stdin --yes";
 const SECRET: &str = "secret --bundle --mas-config config.yaml";
-const SYNAPSE_TAKES: &str = "synapse --synapse-config homeserver.yaml --secret-stdin --yes";
+const SYNAPSE_TAKES: &str =
+    "synapse --new-server --synapse-config homeserver.yaml --secret-stdin --yes";
 
 /// Hands one fixture over through both pipes; returns what each step said.
 fn hand_over(b: &Boxes) -> String {
@@ -334,7 +335,7 @@ fn on_one_host_the_files_are_read_directly() {
         .assert()
         .success();
     mas_link()
-        .args(["synapse", "--yes", "--synapse-config"])
+        .args(["synapse", "--new-server", "--yes", "--synapse-config"])
         .arg(&hs)
         .arg("--mas-config")
         .arg(&cfg)
@@ -376,6 +377,7 @@ fn saml_cas_and_jwt_are_still_refused() {
             .current_dir(dir.path())
             .args([
                 "synapse",
+                "--new-server",
                 "--synapse-config",
                 "homeserver.yaml",
                 "--yes",

@@ -35,6 +35,7 @@ fn link_cmd(dir: &Path) -> Command {
     c.current_dir(dir)
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",
@@ -275,7 +276,7 @@ fn permission_denied_is_a_clean_refusal() {
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(common::bin())
-        .args(["synapse", "--synapse-config"])
+        .args(["synapse", "--new-server", "--synapse-config"])
         .arg(&hs)
         .args(["--yes", "--endpoint", "https://a.example.com/"])
         .env("MAS_SECRET", "s")
@@ -302,7 +303,15 @@ fn paused_a_file_replaced_between_read_and_write_is_left_alone() {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
-    assert!(lines.next().unwrap().unwrap().contains("paused at start"));
+    // Past the note that --new-server was taken at its word.
+    assert!(
+        lines
+            .by_ref()
+            .map(Result::unwrap)
+            .find(|l| l.contains("paused at"))
+            .unwrap()
+            .contains("paused at start")
+    );
     // Another editor saves the file meanwhile (by rename, as editors do).
     let theirs = b"server_name: \"example.com\"\n# saved by someone else\n";
     fs::write(dir.path().join("other"), theirs).unwrap();
@@ -370,6 +379,7 @@ fn paused_two_runs_never_interleave() {
         .current_dir(dir.path())
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--yes",

@@ -59,8 +59,13 @@ fn synapse_accepts_every_file_mas_link_writes() {
             let hs = dir.join("homeserver.yaml");
             fs::copy(src, &hs).unwrap();
             let mut c = mas_link();
-            c.current_dir(&dir)
-                .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"]);
+            c.current_dir(&dir).args([
+                "synapse",
+                "--new-server",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--yes",
+            ]);
             match mode {
                 "inline" => {
                     c.arg("--mas-config").arg(mas_fixture_for(&hs));

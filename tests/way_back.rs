@@ -19,7 +19,13 @@ fn link_unlink(dir: &Path, name: &str, text: &str) -> (PathBuf, String) {
     fs::write(&hs, text).unwrap();
     mas_link()
         .current_dir(&sub)
-        .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"])
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+        ])
         .args(["--endpoint", "https://auth.example.com/"])
         .env("MAS_SECRET", MAS_SECRET)
         .assert()

@@ -24,15 +24,17 @@ fn answers_every_prompt_and_writes() {
     p.send_line("https://auth.example.com/").unwrap();
     p.exp_string("MAS's shared secret (hidden)").unwrap();
     p.send_line(SECRET).unwrap();
+    p.exp_string("never had any user?").unwrap();
+    p.send_line("y").unwrap();
     p.exp_string("Write these changes to homeserver.yaml?")
         .unwrap();
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     p.flush().unwrap();
     p.exp_string("Wrote homeserver.yaml.").unwrap();
     let rest = p.exp_string("The same without questions:").unwrap();
     assert!(rest.contains("restart Synapse"), "{rest}");
     let tail = p.exp_eof().unwrap();
-    assert!(tail.contains("mas-link synapse --synapse-config homeserver.yaml --endpoint https://auth.example.com/ --secret-stdin --yes"), "{tail}");
+    assert!(tail.contains("mas-link synapse --synapse-config homeserver.yaml --endpoint https://auth.example.com/ --secret-stdin --new-server --yes"), "{tail}");
     assert!(
         !tail.contains(SECRET) && !rest.contains(SECRET),
         "secret shown"
@@ -50,8 +52,10 @@ fn declining_writes_nothing() {
     p.send_line("https://auth.example.com/").unwrap();
     p.exp_string("(hidden)").unwrap();
     p.send_line(SECRET).unwrap();
+    p.exp_string("never had any user?").unwrap();
+    p.send_line("y").unwrap();
     p.exp_string("Write these changes").unwrap();
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     p.flush().unwrap();
     p.exp_string("Nothing was written to homeserver.yaml.")
         .unwrap();
@@ -72,8 +76,10 @@ fn a_malformed_url_is_asked_again() {
     p.send_line("https://auth.example.com/").unwrap();
     p.exp_string("(hidden)").unwrap();
     p.send_line(SECRET).unwrap();
+    p.exp_string("never had any user?").unwrap();
+    p.send_line("y").unwrap();
     p.exp_string("Write these changes").unwrap();
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     p.flush().unwrap();
     p.exp_eof().unwrap();
     assert!(
@@ -120,12 +126,14 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
         ],
     );
     let shown_mas = p.exp_string("Write these changes to config.yaml?").unwrap();
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     p.flush().unwrap();
+    p.exp_string("never had any user?").unwrap();
+    p.send_line("y").unwrap();
     let shown_hs = p
         .exp_string("Write these changes to homeserver.yaml?")
         .unwrap();
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     p.flush().unwrap();
     let tail = p.exp_eof().unwrap();
     let all = format!("{shown_mas}{shown_hs}{tail}");
@@ -189,7 +197,7 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
 /// `stty -a` in the same terminal says what it said before the wizard.
 #[test]
 fn ctrl_c_leaves_the_terminal_as_it_was() {
-    for at in ["Write these changes", "(hidden)"] {
+    for at in ["never had any user?", "(hidden)"] {
         let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
         let before = fs::read(&hs).unwrap();
         let mut cmd = Command::new("sh");
@@ -301,13 +309,15 @@ fn an_sso_server_on_one_host() {
         "{shown}"
     );
     assert!(!shown.contains("kc-client-secret-0123"), "secret shown");
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     p.flush().unwrap();
+    p.exp_string("never had any user?").unwrap();
+    p.send_line("y").unwrap();
     let shown = p
         .exp_string("Write these changes to homeserver.yaml?")
         .unwrap();
     assert!(shown.contains("+oidc_providers_moved_to_mas:"), "{shown}");
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     p.flush().unwrap();
     let tail = p.exp_eof().unwrap();
     assert!(
@@ -371,9 +381,11 @@ fn an_sso_server_in_synapses_container_takes_the_bundle() {
     p.send_line("not a bundle").unwrap();
     p.exp_string("not a bundle line").unwrap();
     p.send_line(bundle.trim()).unwrap();
+    p.exp_string("never had any user?").unwrap();
+    p.send_line("y").unwrap();
     p.exp_string("Write these changes to homeserver.yaml?")
         .unwrap();
-    p.send("y").unwrap();
+    p.send_line("y").unwrap();
     p.flush().unwrap();
     p.exp_eof().unwrap();
     assert!(
@@ -431,7 +443,7 @@ fn users_not_migrated_stop_the_wizard() {
     p.send_line("https://auth.example.com/").unwrap();
     p.exp_string("Synapse has 1 active local user(s)").unwrap();
     p.exp_string("Have they been migrated").unwrap();
-    p.send("n").unwrap();
+    p.send_line("n").unwrap();
     p.flush().unwrap();
     let rest = p.exp_eof().unwrap();
     assert!(rest.contains("mas-cli syn2mas migrate"), "{rest}");

@@ -48,10 +48,15 @@ pub enum Command {
     Unlink(UnlinkArgs),
     /// Guided set-up: finds the files here, asks only what it cannot find, shows the diff.
     Wizard(WizardArgs),
-    /// Print shell completions (or the man page) to standard output.
+    /// Print shell completions (or the man page) to standard output, or write them into a
+    /// folder.
     Completions {
         #[arg(value_enum)]
         shell: Shell,
+        /// Write into this folder instead: the shell's file, or for `man` every page
+        /// (mas-link.1 and one per subcommand).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -62,7 +67,7 @@ pub enum Shell {
     Fish,
     Elvish,
     Powershell,
-    /// The man page (roff), for `man -l -`.
+    /// The main man page (roff), for `man -l -`; with --dir, every page.
     Man,
 }
 
@@ -99,12 +104,7 @@ impl Shell {
             Shell::Fish => clap_complete::Shell::Fish,
             Shell::Elvish => clap_complete::Shell::Elvish,
             Shell::Powershell => clap_complete::Shell::PowerShell,
-            Shell::Man => {
-                clap_mangen::Man::new(cmd)
-                    .render(&mut out)
-                    .expect("writing to memory");
-                return out;
-            }
+            Shell::Man => return super::man::pages().swap_remove(0).1,
         };
         clap_complete::generate(shell, &mut cmd, "mas-link", &mut out);
         if self == Shell::Fish {
@@ -146,23 +146,7 @@ impl Shell {
 /// One man page per subcommand (`mas-link-synapse.1`, …), which the main page names in its
 /// SEE ALSO: file name and roff text.
 pub fn subcommand_man_pages() -> Vec<(String, Vec<u8>)> {
-    use clap::CommandFactory;
-    let mut cmd = Cli::command();
-    // Built, so that clap's own `help` subcommand, which the main page names, is there too.
-    cmd.build();
-    cmd.get_subcommands()
-        .filter(|sub| !sub.is_hide_set())
-        .map(|sub| {
-            let name = format!("mas-link-{}", sub.get_name());
-            let bin_name = format!("mas-link {}", sub.get_name());
-            let page = sub.clone().name(name.clone()).bin_name(bin_name);
-            let mut out = Vec::new();
-            clap_mangen::Man::new(page)
-                .render(&mut out)
-                .expect("writing to memory");
-            (format!("{name}.1"), out)
-        })
-        .collect()
+    super::man::pages().split_off(1)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -203,12 +187,20 @@ pub struct WriteArgs {
     /// Output format; json (documented in README) needs --yes, --dry-run or --check.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The same as --format json.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl WriteArgs {
     /// Whether this run may write (and so takes the lock).
     pub fn writes(&self) -> bool {
         !(self.dry_run || self.check)
+    }
+
+    /// Whether the report is JSON (`--format json` or `--json`).
+    pub fn json(&self) -> bool {
+        self.json || matches!(self.format, Format::Json)
     }
 }
 
@@ -254,6 +246,10 @@ pub struct SynapseArgs {
     /// even though Synapse's database has users.
     #[arg(long)]
     pub users_migrated: bool,
+    /// This server has never had users: link though its database cannot be read (where it
+    /// can, it must hold no active user).
+    #[arg(long, conflicts_with = "users_migrated")]
+    pub new_server: bool,
     #[command(flatten)]
     pub write: WriteArgs,
 }
@@ -307,6 +303,13 @@ pub struct UnlinkArgs {
     pub write: WriteArgs,
 }
 
+impl CheckArgs {
+    /// Whether the report is JSON (`--format json` or `--json`).
+    pub fn json(&self) -> bool {
+        self.json || matches!(self.format, Format::Json)
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Synapse's homeserver.yaml; repeat for several files or name a folder, as Synapse's -c
@@ -329,6 +332,9 @@ pub struct CheckArgs {
     /// Output format; json is documented in README (format_version 1).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The same as --format json.
+    #[arg(long)]
+    pub json: bool,
     /// Also probe the running services: Synapse, MAS, the shared secret, QR-code login.
     #[arg(long)]
     pub online: bool,

@@ -4,8 +4,9 @@
 //! written).
 
 mod args;
+mod man;
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -59,12 +60,22 @@ pub fn main() -> ExitCode {
     });
     match run(cli.command, &mut out) {
         Ok(code) => ExitCode::from(code),
+        // The reader of our output stopped early (`secret --bundle | synapse` refused): its
+        // own message says why; ours would only add noise. ripgrep ends the same way.
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let red = AnsiColor::Red.on_default().bold();
             let _ = writeln!(out.err, "{red}mas-link: error:{red:#} {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(command: Command, out: &mut Out) -> Result<u8> {
@@ -76,11 +87,26 @@ fn run(command: Command, out: &mut Out) -> Result<u8> {
         Command::Check(a) => cmd_check(&a, out),
         Command::Unlink(a) => cmd_unlink(&a, out),
         Command::Wizard(a) => wizard::run(&a, out),
-        Command::Completions { shell } => {
-            out.out.write_all(&shell.render())?;
-            Ok(0)
-        }
+        Command::Completions { shell, dir } => completions(shell, dir.as_deref(), out),
     }
+}
+
+/// The completion script or man page on standard output, or its files in `dir`.
+fn completions(shell: Shell, dir: Option<&Path>, out: &mut Out) -> Result<u8> {
+    let Some(dir) = dir else {
+        out.out.write_all(&shell.render())?;
+        return Ok(0);
+    };
+    let files = match shell {
+        Shell::Man => man::pages(),
+        _ => vec![(shell.file_name().to_owned(), shell.render())],
+    };
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        writeln!(out.out, "wrote {}", path.display())?;
+    }
+    Ok(0)
 }
 
 /// An environment variable's value, when set and not empty.
@@ -89,7 +115,11 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The locks a writing run holds, one per file, from before it reads them until it exits.
+/// JSON that would have to ask is refused first, before anything is read or run.
 fn lock(w: &WriteArgs, paths: &[PathBuf], what: &str) -> Result<Vec<Lock>> {
+    if w.json() && w.writes() && !w.yes {
+        bail!("--format json needs --yes, --dry-run or --check: it never asks");
+    }
     if !w.writes() {
         return Ok(Vec::new());
     }
@@ -131,16 +161,18 @@ fn vet(out: &mut Out, p: &Proposal, files: &SynapseFiles) -> Result<()> {
 }
 
 fn cmd_sso(a: &SsoArgs, out: &mut Out) -> Result<u8> {
+    // The line carries the providers' client secrets and Synapse's pepper: it is for a pipe.
+    if std::io::stdout().is_terminal() {
+        bail!(
+            "`mas-link sso` prints Synapse's OpenID Connect client secrets and password pepper \
+             for a pipe, and standard output is a terminal: pipe it into MAS's side \
+             (`mas-link sso | mas-link mas --sso-stdin --dry-run`); `mas-link check` lists the \
+             providers without their secrets"
+        );
+    }
     let config = files::load_synapse(&a.synapse_config, &files::synapse_paths(&a.synapse_config)?)?;
     say_read(out, &config)?;
-    let bundle = sso::SsoBundle::of(config.layers.value());
-    if std::io::stdout().is_terminal() {
-        writeln!(
-            out.err,
-            "note: this line holds the providers' client secrets: pipe it into \
-             `mas-link mas --sso-stdin` where MAS's config is, and do not save it"
-        )?;
-    }
+    let bundle = database::synapse_side(config.layers.value());
     writeln!(out.out, "{}", bundle.to_line())?;
     Ok(0)
 }
@@ -245,12 +277,14 @@ fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequ
             }
         }
     };
+    // An endpoint already set is kept unless one is given: it may be an internal address
+    // (`http://mas.internal:8080/`) where MAS's public URL is not the way to reach it.
     let endpoint = a
         .endpoint
         .clone()
         .or_else(|| env("MAS_ENDPOINT"))
-        .or(bundle.endpoint.clone())
         .or_else(|| block("endpoint").filter(|e| check_url(e).is_ok()))
+        .or(bundle.endpoint.clone())
         .ok_or_else(|| {
             anyhow!(
                 "no MAS endpoint: pass --endpoint URL (where Synapse reaches MAS), set \
@@ -267,12 +301,19 @@ fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequ
             p.display()
         );
     }
+    // A `secret_path` already set (absolute: a relative one is Synapse's working directory's)
+    // is kept, its file rewritten only when it does not hold the secret.
+    let secret_path = a.secret_path.clone().or_else(|| {
+        synapse::secret_path(root)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    });
     Ok(LinkRequest {
         endpoint,
-        mas_idps: bundle.idps(),
+        mas_providers: bundle.providers.clone(),
         secret: bundle.secret,
-        secret_path_now: files::named_state(a.secret_path.as_deref()),
-        secret_path: a.secret_path.clone(),
+        secret_path_now: files::named_state(secret_path.as_deref()),
+        secret_path,
         mas_homeserver: bundle.homeserver,
     })
 }
@@ -303,49 +344,51 @@ fn synapse_config(
     Ok((locks, config))
 }
 
-/// Synapse's users, as its database says: `Ok(None)` when there are none to lock out (a
-/// fresh server); what could not be read is said, and is no refusal.
-fn users(root: &Value, out: &mut Out) -> Result<Option<(users::Census, users::Database)>> {
-    let db = users::database(root);
-    match database::census(&db) {
-        Ok(Some(c)) => Ok(Some((c, db))),
-        Ok(None) => Ok(None),
-        Err(e) => {
-            writeln!(
-                out.err,
-                "note: Synapse's users were not checked ({e}): if it has users, migrate them to \
-                 MAS before the link (README: the production path)"
-            )?;
-            Ok(None)
-        }
-    }
-}
-
-/// Refuses to link a Synapse whose users MAS does not know yet, with the steps that fix it.
+/// Refuses to link a Synapse whose users MAS may not know: users in its database not yet
+/// migrated, or a database that cannot be read (unless the operator says why that is fine).
+/// A dry run says what `--yes` would do, and goes on to show the diff.
 fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result<()> {
     // Already linked: MAS handles the logins now, and the link only changes its settings.
     if a.users_migrated || synapse::is_linked(config.layers.value()) {
         return Ok(());
     }
-    let Some((census, db)) = users(config.layers.value(), out)? else {
-        return Ok(());
-    };
-    if census.active == 0 {
-        return Ok(());
-    }
+    let db = users::database(config.layers.value());
     // Every file named, the default too: syn2mas has no default of its own.
     let flags = plan::path_flag("--synapse-config", &config.given, "");
-    bail!(
-        "{}\n(Already migrated? Add --users-migrated.)",
-        users::migration_steps(&census, &db, &flags)
-    )
+    let refusal = match database::users(&db) {
+        database::Users::None => return Ok(()),
+        database::Users::Some(census) if a.new_server => format!(
+            "--new-server, but Synapse's database holds {} active local user(s): they must be \
+             migrated first.\n{}",
+            census.active,
+            users::migration_steps(&census, &db, &flags)
+        ),
+        database::Users::Some(census) => format!(
+            "{}\n(Already migrated? Add --users-migrated.)",
+            users::migration_steps(&census, &db, &flags)
+        ),
+        database::Users::Unread(why) if a.new_server => {
+            writeln!(
+                out.err,
+                "note: Synapse's users were not read ({why}); linking as a server that never \
+                 had users, as --new-server says"
+            )?;
+            return Ok(());
+        }
+        database::Users::Unread(why) => users::unread_refusal(&why, &flags),
+    };
+    if !a.write.writes() {
+        writeln!(out.err, "note: with --yes this would stop: {refusal}")?;
+        return Ok(());
+    }
+    bail!("{refusal}")
 }
 
 fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
     let (_locks, config) = synapse_config(&a.synapse, &a.write, "synapse", out)?;
     no_lock_out(a, &config, out)?;
     let req = link_request(a, config.layers.value(), out)?;
-    let records: Vec<Option<Record>> = config.files.iter().map(files::record).collect();
+    let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
     let p = plan::link(config, &req, &records)?;
     vet(out, &p, &a.synapse)?;
     finish(out, &p, &a.write)
@@ -353,24 +396,28 @@ fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
 
 fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
     let (_locks, config) = synapse_config(&a.synapse, &a.write, "unlink", out)?;
-    let records: Vec<Option<Record>> = config.files.iter().map(files::record).collect();
+    let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
     let backups = records
         .iter()
         .zip(config.layers.layers())
         .map(|(r, l)| untouched_backup(r.as_ref(), &l.doc))
         .collect();
     let secret_file = files::synapse_secret_file(config.layers.value());
-    if let Some((census, _)) = users(config.layers.value(), out)?
-        && census.without_login > 0
-    {
-        writeln!(
+    match database::users(&users::database(config.layers.value())) {
+        database::Users::Unread(why) => writeln!(
+            out.err,
+            "note: Synapse's users were not read ({why}): users made while MAS was in charge \
+             have no password in Synapse, and get one with Synapse's admin API after unlink"
+        )?,
+        database::Users::Some(census) if census.without_login > 0 => writeln!(
             out.err,
             "note: {} user(s) have neither a password in Synapse nor an SSO link (made while MAS \
              was in charge): they cannot log in after unlink until they get one, with Synapse's \
              admin API (POST /_synapse/admin/v1/reset_password/USER_ID, or PUT \
              /_synapse/admin/v2/users/USER_ID with a password)",
             census.without_login
-        )?;
+        )?,
+        _ => {}
     }
     let p = plan::unlink(config, &records, backups, secret_file.as_ref())?;
     vet(out, &p, &a.synapse)?;
@@ -449,7 +496,7 @@ fn synapse_side(a: &MasArgs) -> Result<Option<sso::SsoBundle>> {
         [] => Ok(None),
         given => {
             let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
-            Ok(Some(sso::SsoBundle::of(config.layers.value())))
+            Ok(Some(database::synapse_side(config.layers.value())))
         }
     }
 }
@@ -482,10 +529,7 @@ fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
 /// `unlink`.
 fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
     let changed = p.changed();
-    if matches!(w.format, Format::Json) {
-        if changed && !w.yes && w.writes() {
-            bail!("--format json needs --yes, --dry-run or --check: it never asks");
-        }
+    if w.json() {
         let applied = match changed && w.yes && w.writes() {
             true => Some(apply::apply(p, !w.no_backup)?),
             false => None,
@@ -524,11 +568,8 @@ fn confirm(out: &mut Out, p: &Proposal) -> Result<bool> {
             "not writing without confirmation: standard input is not a terminal. Pass --yes to write, or --dry-run to only show the diff"
         );
     }
-    write!(out.err, "\nWrite these changes to {}? [y/N] ", p.names())?;
-    out.err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+    writeln!(out.err)?;
+    wizard::yes_no(out, &format!("Write these changes to {}?", p.names()))
 }
 
 /// Synapse's side of `check`: the configuration, its findings (with Synapse's own loader's
@@ -564,6 +605,21 @@ fn check_synapse(
             }
         },
         _ => not_checked.push(judged.describe()),
+    }
+    // Unlinked on purpose (`unlink`'s record says so): a state the operator chose.
+    if config
+        .files
+        .iter()
+        .filter_map(files::record)
+        .any(|r| r.unlinked)
+    {
+        for f in found.iter_mut().filter(|f| f.effect == Effect::NotLinked) {
+            f.severity = Severity::Warning;
+            f.message = "Synapse is not linked to MAS: `mas-link unlink` turned the link off \
+                         (its record beside the file says so), and Synapse runs on its own"
+                .into();
+            f.fix = "to link again, run `mas-link synapse`".into();
+        }
     }
     findings.extend(found);
     Ok((config, secret, judged))
@@ -659,9 +715,9 @@ fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
         .flat_map(|(c, _, _)| sso::synapse_report(c.layers.value()))
         .chain(sso::mas_report(mas_providers.unwrap_or_default()))
         .collect();
-    match a.format {
-        Format::Json => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
-        Format::Human => show::write_check(&mut out.out, &report)?,
+    match a.json() {
+        true => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
+        false => show::write_check(&mut out.out, &report)?,
     }
     Ok(u8::from(!report.ok))
 }

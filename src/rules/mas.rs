@@ -415,17 +415,6 @@ impl Bundle {
         line
     }
 
-    /// The `synapse_idp_id`s MAS's providers claim, when the bundle carries MAS's providers.
-    pub fn idps(&self) -> Option<Vec<String>> {
-        let providers = self.providers.as_ref()?;
-        Some(
-            providers
-                .iter()
-                .filter_map(|p| p.synapse_idp_id.clone())
-                .collect(),
-        )
-    }
-
     /// Reads a bundle line; `None` when the text is not one (then it is a bare secret).
     pub fn parse(text: &str) -> Option<Bundle> {
         let rest = text.trim().strip_prefix(BUNDLE_TAG)?.strip_prefix(' ')?;

@@ -23,13 +23,9 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
     // Each provider Synapse handed over (or still has, before the link) needs MAS's provider
     // for it, or its users cannot sign in.
     if let Some(providers) = &mas.providers {
-        let ids: Vec<String> = providers
-            .iter()
-            .filter_map(|p| p.synapse_idp_id.clone())
-            .collect();
         let mut theirs = sso::moved_providers(root);
         theirs.extend(sso::synapse_providers(root));
-        for p in sso::uncovered(&theirs, &ids) {
+        for p in sso::uncovered(&theirs, providers) {
             let key = if p.legacy {
                 "oidc_config"
             } else if root.get(sso::MOVED).is_some() {
@@ -42,13 +38,15 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
                 Effect::Breaks,
                 &["upstream_oauth2", "providers"],
                 mas.at(&["upstream_oauth2", "providers"]),
-                format!(
-                    "no MAS provider has synapse_idp_id `{}`: the users who sign in with \
-                     Synapse's {} (`{key}`) cannot sign in through MAS, and MAS's migration \
-                     loses their SSO links",
-                    p.auth_provider,
-                    p.label()
-                ),
+                sso::issuer_clash(p, providers).unwrap_or_else(|| {
+                    format!(
+                        "no MAS provider has synapse_idp_id `{}`: the users who sign in with \
+                         Synapse's {} (`{key}`) cannot sign in through MAS, and MAS's \
+                         migration loses their SSO links",
+                        p.auth_provider,
+                        p.label()
+                    )
+                }),
                 "add it to MAS: `mas-link sso | mas-link mas --sso-stdin --yes` (across \
                  containers, from Synapse's to MAS's)",
             ));

@@ -23,6 +23,9 @@ pub struct Record {
     pub written_sha256: Option<String>,
     pub backup: Option<PathBuf>,
     pub changes: Vec<Before>,
+    /// `mas-link unlink` turned the link off: not being linked is the operator's choice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlinked: bool,
 }
 
 /// One setting's state before the first link that changed it.
@@ -54,6 +57,19 @@ impl Record {
             written_sha256: Some(sha256(written)),
             backup: earlier.and_then(|r| r.backup.clone()),
             changes: before_changes(before, changes, earlier),
+            unlinked: false,
+        }
+    }
+
+    /// The record `unlink` leaves: no settings to put back, only that the link was undone on
+    /// purpose (so that `check` reports the state, not a failure).
+    pub fn of_unlink() -> Record {
+        Record {
+            format_version: FORMAT_VERSION,
+            written_sha256: None,
+            backup: None,
+            changes: Vec::new(),
+            unlinked: true,
         }
     }
 
@@ -144,6 +160,7 @@ mod tests {
             written_sha256: Some(sha256(b"x: 1\n")),
             backup: None,
             changes: Vec::new(),
+            unlinked: false,
         };
         let read = Record::decode(&r.encode()).unwrap();
         assert_eq!(read, r);

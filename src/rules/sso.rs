@@ -324,6 +324,10 @@ pub struct SsoBundle {
     /// Synapse's `password_config.pepper`: MAS checks migrated passwords with it.
     #[serde(default)]
     pub pepper: Option<String>,
+    /// How many of Synapse's users have a password, when its database could be read: with
+    /// none, MAS needs no scheme for Synapse's passwords.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_users: Option<u64>,
 }
 
 impl SsoBundle {
@@ -340,6 +344,7 @@ impl SsoBundle {
                 .at(&["password_config", "pepper"])
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            password_users: None,
         }
     }
 
@@ -417,15 +422,63 @@ pub fn mas_providers(root: &Value) -> Vec<MasProvider> {
         .collect()
 }
 
-/// The Synapse providers no MAS provider claims through `synapse_idp_id`.
+/// Whether MAS's provider `m` takes over Synapse's `p`: it claims it (`synapse_idp_id`) and,
+/// where both name one, for the same issuer (another issuer is another identity provider:
+/// its users would sign in somewhere else).
+fn covers(m: &MasProvider, p: &SynapseProvider) -> bool {
+    m.synapse_idp_id.as_deref() == Some(p.auth_provider.as_str())
+        && match (&m.issuer, &p.issuer) {
+            (Some(a), Some(b)) => same_url(a, b),
+            _ => true,
+        }
+}
+
+/// The Synapse providers no MAS provider takes over (see [`covers`]).
 pub fn uncovered<'a>(
     synapse: &'a [SynapseProvider],
-    mas_idps: &[String],
+    mas: &[MasProvider],
 ) -> Vec<&'a SynapseProvider> {
     synapse
         .iter()
-        .filter(|p| !mas_idps.contains(&p.auth_provider))
+        .filter(|p| !mas.iter().any(|m| covers(m, p)))
         .collect()
+}
+
+/// Where MAS's provider claims Synapse's `p` by `synapse_idp_id` for another issuer: the
+/// sentence that names both issuers.
+pub fn issuer_clash(p: &SynapseProvider, mas: &[MasProvider]) -> Option<String> {
+    let m = mas
+        .iter()
+        .find(|m| m.synapse_idp_id.as_deref() == Some(p.auth_provider.as_str()) && !covers(m, p))?;
+    Some(format!(
+        "MAS's upstream provider {} has synapse_idp_id `{}` but issuer {}, while Synapse's \
+         provider has issuer {}: its users would sign in at another identity provider. Set \
+         that MAS provider's issuer to Synapse's, or its synapse_idp_id to another name",
+        m.index,
+        p.auth_provider,
+        m.issuer.as_deref().unwrap_or("?"),
+        p.issuer.as_deref().unwrap_or("?")
+    ))
+}
+
+/// Why MAS's side cannot take Synapse's providers over as they are: a MAS provider for another
+/// issuer claims one, or Synapse's has no client ID (Synapse refuses it too).
+pub fn handover_refusals(synapse: &[SynapseProvider], mas: &[MasProvider]) -> Vec<String> {
+    let mut out: Vec<String> = synapse
+        .iter()
+        .filter_map(|p| issuer_clash(p, mas))
+        .collect();
+    for p in synapse {
+        if p.client_id.as_deref().is_none_or(str::is_empty) && !mas.iter().any(|m| covers(m, p)) {
+            out.push(format!(
+                "Synapse's SSO provider {} has no client_id (Synapse refuses it too): MAS \
+                 cannot sign in with it. Give it the client ID its identity provider issued, \
+                 in Synapse's file, then run this again",
+                p.label()
+            ));
+        }
+    }
+    out
 }
 
 /// What MAS's side needs to cover Synapse's providers: `synapse_idp_id` set on a provider with
@@ -440,10 +493,7 @@ pub fn plan_mas(
     let mut plan = Changes::default();
     let mas = mas_providers(mas_root);
     for p in synapse {
-        if mas
-            .iter()
-            .any(|m| m.synapse_idp_id.as_deref() == Some(&p.auth_provider))
-        {
+        if mas.iter().any(|m| covers(m, p)) {
             continue;
         }
         let same_issuer = mas.iter().find(|m| {

@@ -27,7 +27,7 @@ pub struct LinkOptions {
     pub endpoint: String,
     pub secret: SecretSetting,
     /// The `synapse_idp_id`s of MAS's upstream providers; none when MAS's side is unknown.
-    pub mas_idps: Option<Vec<String>>,
+    pub mas_providers: Option<Vec<sso::MasProvider>>,
 }
 
 /// A setting that must change by hand before Synapse can run with MAS.
@@ -193,13 +193,18 @@ fn is_oidc(c: &Conflict) -> bool {
 }
 
 /// The settings that would stop the command: each key, where it is and what to do. OpenID
-/// Connect providers stop it only while MAS does not cover them all (`mas_idps`).
-pub fn refusals(cfg: &Layers, mas_idps: Option<&[String]>) -> Vec<Refusal> {
+/// Connect providers stop it only while MAS does not cover them all (`mas`).
+pub fn refusals(cfg: &Layers, mas: Option<&[sso::MasProvider]>) -> Vec<Refusal> {
     let providers = sso::synapse_providers(cfg.value());
-    let uncovered = mas_idps.map(|ids| sso::uncovered(&providers, ids));
+    let uncovered = mas.map(|m| sso::uncovered(&providers, m));
     let handed_over = uncovered.as_ref().is_some_and(Vec::is_empty);
-    let sso_why = || match (&uncovered, mas_idps) {
-        (Some(missing), _) => format!(
+    let clashes: Vec<String> = providers
+        .iter()
+        .filter_map(|p| sso::issuer_clash(p, mas.unwrap_or_default()))
+        .collect();
+    let sso_why = || match &uncovered {
+        Some(_) if !clashes.is_empty() => clashes.join("; "),
+        Some(missing) => format!(
             "MAS does not cover Synapse's SSO provider{} {}: add {} to MAS first with \
              `mas-link sso | mas-link mas --sso-stdin --yes` (across containers, each side in \
              its own: Synapse's, then MAS's), then run this again with MAS's side: \
@@ -212,7 +217,7 @@ pub fn refusals(cfg: &Layers, mas_idps: Option<&[String]>) -> Vec<Refusal> {
                 .join(", "),
             if missing.len() > 1 { "them" } else { "it" }
         ),
-        (None, _) => "SSO moves to MAS, and mas-link needs MAS's side to see that MAS covers \
+        None => "SSO moves to MAS, and mas-link needs MAS's side to see that MAS covers \
                       each provider: after `mas-link sso | mas-link mas --sso-stdin --yes` has \
                       added them to MAS, run `mas-link secret --bundle | mas-link synapse \
                       --secret-stdin --yes` (or give --mas-config)"
@@ -311,7 +316,7 @@ pub fn secret_path(root: &Value) -> Option<&str> {
 /// hold integrations or data are refused, all at once, with what to do instead.
 pub fn plan_link(cfg: &Layers, opts: &LinkOptions) -> Result<Changes, Vec<Refusal>> {
     let root = cfg.value();
-    let refused = refusals(cfg, opts.mas_idps.as_deref());
+    let refused = refusals(cfg, opts.mas_providers.as_deref());
     if !refused.is_empty() {
         return Err(refused);
     }
@@ -1121,11 +1126,20 @@ mod tests {
             .collect()
     }
 
+    /// MAS's provider claiming a Synapse provider, its issuer unknown.
+    fn claim(idp: &str) -> sso::MasProvider {
+        sso::MasProvider {
+            index: 0,
+            issuer: None,
+            synapse_idp_id: Some(idp.into()),
+        }
+    }
+
     fn opts() -> LinkOptions {
         LinkOptions {
             endpoint: "http://mas:8080/".into(),
             secret: SecretSetting::Inline("s3cret".into()),
-            mas_idps: None,
+            mas_providers: None,
         }
     }
 
@@ -1180,10 +1194,10 @@ mod tests {
         assert_eq!(r[1].key, "user_consent");
         // With MAS's side, the provider not covered is named; covered, it is handed over.
         let mut o = opts();
-        o.mas_idps = Some(vec!["oidc-y".into()]);
+        o.mas_providers = Some(vec![claim("oidc-y")]);
         let r = plan_link(&one(&d), &o).unwrap_err();
         assert!(r[0].message.contains("`oidc-x`"), "{}", r[0].message);
-        o.mas_idps = Some(vec!["oidc-x".into()]);
+        o.mas_providers = Some(vec![claim("oidc-x")]);
         let r = plan_link(&one(&d), &o).unwrap_err();
         assert_eq!(r.len(), 1, "only user_consent is left");
     }

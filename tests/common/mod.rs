@@ -152,6 +152,7 @@ pub fn link_with_mas_fixture(dir: &Path, extra: &[&str]) -> Command {
     c.current_dir(dir)
         .args([
             "synapse",
+            "--new-server",
             "--synapse-config",
             "homeserver.yaml",
             "--mas-config",
