@@ -108,7 +108,10 @@ fn printed_next_steps_run_as_printed() {
     assert_eq!(relink, ["mas-link synapse --synapse-config hs.yaml --yes"]);
     // The fixture's database is not there (as on a new server): whoever linked it with
     // --new-server says so again; where the database can be read, the line runs as printed.
-    let again = stdout(&run_printed(dir.path(), &format!("{} --new-server", relink[0])));
+    let again = stdout(&run_printed(
+        dir.path(),
+        &format!("{} --new-server", relink[0]),
+    ));
     assert!(again.contains("Wrote hs.yaml."), "{again}");
     // MAS's side names its file, and the pipe it prints runs where both files are.
     let mas = mas_link()

@@ -4,6 +4,8 @@
 //! mas-link finds its files at Cloudron's paths; `cargo` only has to have built the binary.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use std::fs;
 use std::path::Path;
@@ -61,7 +63,7 @@ esac
 "#;
 
 #[test]
-#[ignore = "needs root (mount namespaces stand in for the apps): as root, cargo test --test readme_walkthrough -- --include-ignored"]
+#[ignore = "needs root (mount namespaces stand in for the apps) and Synapse (MAS_LINK_SYNAPSE_PYTHON, to make the app's database): as root, cargo test --test readme_walkthrough -- --include-ignored"]
 fn the_cloudron_walkthrough_runs_as_written() {
     let readme = fs::read_to_string(repo().join("README.md")).unwrap();
     let commands = section_commands(&readme, "## Cloudron, step by step");
@@ -77,6 +79,13 @@ fn the_cloudron_walkthrough_runs_as_written() {
     fs::copy(fixture("sso/cloudron/config.yaml"), mas.join("config.yaml")).unwrap();
     let hs = matrix.join("configs/homeserver.yaml");
     fs::copy(fixture("sso/cloudron/homeserver.yaml"), &hs).unwrap();
+    // The Synapse app's database, where its homeserver.yaml says (/app/data/data/homeserver.db),
+    // made by a real Synapse that ran once and has no user yet: mas-link reads it, as it
+    // reads the real app's, and fails closed without it.
+    let made = tempfile::tempdir().unwrap();
+    drop(server::Server::start(&synapse_python(), made.path()));
+    fs::create_dir_all(matrix.join("data")).unwrap();
+    fs::copy(made.path().join("hs.db"), matrix.join("data/homeserver.db")).unwrap();
     // The operator's machine: the binary `cargo dist` builds, and the two CLIs.
     let desk = work.path().join("desk");
     let built = desk.join("target/x86_64-unknown-linux-gnu/release");

@@ -1,0 +1,353 @@
+//! No write and no OK for a pairing that cannot work: a users database mas-link cannot read
+//! stops the link, a MAS provider for another issuer is no hand-over, a Synapse provider
+//! without a client ID is refused, linking again keeps what works, and the wrong kind of file
+//! is named by every command.
+
+mod common;
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::Path;
+
+use common::*;
+
+/// homeserver.yaml (the Cloudron fixture) with another `database:` section.
+fn with_database(dir: &Path, database: &str) -> std::path::PathBuf {
+    let text = fs::read_to_string(fixture("cloudron/homeserver.yaml")).unwrap();
+    let start = text.find("database:\n").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    let hs = dir.join("homeserver.yaml");
+    fs::write(
+        &hs,
+        format!("{}{}{}", &text[..start], database, &text[end..]),
+    )
+    .unwrap();
+    hs
+}
+
+/// A TCP port on 127.0.0.1 where nothing listens.
+fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn link(dir: &Path, extra: &[&str]) -> std::process::Output {
+    mas_link()
+        .current_dir(dir)
+        .args(["synapse", "--synapse-config", "homeserver.yaml"])
+        .arg("--mas-config")
+        .arg(fixture("mas/config.yaml"))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_unreadable_users_database_stops_the_link() {
+    let port = closed_port();
+    let cases = [
+        (
+            "database:\n  name: sqlite3\n  args:\n    database: /data/homeserver.db".to_owned(),
+            "/data/homeserver.db is not there",
+        ),
+        (
+            format!(
+                "database:\n  name: psycopg2\n  args:\n    user: synapse\n    password: \"pw-for-tests-1\"\n    database: synapse\n    host: 127.0.0.1\n    port: {port}"
+            ),
+            "127.0.0.1",
+        ),
+        (
+            "database:\n  name: psycopg2\n  args:\n    user: synapse\n    database: synapse\n    host: db.invalid".to_owned(),
+            "db.invalid",
+        ),
+    ];
+    for (database, named) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let hs = with_database(dir.path(), &database);
+        let before = fs::read(&hs).unwrap();
+        let out = link(dir.path(), &["--yes"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{database}: {err}");
+        assert!(
+            err.contains("could not be counted") && err.contains(named),
+            "{err}"
+        );
+        for way in [
+            "--users-migrated",
+            "--new-server",
+            "where Synapse's database is reachable",
+        ] {
+            assert!(err.contains(way), "{way}: {err}");
+        }
+        assert!(!err.contains("pw-for-tests-1"), "password shown: {err}");
+        assert_eq!(fs::read(&hs).unwrap(), before, "nothing written");
+        assert_eq!(files_in(dir.path()), 1, "no backup, record or secret file");
+        // A dry run shows the diff, and says what --yes would do.
+        let out = link(dir.path(), &["--dry-run"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("with --yes this would stop"), "{err}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("+++"));
+        // The operator says the server never had users: linked, and said so.
+        let out = link(dir.path(), &["--yes", "--new-server"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("--new-server says"), "{err}");
+    }
+}
+
+/// The MAS fixture for Keycloak's Synapse, its own provider claiming Synapse's with
+/// `synapse_idp_id` but for `issuer`.
+fn mas_claiming(dir: &Path, issuer: &str) -> std::path::PathBuf {
+    let text = fs::read_to_string(fixture("sso/keycloak/config.yaml")).unwrap();
+    let text = format!(
+        "{text}upstream_oauth2:\n  providers:\n    - id: 01JAYS74TCG3BTWKADN5Q4518C\n      issuer: \"{issuer}\"\n      synapse_idp_id: oidc-keycloak\n      client_id: synapse\n      client_secret: \"other-realm-secret-1\"\n      token_endpoint_auth_method: client_secret_basic\n      scope: openid\n"
+    );
+    let path = dir.join("config.yaml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_mas_provider_for_another_issuer_is_no_hand_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mas = mas_claiming(d, "https://kc.example.com/realms/other");
+    let hs = copy(
+        &fixture("sso/keycloak/homeserver.yaml"),
+        d,
+        "homeserver.yaml",
+    );
+    let both = |args: &[&str]| {
+        mas_link()
+            .current_dir(d)
+            .args(args)
+            .args([
+                "--synapse-config",
+                "homeserver.yaml",
+                "--mas-config",
+                "config.yaml",
+            ])
+            .output()
+            .unwrap()
+    };
+    let issuers = |out: &std::process::Output| {
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            said.contains("https://kc.example.com/realms/other")
+                && said.contains("https://kc.example.com/realms/matrix"),
+            "both issuers named: {said}"
+        );
+    };
+    let before = (fs::read(&hs).unwrap(), fs::read(&mas).unwrap());
+    for cmd in [
+        &["mas", "--yes"][..],
+        &["synapse", "--new-server", "--yes"][..],
+    ] {
+        let out = both(cmd);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        issuers(&out);
+    }
+    assert_eq!((fs::read(&hs).unwrap(), fs::read(&mas).unwrap()), before);
+    let out = both(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    issuers(&out);
+    // The same issuer, written differently (a trailing slash): the hand-over stands.
+    mas_claiming(d, "https://kc.example.com/realms/matrix/");
+    let out = both(&["synapse", "--new-server", "--yes"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_synapse_provider_without_client_id_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy(&fixture("sso/keycloak/config.yaml"), d, "config.yaml");
+    let text = fs::read_to_string(fixture("sso/keycloak/homeserver.yaml"))
+        .unwrap()
+        .replace("    client_id: \"synapse\"\n", "");
+    fs::write(d.join("homeserver.yaml"), text).unwrap();
+    let before = fs::read(d.join("config.yaml")).unwrap();
+    let out = mas_link()
+        .current_dir(d)
+        .args([
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`oidc-keycloak`") && err.contains("no client_id"),
+        "{err}"
+    );
+    assert_eq!(fs::read(d.join("config.yaml")).unwrap(), before);
+}
+
+/// A server linked with `secret_path` (its file holds the secret) and its own endpoint keeps
+/// both when linked again from MAS's config; with another secret, the file's content changes,
+/// its owner and mode stay.
+#[test]
+fn linking_again_keeps_secret_path_and_endpoint() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let secret = d.join("mas-secret");
+    fs::write(&secret, format!("{MAS_SECRET}\n")).unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o640)).unwrap();
+    let text = fs::read_to_string(fixture("cloudron/homeserver.yaml")).unwrap();
+    let hs = d.join("homeserver.yaml");
+    fs::write(&hs, text).unwrap();
+    mas_link()
+        .current_dir(d)
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+        ])
+        .args(["--endpoint", "http://mas.internal:8080/", "--secret-path"])
+        .arg(&secret)
+        .env("MAS_SECRET", MAS_SECRET)
+        .assert()
+        .success();
+    let linked = fs::read(&hs).unwrap();
+    let mas = mas_fixture_for(&hs);
+    let out = mas_link()
+        .current_dir(d)
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+            "--mas-config",
+        ])
+        .arg(&mas)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Nothing to do"));
+    assert_eq!(
+        fs::read(&hs).unwrap(),
+        linked,
+        "relinking changed a file that works"
+    );
+    // Another secret in MAS: the file gets it, keeping its mode; homeserver.yaml is the same.
+    let other = d.join("other-mas.yaml");
+    fs::write(
+        &other,
+        fs::read_to_string(&mas)
+            .unwrap()
+            .replace(MAS_SECRET, "AnotherSecretFromMAS0123456789ab"),
+    )
+    .unwrap();
+    let out = mas_link()
+        .current_dir(d)
+        .args([
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--yes",
+            "--mas-config",
+        ])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read(&hs).unwrap(), linked);
+    assert_eq!(
+        fs::read_to_string(&secret).unwrap().trim(),
+        "AnotherSecretFromMAS0123456789ab"
+    );
+    assert_eq!(
+        fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    // --endpoint still changes it.
+    let out = mas_link()
+        .current_dir(d)
+        .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"])
+        .args(["--endpoint", "https://auth.example.com/", "--mas-config"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        fs::read_to_string(&hs)
+            .unwrap()
+            .contains("https://auth.example.com/")
+    );
+}
+
+/// Each command names the wrong kind of file, before anything else, and writes nothing.
+#[test]
+fn every_command_names_the_wrong_kind_of_file() {
+    let hs = fixture("cloudron/homeserver.yaml");
+    let mas = fixture("mas/config.yaml");
+    let cases: Vec<Vec<&std::ffi::OsStr>> = vec![
+        vec![
+            "check".as_ref(),
+            "--synapse-config".as_ref(),
+            mas.as_os_str(),
+            "--mas-config".as_ref(),
+            hs.as_os_str(),
+        ],
+        vec!["sso".as_ref(), "--synapse-config".as_ref(), mas.as_os_str()],
+        vec!["secret".as_ref(), "--mas-config".as_ref(), hs.as_os_str()],
+        vec![
+            "synapse".as_ref(),
+            "--synapse-config".as_ref(),
+            mas.as_os_str(),
+            "--dry-run".as_ref(),
+        ],
+        vec![
+            "mas".as_ref(),
+            "--mas-config".as_ref(),
+            hs.as_os_str(),
+            "--dry-run".as_ref(),
+        ],
+        vec![
+            "unlink".as_ref(),
+            "--synapse-config".as_ref(),
+            mas.as_os_str(),
+            "--dry-run".as_ref(),
+        ],
+    ];
+    for args in cases {
+        let out = mas_link()
+            .args(&args)
+            .env("MAS_SECRET", MAS_SECRET)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("mas-link: error: ") && err.contains("looks like"),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
