@@ -15,7 +15,7 @@ use crate::files;
 use crate::loader;
 use crate::plan::{self, LinkRequest, Proposal};
 use crate::rules::mas::{self, MatrixOptions};
-use crate::rules::names::{check_server_name, check_url};
+use crate::rules::names::{check_server_name, check_url, is_loopback, with_slash};
 use crate::rules::sso;
 use crate::rules::synapse::{self, MAS};
 use crate::rules::users;
@@ -144,19 +144,22 @@ fn mas_side(
         text_at(root, &["matrix", "homeserver"]),
         check_server_name,
     )?;
-    let existing = text_at(root, &["matrix", "endpoint"]).filter(|e| check_url(e).is_ok());
-    let mut endpoint = given_or_ask(
-        a.synapse_endpoint
-            .clone()
-            .or(existing)
-            .or_else(|| text_at(hs.map(|h| h.0), &["public_baseurl"])),
+    // A loopback endpoint (MAS's generated one) is asked again where Synapse's URL is known:
+    // from another container it reaches nothing.
+    let synapse_url = text_at(hs.map(|h| h.0), &["public_baseurl"]);
+    let kept = mas::endpoint_to_keep(config.layers.value(), synapse_url.is_some());
+    let loopback = text_at(root, &["matrix", "endpoint"]).is_some_and(|e| is_loopback(&e));
+    let known = match loopback {
+        true => None,
+        false => synapse_url.clone(),
+    };
+    let endpoint = given_or_ask(
+        a.synapse_endpoint.clone().or(kept).or(known),
         "Where MAS reaches Synapse",
-        Some(format!("https://{homeserver}/")),
+        synapse_url.or(Some(format!("https://{homeserver}/"))),
         check_url,
     )?;
-    if !endpoint.ends_with('/') {
-        endpoint.push('/');
-    }
+    let endpoint = with_slash(&endpoint);
     let opts = MatrixOptions {
         homeserver: homeserver.clone(),
         endpoint: endpoint.clone(),

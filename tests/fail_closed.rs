@@ -351,3 +351,80 @@ fn every_command_names_the_wrong_kind_of_file() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// `mas-link sso | mas-link mas --sso-stdin --yes`, run in two folders standing for the two
+/// containers: MAS's `matrix.endpoint` afterwards.
+fn endpoint_after_pipe(endpoint: &str) -> String {
+    let hs_box = tempfile::tempdir().unwrap();
+    let mas_box = tempfile::tempdir().unwrap();
+    copy(
+        &fixture("cloudron/homeserver.yaml"),
+        hs_box.path(),
+        "homeserver.yaml",
+    );
+    let text = fs::read_to_string(fixture("mas/config.yaml"))
+        .unwrap()
+        .replace(
+            "endpoint: http://localhost:8008/",
+            &format!("endpoint: {endpoint}"),
+        );
+    fs::write(mas_box.path().join("config.yaml"), text).unwrap();
+    let line = format!(
+        "(cd {hs} && {bin} sso --synapse-config homeserver.yaml) | (cd {mas} && {bin} mas --mas-config config.yaml --sso-stdin --yes)",
+        hs = hs_box.path().display(),
+        mas = mas_box.path().display(),
+        bin = bin().display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &line])
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = fs::read_to_string(mas_box.path().join("config.yaml")).unwrap();
+    let doc = mas_link::yaml::Document::parse(text, mas_link::yaml::Options::SERDE_YAML).unwrap();
+    doc.value()
+        .at(&["matrix", "endpoint"])
+        .and_then(mas_link::yaml::Value::as_str)
+        .unwrap()
+        .to_owned()
+}
+
+/// MAS's generated loopback endpoint reaches no Synapse in another container: where Synapse's
+/// URL comes with its side, it replaces it; an endpoint set to another host stays.
+#[test]
+fn mas_reaches_synapse() {
+    for loopback in [
+        "http://localhost:8008/",
+        "http://127.0.0.1:8008/",
+        "http://[::1]:8008/",
+    ] {
+        assert_eq!(
+            endpoint_after_pipe(loopback),
+            "https://matrix.example.com/",
+            "{loopback}"
+        );
+    }
+    assert_eq!(
+        endpoint_after_pipe("http://synapse.internal:8008/"),
+        "http://synapse.internal:8008/"
+    );
+    // On Cloudron (Synapse is another app), check names a loopback endpoint in MAS's app.
+    let out = mas_link()
+        .args(["check", "--mas-config"])
+        .arg(fixture("mas/config.yaml"))
+        .env("CLOUDRON_APP_ORIGIN", "https://auth.example.com")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("matrix.endpoint is http://localhost:8008/"),
+        "{said}"
+    );
+}

@@ -28,7 +28,7 @@ use crate::online;
 use crate::plan::{self, Backup, LinkRequest, Proposal};
 use crate::rules::layers::Layers;
 use crate::rules::mas::{self, Bundle, MatrixOptions};
-use crate::rules::names::{check_server_name, check_url};
+use crate::rules::names::{check_server_name, check_url, with_slash};
 use crate::rules::pairing::{self, SynapseView};
 use crate::rules::record::Record;
 use crate::rules::sso;
@@ -447,23 +447,15 @@ fn matrix_options(
             )
         })?;
     check_server_name(&homeserver).map_err(|e| anyhow!("--homeserver: {e}"))?;
-    let existing = mas_root
-        .at(&["matrix", "endpoint"])
-        .and_then(Value::as_str)
-        .filter(|e| check_url(e).is_ok())
-        .map(str::to_owned);
-    // An endpoint that works is kept unless one is given: it may be an internal address.
-    let mut endpoint = a
+    let synapse_url = from_synapse("public_baseurl");
+    let endpoint = a
         .synapse_endpoint
         .clone()
-        .or(existing)
-        .or_else(|| from_synapse("public_baseurl"))
+        .or_else(|| mas::endpoint_to_keep(mas_root, synapse_url.is_some()))
+        .or(synapse_url)
         .unwrap_or_else(|| format!("https://{homeserver}/"));
     check_url(&endpoint).map_err(|e| anyhow!("--synapse-endpoint: {e}"))?;
-    // MAS joins relative paths to it: a path prefix needs its trailing slash.
-    if !endpoint.ends_with('/') {
-        endpoint.push('/');
-    }
+    let endpoint = with_slash(&endpoint);
     Ok(MatrixOptions {
         homeserver,
         endpoint,
@@ -739,6 +731,9 @@ fn check_mas(
     let secret_file = files::mas_secret_file(&config.layers);
     let (view, found) = mas::findings(config.layers.clone(), secret_file.as_ref());
     findings.extend(found);
+    // On Cloudron, Synapse is always another app.
+    let cloudron = env("CLOUDRON_APP_ORIGIN").is_some();
+    findings.extend(mas::loopback_endpoint(&view, cloudron));
     Ok((Some(config), Some(view)))
 }
 

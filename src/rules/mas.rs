@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::layers::{Layer, Layers, Merge};
-use super::names::{check_server_name, check_url};
+use super::names::{check_server_name, check_url, is_loopback};
 use super::sso::MasProvider;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Place, Source};
@@ -224,6 +224,39 @@ pub fn not_a_mas_config(root: &Value) -> Option<String> {
         "looks like Synapse's homeserver.yaml (it has Synapse's settings, such as server_name), \
          not MAS's config.yaml: give it to --synapse-config, and MAS's file to --mas-config"
             .into()
+    })
+}
+
+/// MAS's `matrix.endpoint`, when it is one to keep: a valid URL, and not a loopback one where
+/// Synapse's own URL is known (MAS's generated `http://localhost:8008/` reaches no Synapse in
+/// another container; an endpoint the operator set to another host may be an internal
+/// address, and stays).
+pub fn endpoint_to_keep(root: &Value, synapse_url_known: bool) -> Option<String> {
+    root.at(&["matrix", "endpoint"])
+        .and_then(Value::as_str)
+        .filter(|e| check_url(e).is_ok())
+        .filter(|e| !(synapse_url_known && is_loopback(e)))
+        .map(str::to_owned)
+}
+
+/// MAS's endpoint for Synapse on the machine MAS runs on, where Synapse is known to run on
+/// another (Cloudron's apps are separate containers): MAS's calls to Synapse reach nothing.
+pub fn loopback_endpoint(view: &MasView, synapse_elsewhere: bool) -> Option<Finding> {
+    let endpoint = view.endpoint.as_deref().filter(|e| is_loopback(e))?;
+    synapse_elsewhere.then(|| {
+        Finding::new(
+            Source::Mas,
+            Effect::Breaks,
+            &["matrix", "endpoint"],
+            view.at(&["matrix", "endpoint"]),
+            format!(
+                "matrix.endpoint is {endpoint}, this container itself, while Synapse runs in \
+                 another (a Cloudron app of its own): MAS's calls to Synapse reach nothing, and \
+                 sign-ins fail"
+            ),
+            "pipe Synapse's side in from its app: `mas-link sso | mas-link mas --sso-stdin \
+             --yes` (Synapse's URL replaces the loopback one), or give --synapse-endpoint URL",
+        )
     })
 }
 

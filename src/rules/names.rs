@@ -37,6 +37,28 @@ pub fn host_of(url: &str) -> Option<&str> {
     Some(host.trim_end_matches('.'))
 }
 
+/// Whether a URL points at the machine it is used on (`localhost`, 127.0.0.0/8, `::1`): from
+/// another container it reaches nothing of the other program's.
+pub fn is_loopback(url: &str) -> bool {
+    let Some(host) = host_of(url) else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A URL with the trailing slash MAS and Synapse need to join paths to it.
+pub fn with_slash(url: &str) -> String {
+    match url.ends_with('/') {
+        true => url.to_owned(),
+        false => format!("{url}/"),
+    }
+}
+
 /// An http(s) URL as Synapse and MAS use one: a scheme, a host, an optional port, no white
 /// space; a query or fragment is its own problem.
 pub fn check_url(url: &str) -> Result<(), UrlProblem> {
@@ -133,6 +155,28 @@ fn port_ok(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_urls() {
+        for url in [
+            "http://localhost:8008/",
+            "http://LOCALHOST/",
+            "http://127.0.0.1:8008/",
+            "http://127.1.2.3/",
+            "http://[::1]:8008/",
+            "http://synapse.localhost/",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "http://synapse:8008/",
+            "https://matrix.example.com/",
+            "http://10.0.0.1/",
+            "http://localhost.example.com/",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
 
     #[test]
     fn server_names() {
