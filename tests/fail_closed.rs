@@ -228,24 +228,25 @@ fn linking_again_keeps_secret_path_and_endpoint() {
         .success();
     let linked = fs::read(&hs).unwrap();
     let mas = mas_fixture_for(&hs);
-    let out = mas_link()
-        .current_dir(d)
-        .args([
-            "synapse",
-            "--synapse-config",
-            "homeserver.yaml",
-            "--yes",
-            "--mas-config",
-        ])
-        .arg(&mas)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Nothing to do"));
+    // `synapse --yes` from MAS's config, plus `extra`: what it printed.
+    let relink = |mas: &Path, extra: &[&str]| {
+        let out = mas_link()
+            .current_dir(d)
+            .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"])
+            .args(extra)
+            .arg("--mas-config")
+            .arg(mas)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        said
+    };
+    assert!(relink(&mas, &[]).contains("Nothing to do"));
     assert_eq!(
         fs::read(&hs).unwrap(),
         linked,
@@ -260,23 +261,7 @@ fn linking_again_keeps_secret_path_and_endpoint() {
             .replace(MAS_SECRET, "AnotherSecretFromMAS0123456789ab"),
     )
     .unwrap();
-    let out = mas_link()
-        .current_dir(d)
-        .args([
-            "synapse",
-            "--synapse-config",
-            "homeserver.yaml",
-            "--yes",
-            "--mas-config",
-        ])
-        .arg(&other)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    relink(&other, &[]);
     assert_eq!(fs::read(&hs).unwrap(), linked);
     assert_eq!(
         fs::read_to_string(&secret).unwrap().trim(),
@@ -287,14 +272,7 @@ fn linking_again_keeps_secret_path_and_endpoint() {
         0o640
     );
     // --endpoint still changes it.
-    let out = mas_link()
-        .current_dir(d)
-        .args(["synapse", "--synapse-config", "homeserver.yaml", "--yes"])
-        .args(["--endpoint", "https://auth.example.com/", "--mas-config"])
-        .arg(&other)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    relink(&other, &["--endpoint", "https://auth.example.com/"]);
     assert!(
         fs::read_to_string(&hs)
             .unwrap()

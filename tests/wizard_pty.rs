@@ -125,6 +125,10 @@ fn both_sides_show_one_diff_each_and_write_what_they_showed() {
             "config.yaml",
         ],
     );
+    // MAS's generated endpoint is loopback: asked again, Synapse's URL the default.
+    p.exp_string("Where MAS reaches Synapse [https://matrix.example.com/]")
+        .unwrap();
+    p.send_line("").unwrap();
     let shown_mas = p.exp_string("Write these changes to config.yaml?").unwrap();
     p.send_line("y").unwrap();
     p.flush().unwrap();
@@ -303,6 +307,10 @@ fn an_sso_server_on_one_host() {
             "config.yaml",
         ],
     );
+    // MAS's generated endpoint is loopback: asked again, Synapse's URL the default.
+    p.exp_string("Where MAS reaches Synapse [https://matrix.example.com/]")
+        .unwrap();
+    p.send_line("").unwrap();
     let shown = p.exp_string("Write these changes to config.yaml?").unwrap();
     assert!(
         shown.contains("synapse_idp_id: \"oidc-keycloak\""),
