@@ -351,7 +351,7 @@ fn users_flag(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Resul
             if yes_no(out, "Has this server never had any user?")? {
                 return Ok(" --new-server");
             }
-            bail!("{}", users::unread_refusal(&why, &flags))
+            bail!("{}", users::unread_refusal(&why))
         }
         database::Users::Some(census) => {
             writeln!(

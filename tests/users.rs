@@ -195,6 +195,20 @@ fn users_on_postgresql_are_counted_and_not_locked_out() {
     refused_reported_linked(&synapse, true);
 }
 
+/// Everything a successful run said, standard output then error.
+fn said_ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// MAS made ready for Synapse's passwords: refused without the flag (MAS's own scheme is
 /// version 1), then version 1 is bcrypt with Synapse's pepper (masked in the output) and
 /// MAS's own scheme is version 2; the file fits MAS's schema, and a second run changes nothing.
@@ -224,16 +238,7 @@ fn mas_is_made_ready_for_synapses_passwords() {
             .args(extra)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        said_ok(&out)
     };
     let said = run(&[]);
     assert!(said.contains("--renumber-password-scheme"), "{said}");
@@ -284,16 +289,7 @@ fn the_password_scheme_note_only_where_it_applies() {
             .args(["--homeserver", "localhost", "--dry-run"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        said_ok(&out)
     };
     let said = mas("homeserver.yaml");
     assert!(!said.contains("--renumber-password-scheme"), "{said}");

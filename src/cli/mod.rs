@@ -375,7 +375,7 @@ fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result
             )?;
             return Ok(());
         }
-        database::Users::Unread(why) => users::unread_refusal(&why, &flags),
+        database::Users::Unread(why) => users::unread_refusal(&why),
     };
     if !a.write.writes() {
         writeln!(out.err, "note: with --yes this would stop: {refusal}")?;
@@ -610,7 +610,9 @@ fn check_synapse(
             f.message = "Synapse is not linked to MAS: `mas-link unlink` turned the link off \
                          (its record beside the file says so), and Synapse runs on its own"
                 .into();
-            f.fix = "to link again, run `mas-link synapse`".into();
+            f.fix = "to link again, give MAS's secret as the first time (`mas-link synapse \
+                     --help` lists the ways)"
+                .into();
         }
     }
     findings.extend(found);

@@ -26,7 +26,7 @@ pub struct LinkOptions {
     /// Where Synapse reaches MAS.
     pub endpoint: String,
     pub secret: SecretSetting,
-    /// The `synapse_idp_id`s of MAS's upstream providers; none when MAS's side is unknown.
+    /// MAS's upstream providers (issuer, `synapse_idp_id`); none when MAS's side is unknown.
     pub mas_providers: Option<Vec<sso::MasProvider>>,
 }
 

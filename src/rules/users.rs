@@ -61,14 +61,12 @@ pub fn database(root: &Value) -> Database {
     }
 }
 
-/// Why the link stops when Synapse's users could not be read (`why`), and the ways forward;
-/// `flags` are the configuration flags the operator used.
-pub fn unread_refusal(why: &str, flags: &str) -> String {
+/// Why the link stops when Synapse's users could not be read (`why`), and the ways forward.
+pub fn unread_refusal(why: &str) -> String {
     format!(
         "Synapse's users could not be counted: {why}. Linking now would lock out every user \
-         MAS does not know yet, so nothing was written. Ways forward: run `mas-link \
-         synapse{flags}` where Synapse's database is reachable (in Synapse's container, or \
-         on its host); or, once `mas-cli syn2mas migrate` has copied the users into MAS, add \
+         MAS does not know yet, so nothing was written. Ways forward: run the same command \
+         where Synapse's database is reachable (in Synapse's container, or on its host); or, once `mas-cli syn2mas migrate` has copied the users into MAS, add \
          --users-migrated; or, for a server that has never had users, add --new-server"
     )
 }
