@@ -83,6 +83,9 @@ pub struct Targets {
     pub synapse_file: String,
     pub synapse_pos: Pos,
     pub mas_pos: Pos,
+    /// MAS's `matrix.endpoint` (where MAS reaches Synapse), its file and place, when MAS's
+    /// config is here: probed from here, so that reachability is shown, not assumed.
+    pub mas_endpoint: Option<(String, String, Pos)>,
 }
 
 /// One probe's outcome, for the report.
@@ -210,10 +213,45 @@ fn status_of(a: &Answer) -> Option<u16> {
     }
 }
 
+/// MAS's way to Synapse: `matrix.endpoint`'s `/_matrix/client/versions`, from where this runs
+/// (in MAS's container, MAS's own view). No secret goes with it.
+fn mas_endpoint(http: &dyn Fetch, t: &Targets) -> Option<(Probe, Option<Finding>)> {
+    let (endpoint, file, pos) = t.mas_endpoint.as_ref()?;
+    let url = join(endpoint, "_matrix/client/versions");
+    let a = http.get(&url, None);
+    let outcome = client_versions(&a);
+    let finding = outcome.as_ref().err().map(|e| {
+        Finding::new(
+            Source::Mas,
+            Effect::Breaks,
+            &["matrix", "endpoint"],
+            Place {
+                path: file,
+                pos: *pos,
+            },
+            format!("online: {url}: {e}: MAS cannot reach Synapse at its matrix.endpoint"),
+            "set matrix.endpoint to a URL of Synapse's that MAS's machine reaches \
+             (`mas-link mas --synapse-endpoint URL --yes`)",
+        )
+    });
+    let probe = Probe {
+        name: "synapse_from_mas",
+        ok: outcome.is_ok(),
+        status: status_of(&a),
+        detail: outcome.unwrap_or_else(|e| e),
+        url,
+    };
+    Some((probe, finding))
+}
+
 /// Runs every probe; returns the probes (for the report) and the findings for those that fail.
 pub fn run(http: &dyn Fetch, t: &Targets) -> (Vec<Probe>, Vec<Finding>) {
     let mut probes = Vec::new();
     let mut findings = Vec::new();
+    if let Some((probe, finding)) = mas_endpoint(http, t) {
+        probes.push(probe);
+        findings.extend(finding);
+    }
     let mut record = |name: &'static str,
                       url: String,
                       answer: &Answer,
@@ -482,6 +520,7 @@ mod tests {
             synapse_file: "hs.yaml".into(),
             synapse_pos: Pos::default(),
             mas_pos: Pos::default(),
+            mas_endpoint: None,
         };
         let (probes, findings) = run(&fake, &t);
         assert_eq!(probes.len(), 6);
@@ -498,5 +537,53 @@ mod tests {
         assert!(!all.contains("TopSecret123"));
         // The secret went only to the one probe that needs it.
         assert_eq!(fake.1.borrow().iter().filter(|b| b.is_some()).count(), 1);
+    }
+
+    /// In MAS's container: MAS's `matrix.endpoint` is probed, and where it does not answer
+    /// as Synapse the finding is in MAS's file, at that key; no secret goes with it.
+    #[test]
+    fn mas_endpoint_is_probed_from_here() {
+        let fake = Fake(
+            vec![
+                ("hs/_matrix/client/versions", ok(200, r#"{"versions":[]}"#)),
+                (
+                    "localhost:8008/_matrix/client/versions",
+                    Answer::Failed("connection refused".into()),
+                ),
+            ],
+            Default::default(),
+        );
+        let t = Targets {
+            synapse_url: "http://hs/".into(),
+            mas_url: "http://mas/".into(),
+            secret: None,
+            msc4108: false,
+            synapse_file: "hs.yaml".into(),
+            synapse_pos: Pos::default(),
+            mas_pos: Pos::default(),
+            mas_endpoint: Some((
+                "http://localhost:8008/".into(),
+                "config.yaml".into(),
+                Pos::default(),
+            )),
+        };
+        let (probes, findings) = run(&fake, &t);
+        let probe = probes
+            .iter()
+            .find(|p| p.name == "synapse_from_mas")
+            .unwrap();
+        assert_eq!(probe.url, "http://localhost:8008/_matrix/client/versions");
+        assert!(!probe.ok);
+        let f = findings
+            .iter()
+            .find(|f| f.key == "matrix.endpoint")
+            .unwrap();
+        assert_eq!((f.file, f.path.as_str()), (Source::Mas, "config.yaml"));
+        assert!(
+            f.message.contains("MAS cannot reach Synapse"),
+            "{}",
+            f.message
+        );
+        assert!(fake.1.borrow().iter().all(Option::is_none));
     }
 }

@@ -824,5 +824,10 @@ fn online_targets(
             .unwrap_or_default(),
         synapse_pos: at(&["public_baseurl"]).map(|p| p.pos).unwrap_or_default(),
         mas_pos: at(&[MAS]).map(|p| p.pos).unwrap_or_default(),
+        mas_endpoint: mas.and_then(|m| {
+            let place = m.cfg.as_ref()?.locate(&["matrix", "endpoint"]);
+            let endpoint = m.endpoint.as_deref().unwrap_or(mas::DEFAULT_ENDPOINT);
+            Some((endpoint.to_owned(), place.path.to_owned(), place.pos))
+        }),
     })
 }

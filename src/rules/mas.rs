@@ -227,6 +227,9 @@ pub fn not_a_mas_config(root: &Value) -> Option<String> {
     })
 }
 
+/// The `matrix.endpoint` MAS uses when its config sets none.
+pub const DEFAULT_ENDPOINT: &str = "http://localhost:8008/";
+
 /// MAS's `matrix.endpoint`, when it is one to keep: a valid URL, and not a loopback one where
 /// Synapse's own URL is known (MAS's generated `http://localhost:8008/` reaches no Synapse in
 /// another container; an endpoint the operator set to another host may be an internal
@@ -242,7 +245,8 @@ pub fn endpoint_to_keep(root: &Value, synapse_url_known: bool) -> Option<String>
 /// MAS's endpoint for Synapse on the machine MAS runs on, where Synapse is known to run on
 /// another (Cloudron's apps are separate containers): MAS's calls to Synapse reach nothing.
 pub fn loopback_endpoint(view: &MasView, synapse_elsewhere: bool) -> Option<Finding> {
-    let endpoint = view.endpoint.as_deref().filter(|e| is_loopback(e))?;
+    let endpoint = view.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
+    let endpoint = Some(endpoint).filter(|e| is_loopback(e))?;
     synapse_elsewhere.then(|| {
         Finding::new(
             Source::Mas,

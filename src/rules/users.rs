@@ -128,8 +128,16 @@ impl Census {
 pub fn findings(c: &Census, mas: &MasView, synapse_root: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(providers) = &mas.providers {
+        // A provider still in Synapse's configuration is the pairing rules' to report (one
+        // finding per cause); here only links left by providers the configuration no longer has.
+        let configured: Vec<String> = super::sso::moved_providers(synapse_root)
+            .into_iter()
+            .chain(super::sso::synapse_providers(synapse_root))
+            .map(|p| p.auth_provider)
+            .collect();
         for (provider, n) in &c.sso {
             if provider == "oauth-delegated"
+                || configured.contains(provider)
                 || providers
                     .iter()
                     .any(|p| p.synapse_idp_id.as_deref() == Some(provider))
@@ -420,5 +428,32 @@ mod tests {
             database(&root("database:\n  name: mysql\n")),
             Database::Unknown(_)
         ));
+    }
+
+    /// Users of a provider MAS does not claim: one finding, the pairing rules' while the
+    /// provider is in Synapse's configuration, this module's once only its links are left.
+    #[test]
+    fn one_finding_per_unclaimed_provider() {
+        let census = Census {
+            active: 1,
+            sso: vec![("oidc-kc".into(), 1)],
+            ..Census::default()
+        };
+        let mas = MasView {
+            cfg: None,
+            secret: None,
+            homeserver: None,
+            endpoint: None,
+            public_base: None,
+            providers: Some(Vec::new()),
+        };
+        let configured = root(
+            "oidc_providers:\n  - idp_id: kc\n    issuer: https://kc.example.com/\n    client_id: c\n",
+        );
+        assert!(findings(&census, &mas, &configured).is_empty());
+        let gone = root("server_name: example.com\n");
+        let f = findings(&census, &mas, &gone);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("`oidc-kc`"), "{}", f[0].message);
     }
 }
