@@ -406,3 +406,47 @@ fn mas_reaches_synapse() {
         "{said}"
     );
 }
+
+/// Linking twice equals linking once: over every linkable fixture and corpus file, with the
+/// secret inline or in a `secret_path` file, the second run (the same command, or the bare
+/// `--mas-config` one) changes no byte of homeserver.yaml or of the secret file.
+#[test]
+fn linking_twice_equals_linking_once() {
+    let mut runs = 0;
+    for (name, src) in linkable_sources() {
+        for secret_path in [false, true] {
+            let (dir, hs) = scratch(&src);
+            let secret = dir.path().join("mas-secret");
+            let link = |extra: &[&str], with_path: bool| {
+                let mut c = link_with_mas_fixture(dir.path(), &["--yes"]);
+                c.args(extra);
+                if with_path {
+                    c.arg("--secret-path").arg(&secret);
+                }
+                let out = c.output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "{name}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            };
+            link(&[], secret_path);
+            let once = (fs::read(&hs).unwrap(), fs::read(&secret).ok());
+            for with_path in [secret_path, false] {
+                let said = link(&[], with_path);
+                assert!(
+                    said.contains("Nothing to do"),
+                    "{name} ({secret_path}, {with_path}): {said}"
+                );
+                assert_eq!(
+                    (fs::read(&hs).unwrap(), fs::read(&secret).ok()),
+                    once,
+                    "{name}: linking again changed something"
+                );
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs >= 28, "{runs}");
+}
