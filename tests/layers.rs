@@ -86,6 +86,78 @@ fn imports_point_one_way() {
     );
 }
 
+/// Inside a folder (`src/yaml`, `src/rules`, `src/cli`), the files' imports of each other
+/// (`super::x`, `crate::folder::x`, outside their tests) form no loop: each folder has an order
+/// too. The folder's `mod.rs` is its face, left out.
+#[test]
+fn no_loops_inside_folders() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut loops = Vec::new();
+    for folder in std::fs::read_dir(&src).unwrap() {
+        let folder = folder.unwrap().path();
+        if !folder.is_dir() {
+            continue;
+        }
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let files: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .filter(|f| f != "mod")
+            .collect();
+        let uses = |file: &str| -> Vec<String> {
+            let text = std::fs::read_to_string(folder.join(format!("{file}.rs"))).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            files
+                .iter()
+                .filter(|other| *other != file)
+                .filter(|other| {
+                    [format!("super::{other}"), format!("crate::{name}::{other}")]
+                        .iter()
+                        .any(|p| {
+                            code.match_indices(p.as_str()).any(|(at, _)| {
+                                let after = code[at + p.len()..].chars().next();
+                                !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                            })
+                        })
+                })
+                .cloned()
+                .collect()
+        };
+        let edges: Vec<(String, Vec<String>)> =
+            files.iter().map(|f| (f.clone(), uses(f))).collect();
+        for (file, used) in &edges {
+            for other in used {
+                if reaches(&edges, other, file, &mut Vec::new()) {
+                    loops.push(format!("src/{name}: {file} -> {other} -> … -> {file}"));
+                }
+            }
+        }
+    }
+    assert!(
+        loops.is_empty(),
+        "loops inside folders:\n{}",
+        loops.join("\n")
+    );
+}
+
+/// Whether `from` leads to `to` along `edges`.
+fn reaches(edges: &[(String, Vec<String>)], from: &str, to: &str, seen: &mut Vec<String>) -> bool {
+    if from == to {
+        return true;
+    }
+    if seen.iter().any(|s| s == from) {
+        return false;
+    }
+    seen.push(from.to_owned());
+    edges
+        .iter()
+        .filter(|(f, _)| f == from)
+        .flat_map(|(_, used)| used)
+        .any(|next| reaches(edges, next, to, seen))
+}
+
 #[test]
 fn the_engine_says_nothing_of_synapse_or_mas() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/yaml");

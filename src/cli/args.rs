@@ -104,7 +104,7 @@ impl Shell {
             Shell::Fish => clap_complete::Shell::Fish,
             Shell::Elvish => clap_complete::Shell::Elvish,
             Shell::Powershell => clap_complete::Shell::PowerShell,
-            Shell::Man => return super::man::pages().swap_remove(0).1,
+            Shell::Man => return super::man::pages(cmd).swap_remove(0).1,
         };
         clap_complete::generate(shell, &mut cmd, "mas-link", &mut out);
         if self == Shell::Fish {
@@ -146,7 +146,8 @@ impl Shell {
 /// One man page per subcommand (`mas-link-synapse.1`, …), which the main page names in its
 /// SEE ALSO: file name and roff text.
 pub fn subcommand_man_pages() -> Vec<(String, Vec<u8>)> {
-    super::man::pages().split_off(1)
+    use clap::CommandFactory;
+    super::man::pages(Cli::command()).split_off(1)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -2,10 +2,7 @@
 //! same definitions as the parser, then what an operator looks for in a man page and clap
 //! cannot know: EXAMPLES (the walkthrough's real commands), EXIT STATUS, ENVIRONMENT, FILES.
 
-use clap::CommandFactory;
 use roff::{Roff, bold, roman};
-
-use super::args::Cli;
 
 /// Each page's examples: what it does, then the command as it is typed.
 fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
@@ -253,10 +250,9 @@ fn ours(cmd: &clap::Command, page: &str) -> Roff {
     r
 }
 
-/// Every man page: `mas-link.1` first, then one per subcommand (`mas-link-synapse.1`, …),
-/// file name and roff text.
-pub fn pages() -> Vec<(String, Vec<u8>)> {
-    let mut cmd = Cli::command();
+/// Every man page of the command line `cmd`: `mas-link.1` first, then one per subcommand
+/// (`mas-link-synapse.1`, …), file name and roff text.
+pub fn pages(mut cmd: clap::Command) -> Vec<(String, Vec<u8>)> {
     // Built, so that clap's own `help` subcommand, which the main page names, is there too.
     cmd.build();
     let mut pages = vec![("mas-link.1".to_owned(), render(cmd.clone(), "mas-link"))];
@@ -275,7 +271,8 @@ mod tests {
 
     #[test]
     fn every_page_has_the_operators_sections() {
-        let pages = pages();
+        use clap::CommandFactory;
+        let pages = pages(super::super::Cli::command());
         assert!(pages.len() >= 10, "{}", pages.len());
         for (name, roff) in pages {
             let text = String::from_utf8(roff).unwrap();

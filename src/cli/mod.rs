@@ -98,7 +98,7 @@ fn completions(shell: Shell, dir: Option<&Path>, out: &mut Out) -> Result<u8> {
         return Ok(0);
     };
     let files = match shell {
-        Shell::Man => man::pages(),
+        Shell::Man => man::pages(<Cli as clap::CommandFactory>::command()),
         _ => vec![(shell.file_name().to_owned(), shell.render())],
     };
     for (name, text) in files {

@@ -13,6 +13,10 @@ pub mod users;
 
 use crate::yaml::Edit;
 
+/// Synapse's section for MAS: what `synapse` sets, `unlink` turns off, and the record never
+/// restores (here, so that the record and Synapse's rules both read it from their parent).
+pub const MAS: &str = "matrix_authentication_service";
+
 /// One edit and why it is made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {

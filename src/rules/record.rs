@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::Changes;
-use super::synapse::MAS;
+use super::MAS;
 use crate::yaml::{Document, Edit};
 
 /// 3: `written_sha256`. Records of formats 1 and 2 (FNV hashes) are read for their settings;

@@ -10,7 +10,7 @@ use crate::findings::{Effect, Finding, Source};
 use crate::yaml::{Edit, NewScalar, Pos, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/configs/homeserver.yaml";
-pub const MAS: &str = "matrix_authentication_service";
+pub use super::MAS;
 
 /// How Synapse gets the shared secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

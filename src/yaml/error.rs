@@ -2,7 +2,13 @@
 
 use std::fmt;
 
-use super::tree::Pos;
+/// A place in the source: byte offset, 1-based line, 1-based column (in characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub offset: usize,
+    pub line: usize,
+    pub col: usize,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {

@@ -13,10 +13,10 @@ mod tree;
 mod value;
 
 pub use edit::{Edit, Edited, NewScalar};
-pub use error::{ErrorKind, Warning, YamlError};
+pub use error::{ErrorKind, Pos, Warning, YamlError};
 #[doc(hidden)]
 pub use input::agrees_with_granit;
-pub use tree::{Kind, Node, Pos, Style};
+pub use tree::{Kind, Node, Style};
 pub use value::{Map, Schema, Value, resolve_scalar};
 
 /// Files larger than this are refused before parsing.

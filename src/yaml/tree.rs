@@ -5,15 +5,7 @@
 
 use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
 
-use super::error::{ErrorKind, YamlError};
-
-/// A place in the source: byte offset, 1-based line, 1-based column (in characters).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Pos {
-    pub offset: usize,
-    pub line: usize,
-    pub col: usize,
-}
+use super::error::{ErrorKind, Pos, YamlError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
