@@ -6,7 +6,7 @@
 //! reads what the rules need (a configuration may be several files); [`plan`] makes a
 //! proposal; [`show`] and [`apply`] display and write it, [`loader`] asks Synapse's own config
 //! loader where Synapse is installed, [`database`] counts Synapse's users, and [`online`]
-//! probes the running services; [`wizard`]
+//! probes the running services; [`check`] judges both sides and their pairing; [`wizard`]
 //! and [`cli`]
 //! are thin layers over all of it. No module imports one listed after it
 //! (`tests/layers.rs` keeps it so).
@@ -25,6 +25,9 @@ pub mod apply;
 pub mod database;
 pub mod loader;
 pub mod online;
+
+pub mod check;
+
 pub mod show;
 
 pub mod wizard;

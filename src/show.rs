@@ -8,8 +8,8 @@ use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 use crate::apply::Applied;
+use crate::check::Report;
 use crate::findings::{self, FORMAT_VERSION, Finding, Severity};
-use crate::online::Probe;
 use crate::plan::{ChangeReport, FileEdit, Proposal};
 use crate::yaml::{self, Document};
 
@@ -202,8 +202,8 @@ pub fn write_done(w: &mut impl Write, p: &Proposal, applied: &Applied) -> std::i
 }
 
 /// `check`'s report for a person: the probes, each finding, and the verdict.
-pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
-    for p in r.probes.iter().copied().flatten() {
+pub fn write_check(w: &mut impl Write, r: &Report) -> std::io::Result<()> {
+    for p in r.probes.iter().flatten() {
         let (style, word) = if p.ok {
             (AnsiColor::Green.on_default(), "ok  ")
         } else {
@@ -216,7 +216,7 @@ pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
             p.name, p.url
         )?;
     }
-    for f in r.findings {
+    for f in &r.findings {
         write_finding(w, f)?;
     }
     for line in &r.users {
@@ -233,9 +233,10 @@ pub fn write_check(w: &mut impl Write, r: &CheckReport) -> std::io::Result<()> {
     {
         writeln!(w, "{l}")?;
     }
-    let checked: Vec<&str> = [r.synapse_config, r.mas_config]
+    let checked: Vec<&str> = [&r.synapse_config, &r.mas_config]
         .into_iter()
         .flatten()
+        .map(String::as_str)
         .collect();
     writeln!(
         w,
@@ -289,71 +290,6 @@ impl<'a> WriteReport<'a> {
                 })
                 .collect(),
             notes: &p.notes,
-        }
-    }
-}
-
-/// The JSON report of `check`: stable, versioned by [`FORMAT_VERSION`].
-#[derive(Debug, Serialize)]
-pub struct CheckReport<'a> {
-    pub format_version: u32,
-    pub ok: bool,
-    pub linked: bool,
-    pub synapse_config: Option<&'a str>,
-    pub mas_config: Option<&'a str>,
-    /// Every file read: Synapse's, then MAS's, each in the order its program reads them.
-    pub files: Vec<String>,
-    pub errors: usize,
-    pub warnings: usize,
-    pub findings: &'a [Finding],
-    /// The checks that need a side that was not here, and how to bring it.
-    pub not_checked: Vec<String>,
-    /// Synapse's users, as MAS's migration tool will see them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub users: Vec<String>,
-    /// The SSO hand-over as each side states it (see README).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sso: Vec<String>,
-    /// Whether Synapse's own config loader judged Synapse's side, and how.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub synapse_loader: Option<String>,
-    /// With `--online`: each live probe, passed or not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probes: Option<&'a [Probe]>,
-}
-
-impl<'a> CheckReport<'a> {
-    pub fn new(
-        findings: &'a [Finding],
-        synapse_config: Option<&'a str>,
-        mas_config: Option<&'a str>,
-        probes: Option<&'a [Probe]>,
-    ) -> CheckReport<'a> {
-        let errors = findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
-        CheckReport {
-            format_version: FORMAT_VERSION,
-            ok: errors == 0,
-            linked: !findings
-                .iter()
-                .any(|f| f.effect == findings::Effect::NotLinked),
-            synapse_config,
-            mas_config,
-            files: synapse_config
-                .into_iter()
-                .chain(mas_config)
-                .map(str::to_owned)
-                .collect(),
-            errors,
-            warnings: findings.len() - errors,
-            findings,
-            not_checked: Vec::new(),
-            synapse_loader: None,
-            sso: Vec::new(),
-            users: Vec::new(),
-            probes,
         }
     }
 }

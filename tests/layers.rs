@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["files"],
     &["plan"],
     &["apply", "database", "loader", "online"],
+    &["check"],
     &["show"],
     &["wizard"],
     &["cli"],

@@ -4,6 +4,7 @@
 //! written).
 
 mod args;
+mod check;
 mod man;
 
 use std::io::{IsTerminal, Read, Write};
@@ -22,19 +23,15 @@ pub use args::{
 use crate::apply::{self, Lock};
 use crate::database;
 use crate::files;
-use crate::findings::{Effect, Finding, Severity, Source};
 use crate::loader;
-use crate::online;
 use crate::plan::{self, Backup, LinkRequest, Proposal};
-use crate::rules::layers::Layers;
 use crate::rules::mas::{self, Bundle, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url, with_slash};
-use crate::rules::pairing::{self, SynapseView};
 use crate::rules::record::Record;
 use crate::rules::sso;
 use crate::rules::synapse::{self, MAS};
 use crate::rules::users;
-use crate::show::{self, CheckReport, Out, WriteReport};
+use crate::show::{self, Out, WriteReport};
 use crate::wizard;
 use crate::yaml::{Document, Options, Value};
 
@@ -84,7 +81,7 @@ fn run(command: Command, out: &mut Out) -> Result<u8> {
         Command::Synapse(a) => cmd_synapse(&a, out),
         Command::Mas(a) => cmd_mas(&a, out),
         Command::Sso(a) => cmd_sso(&a, out),
-        Command::Check(a) => cmd_check(&a, out),
+        Command::Check(a) => check::cmd_check(&a, out),
         Command::Unlink(a) => cmd_unlink(&a, out),
         Command::Wizard(a) => wizard::run(&a, out),
         Command::Completions { shell, dir } => completions(shell, dir.as_deref(), out),
@@ -562,272 +559,4 @@ fn confirm(out: &mut Out, p: &Proposal) -> Result<bool> {
     }
     writeln!(out.err)?;
     wizard::yes_no(out, &format!("Write these changes to {}?", p.names()))
-}
-
-/// Synapse's side of `check`: the configuration, its findings (with Synapse's own loader's
-/// verdict where it is installed), and the secret Synapse will use.
-fn check_synapse(
-    a: &CheckArgs,
-    given: &[PathBuf],
-    findings: &mut Vec<Finding>,
-    not_checked: &mut Vec<String>,
-) -> Result<(files::Config, Option<String>, loader::Judged)> {
-    let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
-    let secret_file = files::synapse_secret_file(config.layers.value());
-    let (mut found, secret) = synapse::findings(&config.layers, secret_file.as_ref());
-    let paths: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
-    let judged = loader::judge(&loader_setting(&a.synapse_python), &config.layers, &paths)?;
-    match &judged {
-        loader::Judged::By(v) => match &v.refusal {
-            // Synapse starts: its word over the native rules on whether it refuses.
-            None => found.retain(|f| f.effect != Effect::Refuses),
-            Some(r) => {
-                let keys: Vec<&str> = r.path.iter().map(String::as_str).collect();
-                found.push(Finding::new(
-                    Source::Synapse,
-                    Effect::Refuses,
-                    &keys,
-                    config.layers.locate(&keys),
-                    format!(
-                        "Synapse's own config loader refuses to start: {}",
-                        loader::masked(&r.message, &config.layers)
-                    ),
-                    "fix what Synapse's message names, then run `mas-link check` again",
-                ));
-            }
-        },
-        _ => not_checked.push(judged.describe()),
-    }
-    // Unlinked on purpose (`unlink`'s record says so): a state the operator chose.
-    if config
-        .files
-        .iter()
-        .filter_map(files::record)
-        .any(|r| r.unlinked)
-    {
-        for f in found.iter_mut().filter(|f| f.effect == Effect::NotLinked) {
-            f.severity = Severity::Warning;
-            f.message = "Synapse is not linked to MAS: `mas-link unlink` turned the link off \
-                         (its record beside the file says so), and Synapse runs on its own"
-                .into();
-            f.fix = "to link again, give MAS's secret as the first time (`mas-link synapse \
-                     --help` lists the ways)"
-                .into();
-        }
-    }
-    findings.extend(found);
-    Ok((config, secret, judged))
-}
-
-fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
-    let hs_paths = files::given_or_default(&a.synapse_config, synapse::DEFAULT_CONFIG);
-    let mas_given = match (a.mas_config.as_slice(), env("MAS_CONFIG")) {
-        ([], Some(_)) => mas_paths(&[]),
-        (given, _) => given.to_vec(),
-    };
-    let mas_paths = files::given_or_default(&mas_given, mas::DEFAULT_CONFIG);
-    if hs_paths.is_none() && mas_paths.is_none() {
-        bail!(
-            "no configuration found at {} or {}: pass --synapse-config PATH and/or --mas-config PATH",
-            synapse::DEFAULT_CONFIG,
-            mas::DEFAULT_CONFIG
-        );
-    }
-    let mut findings = Vec::new();
-    let mut not_checked = Vec::new();
-    let hs = match &hs_paths {
-        Some(given) => Some(check_synapse(a, given, &mut findings, &mut not_checked)?),
-        None => None,
-    };
-    let census = match &hs {
-        Some((config, _, _)) => match database::census(&users::database(config.layers.value())) {
-            Ok(c) => c,
-            Err(e) => {
-                not_checked.push(format!("Synapse's users: {e}"));
-                None
-            }
-        },
-        None => None,
-    };
-    let (mas_config, mas_view) = check_mas(a, mas_paths.as_deref(), &mut findings)?;
-    let synapse_side = hs.as_ref().map(|(c, secret, _)| (c, secret));
-    match pair(synapse_side, mas_view.as_ref()) {
-        Ok(found) => findings.extend(found),
-        Err(missing) => not_checked.push(missing),
-    }
-    if let (Some(c), Some(view), Some((config, _, _))) = (&census, &mas_view, &hs) {
-        findings.extend(users::findings(c, view, config.layers.value()));
-    }
-    let probes = match a.online {
-        true => {
-            let hs_side = hs.as_ref().map(|(c, s, _)| (&c.layers, s.clone()));
-            let targets = online_targets(a, hs_side, mas_view.as_ref())?;
-            let http = online::Http::new(a.insecure, std::time::Duration::from_secs(5));
-            let (probes, f) = online::run(&http, &targets);
-            findings.extend(f);
-            Some(probes)
-        }
-        false => None,
-    };
-    let given = |c: &Option<files::Config>| c.as_ref().map(|c| c.given.clone());
-    let hs_given = given(&hs.as_ref().map(|h| h.0.clone()));
-    let mas_given = given(&mas_config);
-    for f in &mut findings {
-        f.fix = plan::fix_for_files(&f.fix, hs_given.as_deref(), mas_given.as_deref());
-    }
-    findings.sort_by_key(|f| {
-        (
-            f.severity == Severity::Warning,
-            f.file == Source::Mas,
-            f.path.clone(),
-            f.line,
-        )
-    });
-    let hs_name = hs.as_ref().map(|(c, _, _)| c.names());
-    let mas_name = mas_config
-        .as_ref()
-        .map(files::Config::names)
-        .or_else(|| a.mas_bundle_stdin.then(|| mas::BUNDLE_SOURCE.into()));
-    let mut report = CheckReport::new(
-        &findings,
-        hs_name.as_deref(),
-        mas_name.as_deref(),
-        probes.as_deref(),
-    );
-    report.not_checked = not_checked;
-    let names = |c: &files::Config| c.files.iter().map(files::Loaded::name).collect::<Vec<_>>();
-    report.files = hs.iter().flat_map(|(c, _, _)| names(c)).collect();
-    report.files.extend(mas_config.iter().flat_map(names));
-    report.synapse_loader = hs.as_ref().map(|(_, _, j)| j.describe());
-    report.users = census
-        .as_ref()
-        .map(users::Census::lines)
-        .unwrap_or_default();
-    let mas_providers = mas_view.as_ref().and_then(|v| v.providers.as_deref());
-    report.sso = hs
-        .iter()
-        .flat_map(|(c, _, _)| sso::synapse_report(c.layers.value()))
-        .chain(sso::mas_report(mas_providers.unwrap_or_default()))
-        .collect();
-    match a.json() {
-        true => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,
-        false => show::write_check(&mut out.out, &report)?,
-    }
-    Ok(u8::from(!report.ok))
-}
-
-/// MAS's side of `check`: its files and findings, or the bundle piped in.
-fn check_mas(
-    a: &CheckArgs,
-    paths: Option<&[PathBuf]>,
-    findings: &mut Vec<Finding>,
-) -> Result<(Option<files::Config>, Option<mas::MasView>)> {
-    let Some(paths) = paths else {
-        let view = match a.mas_bundle_stdin {
-            true => Some(bundle_view(read_stdin_secret()?)),
-            false => None,
-        };
-        return Ok((None, view));
-    };
-    let config = files::load_mas(paths)?;
-    let secret_file = files::mas_secret_file(&config.layers);
-    let (view, found) = mas::findings(config.layers.clone(), secret_file.as_ref());
-    findings.extend(found);
-    // On Cloudron, Synapse is always another app.
-    let cloudron = env("CLOUDRON_APP_ORIGIN").is_some();
-    findings.extend(mas::loopback_endpoint(&view, cloudron));
-    Ok((Some(config), Some(view)))
-}
-
-/// The pairing rules when both sides are known; else which side is missing, and how to
-/// bring it.
-fn pair(
-    synapse: Option<(&files::Config, &Option<String>)>,
-    mas: Option<&mas::MasView>,
-) -> Result<Vec<Finding>, String> {
-    const WHAT: &str = "the pairing (the secrets equal, matrix.homeserver = server_name, each \
-                        endpoint at the other program)";
-    match (synapse, mas) {
-        (Some((config, secret)), Some(view)) => {
-            let hs_view = SynapseView {
-                cfg: &config.layers,
-                secret: secret.clone(),
-            };
-            Ok(pairing::pairing(&hs_view, view))
-        }
-        (Some(_), None) => Err(format!(
-            "{WHAT}: MAS's config is not here. Where MAS runs elsewhere, pipe its side in: \
-             `mas-link secret --bundle | mas-link check --mas-bundle-stdin`"
-        )),
-        (None, _) => Err(format!(
-            "{WHAT}: Synapse's homeserver.yaml is not here; run `mas-link secret --bundle | \
-             mas-link check --mas-bundle-stdin` where it is"
-        )),
-    }
-}
-
-/// What a bundle says of MAS's side, for the pairing rules.
-fn bundle_view(bundle: Bundle) -> mas::MasView {
-    mas::MasView {
-        cfg: None,
-        secret: Some(bundle.secret),
-        homeserver: bundle.homeserver,
-        endpoint: None,
-        public_base: bundle.endpoint,
-        providers: bundle.providers,
-    }
-}
-
-/// Where the online probes go, from the flags and the files.
-fn online_targets(
-    a: &CheckArgs,
-    hs: Option<(&Layers, Option<String>)>,
-    mas: Option<&mas::MasView>,
-) -> Result<online::Targets> {
-    let cfg = hs.as_ref().map(|(c, _)| *c);
-    let hs_str = |path: &[&str]| {
-        let v = cfg?.value().at(path)?;
-        v.as_str().map(str::to_owned)
-    };
-    let synapse_url = a
-        .synapse_url
-        .clone()
-        .or_else(|| hs_str(&["public_baseurl"]))
-        .or_else(|| hs_str(&["server_name"]).map(|n| format!("https://{n}/")))
-        .or_else(|| mas.and_then(|m| m.endpoint.clone()))
-        .ok_or_else(|| {
-            anyhow!("--online needs --synapse-url URL (no Synapse config to take it from)")
-        })?;
-    let mas_url = a
-        .mas_url
-        .clone()
-        .or_else(|| hs_str(&[MAS, "endpoint"]))
-        .or_else(|| mas.and_then(|m| m.public_base.clone()))
-        .ok_or_else(|| anyhow!("--online needs --mas-url URL (no config to take it from)"))?;
-    for (flag, url) in [("--synapse-url", &synapse_url), ("--mas-url", &mas_url)] {
-        check_url(url).map_err(|e| anyhow!("{flag}: {e}"))?;
-    }
-    let at = |path: &[&str]| cfg.map(|c| c.locate(path));
-    Ok(online::Targets {
-        synapse_url,
-        mas_url,
-        secret: mas
-            .and_then(|m| m.secret.clone())
-            .or_else(|| hs.as_ref().and_then(|(_, s)| s.clone())),
-        msc4108: cfg.is_some_and(|c| {
-            c.value()
-                .at(&["experimental_features", "msc4108_enabled"])
-                .is_some_and(Value::truthy)
-        }),
-        synapse_file: at(&["public_baseurl"])
-            .map(|p| p.path.to_owned())
-            .unwrap_or_default(),
-        synapse_pos: at(&["public_baseurl"]).map(|p| p.pos).unwrap_or_default(),
-        mas_pos: at(&[MAS]).map(|p| p.pos).unwrap_or_default(),
-        mas_endpoint: mas.and_then(|m| {
-            let place = m.cfg.as_ref()?.locate(&["matrix", "endpoint"]);
-            let endpoint = m.endpoint.as_deref().unwrap_or(mas::DEFAULT_ENDPOINT);
-            Some((endpoint.to_owned(), place.path.to_owned(), place.pos))
-        }),
-    })
 }

@@ -1,0 +1,349 @@
+//! `check` as a library operation: a request (which files, MAS's side piped in, Synapse's
+//! loader, the live probes) in, the report out. Each program's side is read and judged as it
+//! reads itself, then the pairing, the users and the hand-over, then (when asked) the running
+//! services. The command line only resolves the request and prints the report.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::database;
+use crate::files::{self, Config, ReadError};
+use crate::findings::{Effect, FORMAT_VERSION, Finding, Severity, Source};
+use crate::loader::{self, LoaderError};
+use crate::online::{self, Probe};
+use crate::plan;
+use crate::rules::layers::Layers;
+use crate::rules::mas::{self, Bundle, MasView};
+use crate::rules::names::check_url;
+use crate::rules::pairing::{self, SynapseView};
+use crate::rules::synapse::{self, MAS};
+use crate::rules::{sso, users};
+use crate::yaml::Value;
+
+/// What to check.
+#[derive(Debug)]
+pub struct Request {
+    /// Synapse's files, as given (`-c` order, folders).
+    pub synapse: Option<Vec<PathBuf>>,
+    /// MAS's files.
+    pub mas: Option<Vec<PathBuf>>,
+    /// MAS's side as a `secret --bundle` line carried it, when MAS runs elsewhere.
+    pub mas_bundle: Option<Bundle>,
+    pub loader: loader::Setting,
+    /// The live probes, when asked for.
+    pub online: Option<Online>,
+    /// Running in a Cloudron app: Synapse and MAS are always two apps.
+    pub cloudron: bool,
+}
+
+/// Where the live probes go, when not where the files say.
+#[derive(Debug, Default)]
+pub struct Online {
+    pub synapse_url: Option<String>,
+    pub mas_url: Option<String>,
+    pub insecure: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Loader(#[from] LoaderError),
+    #[error("{0}")]
+    Online(String),
+}
+
+/// The report of `check`: stable, versioned by [`FORMAT_VERSION`] (README: JSON output).
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub ok: bool,
+    pub linked: bool,
+    pub synapse_config: Option<String>,
+    pub mas_config: Option<String>,
+    /// Every file read: Synapse's, then MAS's, each in the order its program reads them.
+    pub files: Vec<String>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub findings: Vec<Finding>,
+    /// The checks that need a side that was not here, and how to bring it.
+    pub not_checked: Vec<String>,
+    /// Synapse's users, as MAS's migration tool will see them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    /// The SSO hand-over as each side states it (see README).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sso: Vec<String>,
+    /// Whether Synapse's own config loader judged Synapse's side, and how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synapse_loader: Option<String>,
+    /// With `--online`: each live probe, passed or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probes: Option<Vec<Probe>>,
+}
+
+/// Synapse's side as checked: its configuration, the secret it will use, the loader's word.
+struct SynapseSide {
+    config: Config,
+    secret: Option<String>,
+    judged: loader::Judged,
+}
+
+/// Checks what `req` names.
+pub fn run(req: &Request) -> Result<Report, CheckError> {
+    let mut findings = Vec::new();
+    let mut not_checked = Vec::new();
+    let hs = match &req.synapse {
+        Some(given) => Some(synapse_side(req, given, &mut findings, &mut not_checked)?),
+        None => None,
+    };
+    let census = match &hs {
+        Some(s) => {
+            database::census(&users::database(s.config.layers.value())).unwrap_or_else(|e| {
+                not_checked.push(format!("Synapse's users: {e}"));
+                None
+            })
+        }
+        None => None,
+    };
+    let (mas_config, mas_view) = mas_side(req, &mut findings)?;
+    match pair(hs.as_ref(), mas_view.as_ref()) {
+        Ok(found) => findings.extend(found),
+        Err(missing) => not_checked.push(missing),
+    }
+    if let (Some(c), Some(view), Some(s)) = (&census, &mas_view, &hs) {
+        findings.extend(users::findings(c, view, s.config.layers.value()));
+    }
+    let probes = match &req.online {
+        Some(o) => {
+            let targets = online_targets(o, hs.as_ref(), mas_view.as_ref())?;
+            let http = online::Http::new(o.insecure, std::time::Duration::from_secs(5));
+            let (probes, f) = online::run(&http, &targets);
+            findings.extend(f);
+            Some(probes)
+        }
+        None => None,
+    };
+    let hs_given = hs.as_ref().map(|s| s.config.given.as_slice());
+    let mas_given = mas_config.as_ref().map(|c| c.given.as_slice());
+    for f in &mut findings {
+        f.fix = plan::fix_for_files(&f.fix, hs_given, mas_given);
+    }
+    findings.sort_by_key(|f| {
+        (
+            f.severity == Severity::Warning,
+            f.file == Source::Mas,
+            f.path.clone(),
+            f.line,
+        )
+    });
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let names = |c: &Config| c.files.iter().map(files::Loaded::name).collect::<Vec<_>>();
+    let mas_providers = mas_view.as_ref().and_then(|v| v.providers.as_deref());
+    Ok(Report {
+        format_version: FORMAT_VERSION,
+        ok: errors == 0,
+        linked: !findings.iter().any(|f| f.effect == Effect::NotLinked),
+        synapse_config: hs.as_ref().map(|s| s.config.names()),
+        mas_config: mas_config.as_ref().map(Config::names).or_else(|| {
+            req.mas_bundle
+                .as_ref()
+                .map(|_| mas::BUNDLE_SOURCE.to_owned())
+        }),
+        files: hs
+            .iter()
+            .flat_map(|s| names(&s.config))
+            .chain(mas_config.iter().flat_map(names))
+            .collect(),
+        errors,
+        warnings: findings.len() - errors,
+        not_checked,
+        users: census
+            .as_ref()
+            .map(users::Census::lines)
+            .unwrap_or_default(),
+        sso: hs
+            .iter()
+            .flat_map(|s| sso::synapse_report(s.config.layers.value()))
+            .chain(sso::mas_report(mas_providers.unwrap_or_default()))
+            .collect(),
+        synapse_loader: hs.as_ref().map(|s| s.judged.describe()),
+        probes,
+        findings,
+    })
+}
+
+/// Synapse's side: the configuration, its findings (with Synapse's own loader's verdict where
+/// it is installed), and the secret Synapse will use.
+fn synapse_side(
+    req: &Request,
+    given: &[PathBuf],
+    findings: &mut Vec<Finding>,
+    not_checked: &mut Vec<String>,
+) -> Result<SynapseSide, CheckError> {
+    let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
+    let secret_file = files::synapse_secret_file(config.layers.value());
+    let (mut found, secret) = synapse::findings(&config.layers, secret_file.as_ref());
+    let paths: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
+    let judged = loader::judge(&req.loader, &config.layers, &paths)?;
+    match &judged {
+        loader::Judged::By(v) => match &v.refusal {
+            // Synapse starts: its word over the native rules on whether it refuses.
+            None => found.retain(|f| f.effect != Effect::Refuses),
+            Some(r) => {
+                let keys: Vec<&str> = r.path.iter().map(String::as_str).collect();
+                found.push(Finding::new(
+                    Source::Synapse,
+                    Effect::Refuses,
+                    &keys,
+                    config.layers.locate(&keys),
+                    format!(
+                        "Synapse's own config loader refuses to start: {}",
+                        loader::masked(&r.message, &config.layers)
+                    ),
+                    "fix what Synapse's message names, then run `mas-link check` again",
+                ));
+            }
+        },
+        _ => not_checked.push(judged.describe()),
+    }
+    if config
+        .files
+        .iter()
+        .filter_map(files::record)
+        .any(|r| r.unlinked)
+    {
+        unlinked_by_choice(&mut found);
+    }
+    findings.extend(found);
+    Ok(SynapseSide {
+        config,
+        secret,
+        judged,
+    })
+}
+
+/// Unlinked on purpose (`unlink`'s record says so): a state the operator chose, not a failure.
+fn unlinked_by_choice(found: &mut [Finding]) {
+    for f in found.iter_mut().filter(|f| f.effect == Effect::NotLinked) {
+        f.severity = Severity::Warning;
+        f.message = "Synapse is not linked to MAS: `mas-link unlink` turned the link off (its \
+                     record beside the file says so), and Synapse runs on its own"
+            .into();
+        f.fix = "to link again, give MAS's secret as the first time (`mas-link synapse --help` \
+                 lists the ways)"
+            .into();
+    }
+}
+
+/// MAS's side: its files and findings, or the bundle piped in.
+fn mas_side(
+    req: &Request,
+    findings: &mut Vec<Finding>,
+) -> Result<(Option<Config>, Option<MasView>), CheckError> {
+    let Some(paths) = &req.mas else {
+        return Ok((None, req.mas_bundle.clone().map(bundle_view)));
+    };
+    let config = files::load_mas(paths)?;
+    let secret_file = files::mas_secret_file(&config.layers);
+    let (view, found) = mas::findings(config.layers.clone(), secret_file.as_ref());
+    findings.extend(found);
+    findings.extend(mas::loopback_endpoint(&view, req.cloudron));
+    Ok((Some(config), Some(view)))
+}
+
+/// The pairing rules when both sides are known; else which side is missing, and how to
+/// bring it.
+fn pair(synapse: Option<&SynapseSide>, mas: Option<&MasView>) -> Result<Vec<Finding>, String> {
+    const WHAT: &str = "the pairing (the secrets equal, matrix.homeserver = server_name, each \
+                        endpoint at the other program)";
+    match (synapse, mas) {
+        (Some(s), Some(view)) => {
+            let hs_view = SynapseView {
+                cfg: &s.config.layers,
+                secret: s.secret.clone(),
+            };
+            Ok(pairing::pairing(&hs_view, view))
+        }
+        (Some(_), None) => Err(format!(
+            "{WHAT}: MAS's config is not here. Where MAS runs elsewhere, pipe its side in: \
+             `mas-link secret --bundle | mas-link check --mas-bundle-stdin`"
+        )),
+        (None, _) => Err(format!(
+            "{WHAT}: Synapse's homeserver.yaml is not here; run `mas-link secret --bundle | \
+             mas-link check --mas-bundle-stdin` where it is"
+        )),
+    }
+}
+
+/// What a bundle says of MAS's side, for the pairing rules.
+fn bundle_view(bundle: Bundle) -> MasView {
+    MasView {
+        cfg: None,
+        secret: Some(bundle.secret),
+        homeserver: bundle.homeserver,
+        endpoint: None,
+        public_base: bundle.endpoint,
+        providers: bundle.providers,
+    }
+}
+
+/// Where the online probes go, from the flags and the files.
+fn online_targets(
+    o: &Online,
+    hs: Option<&SynapseSide>,
+    mas: Option<&MasView>,
+) -> Result<online::Targets, CheckError> {
+    let cfg: Option<&Layers> = hs.map(|s| &s.config.layers);
+    let hs_str = |path: &[&str]| cfg?.value().at(path)?.as_str().map(str::to_owned);
+    let synapse_url = o
+        .synapse_url
+        .clone()
+        .or_else(|| hs_str(&["public_baseurl"]))
+        .or_else(|| hs_str(&["server_name"]).map(|n| format!("https://{n}/")))
+        .or_else(|| mas.and_then(|m| m.endpoint.clone()))
+        .ok_or_else(|| {
+            CheckError::Online(
+                "--online needs --synapse-url URL (no Synapse config to take it from)".into(),
+            )
+        })?;
+    let mas_url = o
+        .mas_url
+        .clone()
+        .or_else(|| hs_str(&[MAS, "endpoint"]))
+        .or_else(|| mas.and_then(|m| m.public_base.clone()))
+        .ok_or_else(|| {
+            CheckError::Online("--online needs --mas-url URL (no config to take it from)".into())
+        })?;
+    for (flag, url) in [("--synapse-url", &synapse_url), ("--mas-url", &mas_url)] {
+        check_url(url).map_err(|e| CheckError::Online(format!("{flag}: {e}")))?;
+    }
+    let at = |path: &[&str]| cfg.map(|c| c.locate(path));
+    Ok(online::Targets {
+        synapse_url,
+        mas_url,
+        secret: mas
+            .and_then(|m| m.secret.clone())
+            .or_else(|| hs.and_then(|s| s.secret.clone())),
+        msc4108: cfg.is_some_and(|c| {
+            c.value()
+                .at(&["experimental_features", "msc4108_enabled"])
+                .is_some_and(Value::truthy)
+        }),
+        synapse_file: at(&["public_baseurl"])
+            .map(|p| p.path.to_owned())
+            .unwrap_or_default(),
+        synapse_pos: at(&["public_baseurl"]).map(|p| p.pos).unwrap_or_default(),
+        mas_pos: at(&[MAS]).map(|p| p.pos).unwrap_or_default(),
+        mas_endpoint: mas.and_then(|m| {
+            let place = m.cfg.as_ref()?.locate(&["matrix", "endpoint"]);
+            let endpoint = m.endpoint.as_deref().unwrap_or(mas::DEFAULT_ENDPOINT);
+            Some((endpoint.to_owned(), place.path.to_owned(), place.pos))
+        }),
+    })
+}
