@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::{CheckArgs, env, loader_setting, mas_paths, read_stdin_secret};
 use crate::check::{self, Online, Request};
+use crate::cli::{CheckArgs, env, loader_setting, mas_paths, read_stdin_secret};
 use crate::files;
 use crate::rules::{mas, synapse};
 use crate::show::{self, Out};
 
-pub(super) fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
+pub(in crate::cli) fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
     let report = check::run(&request(a)?)?;
     match a.json() {
         true => writeln!(out.out, "{}", serde_json::to_string_pretty(&report)?)?,

@@ -1,0 +1,157 @@
+//! `mas-link synapse`: the link request resolved from the flags, the environment, MAS's side
+//! and the file itself; Synapse's users checked (fail closed); the plan shown and written.
+
+use crate::cli::*;
+
+/// The secret from at most one source; none given is `None`.
+fn given_secret(a: &SynapseArgs) -> Result<Option<Bundle>> {
+    let env_secret = env("MAS_SECRET");
+    let flag = !a.mas_config.is_empty() || a.secret_file.is_some() || a.secret_stdin;
+    if flag && env_secret.is_some() {
+        bail!(
+            "give the secret one way only: --mas-config, --secret-file, --secret-stdin or MAS_SECRET"
+        );
+    }
+    let bare = |secret: String| Bundle {
+        secret,
+        ..Default::default()
+    };
+    if !a.mas_config.is_empty() {
+        return Ok(Some(files::mas_bundle(&a.mas_config)?));
+    }
+    if let Some(p) = &a.secret_file {
+        return Ok(Some(bare(files::read_secret(p)?)));
+    }
+    if a.secret_stdin {
+        return read_stdin_secret().map(Some);
+    }
+    Ok(env_secret.map(|s| bare(s.trim().to_owned())))
+}
+
+/// What the link needs, from the flags, the environment, the MAS side and the file itself
+/// (its MAS block, when one is there, so that relinking needs no flags).
+fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequest> {
+    let block = |k: &str| {
+        root.at(&[MAS, k])
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let bundle = match given_secret(a)? {
+        Some(b) => b,
+        None => {
+            let secret = if let Some(token) = synapse::legacy_admin_token(root) {
+                writeln!(
+                    out.err,
+                    "note: using experimental_features.msc3861.admin_token as the shared secret; \
+                     MAS's matrix.secret must hold the same value"
+                )?;
+                token
+            } else if let Some(s) = block("secret") {
+                s
+            } else if let Some(s) =
+                synapse::secret_path(root).and_then(|p| files::read_secret(Path::new(p)).ok())
+            {
+                s
+            } else {
+                bail!(
+                    "no secret given: pass --mas-config PATH (MAS's config.yaml), \
+                     --secret-file PATH, --secret-stdin, or set MAS_SECRET"
+                )
+            };
+            Bundle {
+                secret,
+                ..Default::default()
+            }
+        }
+    };
+    // An endpoint already set is kept unless one is given: it may be an internal address
+    // (`http://mas.internal:8080/`) where MAS's public URL is not the way to reach it.
+    let endpoint = a
+        .endpoint
+        .clone()
+        .or_else(|| env("MAS_ENDPOINT"))
+        .or_else(|| block("endpoint").filter(|e| check_url(e).is_ok()))
+        .or(bundle.endpoint.clone())
+        .ok_or_else(|| {
+            anyhow!(
+                "no MAS endpoint: pass --endpoint URL (where Synapse reaches MAS), set \
+                 MAS_ENDPOINT, or give --mas-config with http.public_base"
+            )
+        })?;
+    check_url(&endpoint).map_err(|e| anyhow!("--endpoint: {e}"))?;
+    if let Some(p) = &a.secret_path
+        && !p.is_absolute()
+    {
+        bail!(
+            "--secret-path {}: give an absolute path; Synapse reads a relative one from its own \
+             working directory, not this one",
+            p.display()
+        );
+    }
+    // A `secret_path` already set (absolute: a relative one is Synapse's working directory's)
+    // is kept, its file rewritten only when it does not hold the secret.
+    let secret_path = a.secret_path.clone().or_else(|| {
+        synapse::secret_path(root)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    });
+    Ok(LinkRequest {
+        endpoint,
+        mas_providers: bundle.providers.clone(),
+        secret: bundle.secret,
+        secret_path_now: files::named_state(secret_path.as_deref()),
+        secret_path,
+        mas_homeserver: bundle.homeserver,
+    })
+}
+
+/// Refuses to link a Synapse whose users MAS may not know: users in its database not yet
+/// migrated, or a database that cannot be read (unless the operator says why that is fine).
+/// A dry run says what `--yes` would do, and goes on to show the diff.
+fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result<()> {
+    // Already linked: MAS handles the logins now, and the link only changes its settings.
+    if a.users_migrated || synapse::is_linked(config.layers.value()) {
+        return Ok(());
+    }
+    let db = users::database(config.layers.value());
+    // Every file named, the default too: syn2mas has no default of its own.
+    let flags = plan::path_flag("--synapse-config", &config.given, "");
+    let refusal = match database::users(&db) {
+        database::Users::None => return Ok(()),
+        database::Users::Some(census) if a.new_server => format!(
+            "--new-server, but Synapse's database holds {} active local user(s): they must be \
+             migrated first.\n{}",
+            census.active,
+            users::migration_steps(&census, &db, &flags)
+        ),
+        database::Users::Some(census) => format!(
+            "{}\n(Already migrated? Add --users-migrated.)",
+            users::migration_steps(&census, &db, &flags)
+        ),
+        database::Users::Unread(why) if a.new_server => {
+            writeln!(
+                out.err,
+                "note: Synapse's users were not read ({why}); linking as a server that never \
+                 had users, as --new-server says"
+            )?;
+            return Ok(());
+        }
+        database::Users::Unread(why) => users::unread_refusal(&why),
+    };
+    if !a.write.writes() {
+        writeln!(out.err, "note: with --yes this would stop: {refusal}")?;
+        return Ok(());
+    }
+    bail!("{refusal}")
+}
+
+pub(in crate::cli) fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
+    let (_locks, config) = synapse_config(&a.synapse, &a.write, "synapse", out)?;
+    no_lock_out(a, &config, out)?;
+    let req = link_request(a, config.layers.value(), out)?;
+    let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
+    let p = plan::link(config, &req, &records)?;
+    vet(out, &p, &a.synapse)?;
+    finish(out, &p, &a.write)
+}
