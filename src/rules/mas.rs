@@ -621,129 +621,161 @@ pub const GENERATED_BASE: &str = "http://[::]:8080/";
 /// MAS's rules for its `matrix` and `http` sections, on the parsed files with the
 /// `secret_file`'s contents (read by the caller). MAS's own refusals are findings.
 pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<Finding>) {
-    let mut out = Vec::new();
-    let mut add = |effect: Effect, path: &[&str], at: Place, message: String, fix: &str| {
-        out.push(Finding::new(Source::Mas, effect, path, at, message, fix));
-    };
     let config = match MasConfig::read(&cfg) {
         Ok(c) => c,
-        Err(e) => {
-            let (file, line, col, message) = match &e {
-                MasError::Parse {
-                    file,
-                    line,
-                    col,
-                    message,
-                } => (file.clone(), *line, *col, message.clone()),
-                other => (cfg.names()[0].to_owned(), 1, 1, other.to_string()),
-            };
-            let pos = crate::yaml::Pos {
-                offset: 0,
-                line,
-                col,
-            };
-            add(
-                Effect::Refuses,
-                &[],
-                Place { path: &file, pos },
-                format!("MAS cannot read its config: {message}"),
-                "fix the YAML at that place",
-            );
-            let view = MasView {
-                cfg: Some(cfg),
-                secret: None,
-                homeserver: None,
-                endpoint: None,
-                public_base: None,
-                providers: None,
-            };
-            return (view, out);
-        }
+        Err(e) => return unreadable(cfg, &e),
     };
-    let pos = |p: &[&str]| cfg.locate(p);
     let http = config.http.unwrap_or_default();
     let matrix = config.matrix.unwrap_or_default();
-    let mut view = MasView {
-        secret: None,
-        homeserver: matrix.homeserver.clone(),
-        endpoint: matrix.endpoint.clone(),
-        public_base: http.public_base.clone(),
-        providers: Some(super::sso::mas_providers(cfg.value())),
-        cfg: None,
+    let mut f = Found {
+        cfg: &cfg,
+        out: Vec::new(),
     };
-    if let Some(kind) = &matrix.kind
-        && !KINDS.contains(&kind.as_str())
-    {
-        add(
-            Effect::Refuses,
-            &["matrix", "kind"],
-            pos(&["matrix", "kind"]),
-            format!(
-                "`{kind}` is not a kind MAS knows ({}): MAS refuses to start",
-                KINDS.join(", ")
-            ),
-            "`mas-link mas --kind synapse`",
-        );
+    f.kind(&matrix);
+    let secret = f.secret(&matrix, secret_file);
+    f.endpoint(&matrix);
+    f.homeserver(&matrix);
+    f.public_base(&http);
+    f.duplicates();
+    let out = f.out;
+    let view = MasView {
+        secret,
+        homeserver: matrix.homeserver,
+        endpoint: matrix.endpoint,
+        public_base: http.public_base,
+        providers: Some(super::sso::mas_providers(cfg.value())),
+        cfg: Some(cfg),
+    };
+    (view, out)
+}
+
+/// A configuration MAS cannot read: that one finding, and nothing known of its side.
+fn unreadable(cfg: Layers, e: &MasError) -> (MasView, Vec<Finding>) {
+    let (file, line, col, message) = match e {
+        MasError::Parse {
+            file,
+            line,
+            col,
+            message,
+        } => (file.clone(), *line, *col, message.clone()),
+        other => (cfg.names()[0].to_owned(), 1, 1, other.to_string()),
+    };
+    let pos = crate::yaml::Pos {
+        offset: 0,
+        line,
+        col,
+    };
+    let found = Finding::new(
+        Source::Mas,
+        Effect::Refuses,
+        &[],
+        Place { path: &file, pos },
+        format!("MAS cannot read its config: {message}"),
+        "fix the YAML at that place",
+    );
+    let view = MasView {
+        cfg: Some(cfg),
+        secret: None,
+        homeserver: None,
+        endpoint: None,
+        public_base: None,
+        providers: None,
+    };
+    (view, vec![found])
+}
+
+/// Findings on MAS's configuration, each located in the file its key comes from.
+struct Found<'a> {
+    cfg: &'a Layers,
+    out: Vec<Finding>,
+}
+
+impl Found<'_> {
+    fn add(&mut self, effect: Effect, path: &[&str], message: String, fix: &str) {
+        self.add_at(effect, path, path, message, fix);
     }
-    match (&matrix.secret, &matrix.secret_file) {
-        (Some(_), Some(_)) => add(
-            Effect::Refuses,
-            &["matrix", "secret_file"],
-            pos(&["matrix", "secret_file"]),
-            "both `secret` and `secret_file` are set: MAS refuses to start (\"Cannot specify both\")".into(),
-            "delete one of them",
-        ),
-        (None, None) => add(
-            Effect::Refuses,
-            &["matrix", "secret"],
-            pos(&["matrix"]),
-            "neither `secret` nor `secret_file` is set: MAS refuses to start".into(),
-            "`mas-link mas` generates one",
-        ),
-        (Some(s), None) => {
-            if s.is_empty() {
-                add(
-                    Effect::Breaks,
-                    &["matrix", "secret"],
-                    pos(&["matrix", "secret"]),
-                    "`secret` is empty: Synapse counts an empty secret as missing".into(),
-                    "`mas-link mas` generates one",
-                );
-            } else {
-                view.secret = Some(s.clone());
-            }
+
+    /// A finding about `path`, pointing at `at` (a key that is missing points at its parent).
+    fn add_at(&mut self, effect: Effect, path: &[&str], at: &[&str], message: String, fix: &str) {
+        let place = self.cfg.locate(at);
+        self.out
+            .push(Finding::new(Source::Mas, effect, path, place, message, fix));
+    }
+
+    fn kind(&mut self, matrix: &Matrix) {
+        if let Some(kind) = &matrix.kind
+            && !KINDS.contains(&kind.as_str())
+        {
+            self.add(
+                Effect::Refuses,
+                &["matrix", "kind"],
+                format!(
+                    "`{kind}` is not a kind MAS knows ({}): MAS refuses to start",
+                    KINDS.join(", ")
+                ),
+                "`mas-link mas --kind synapse`",
+            );
         }
-        (None, Some(f)) => match secret_file {
-            Some(FileState::Contents(c)) if c.trim().is_empty() => add(
-                Effect::Breaks,
-                &["matrix", "secret_file"],
-                pos(&["matrix", "secret_file"]),
-                format!("`{}` is empty", f.display()),
-                "write the shared secret into it",
-            ),
-            Some(FileState::Contents(c)) => view.secret = Some(c.trim().to_owned()),
-            Some(FileState::Unreadable(why)) => add(
-                Effect::Refuses,
-                &["matrix", "secret_file"],
-                pos(&["matrix", "secret_file"]),
-                format!("`{}` cannot be read ({why}): MAS refuses to start", f.display()),
-                "create it with the shared secret",
-            ),
-            None => add(
-                Effect::Refuses,
-                &["matrix", "secret_file"],
-                pos(&["matrix", "secret_file"]),
-                format!("`{}` was not read: MAS needs it", f.display()),
-                "create it with the shared secret",
-            ),
-        },
     }
-    if let Some(e) = &matrix.endpoint {
-        match check_url(e) {
-            Err(problem) => add(
+
+    /// `secret` xor `secret_file` (read by the caller); the secret MAS will use, when usable.
+    fn secret(&mut self, matrix: &Matrix, secret_file: Option<&FileState>) -> Option<String> {
+        let file_key: &[&str] = &["matrix", "secret_file"];
+        match (&matrix.secret, &matrix.secret_file) {
+            (Some(_), Some(_)) => self.add(
                 Effect::Refuses,
-                &["matrix", "endpoint"],
-                pos(&["matrix", "endpoint"]),
+                file_key,
+                "both `secret` and `secret_file` are set: MAS refuses to start (\"Cannot specify both\")".into(),
+                "delete one of them",
+            ),
+            (None, None) => self.add_at(
+                Effect::Refuses,
+                &["matrix", "secret"],
+                &["matrix"],
+                "neither `secret` nor `secret_file` is set: MAS refuses to start".into(),
+                "`mas-link mas` generates one",
+            ),
+            (Some(s), None) if s.is_empty() => self.add(
+                Effect::Breaks,
+                &["matrix", "secret"],
+                "`secret` is empty: Synapse counts an empty secret as missing".into(),
+                "`mas-link mas` generates one",
+            ),
+            (Some(s), None) => return Some(s.clone()),
+            (None, Some(f)) => match secret_file {
+                Some(FileState::Contents(c)) if c.trim().is_empty() => self.add(
+                    Effect::Breaks,
+                    file_key,
+                    format!("`{}` is empty", f.display()),
+                    "write the shared secret into it",
+                ),
+                Some(FileState::Contents(c)) => return Some(c.trim().to_owned()),
+                Some(FileState::Unreadable(why)) => self.add(
+                    Effect::Refuses,
+                    file_key,
+                    format!("`{}` cannot be read ({why}): MAS refuses to start", f.display()),
+                    "create it with the shared secret",
+                ),
+                None => self.add(
+                    Effect::Refuses,
+                    file_key,
+                    format!("`{}` was not read: MAS needs it", f.display()),
+                    "create it with the shared secret",
+                ),
+            },
+        }
+        None
+    }
+
+    fn endpoint(&mut self, matrix: &Matrix) {
+        let Some(e) = &matrix.endpoint else {
+            return;
+        };
+        let key: &[&str] = &["matrix", "endpoint"];
+        match check_url(e) {
+            Err(problem) => self.add(
+                Effect::Refuses,
+                key,
                 problem.to_string(),
                 "`mas-link mas --synapse-endpoint URL`",
             ),
@@ -752,10 +784,9 @@ pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<F
                     .nth(3)
                     .is_some_and(|p| !p.is_empty() && !p.ends_with('/')) =>
             {
-                add(
+                self.add(
                     Effect::Advice,
-                    &["matrix", "endpoint"],
-                    pos(&["matrix", "endpoint"]),
+                    key,
                     format!(
                         "`{e}` has a path without a trailing `/`: MAS joins paths to it and drops its last part"
                     ),
@@ -765,69 +796,73 @@ pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<F
             Ok(()) => {}
         }
     }
-    if let Some(h) = &matrix.homeserver
-        && let Err(why) = check_server_name(h)
-    {
-        add(
-            Effect::Breaks,
-            &["matrix", "homeserver"],
-            pos(&["matrix", "homeserver"]),
-            format!("{why}; it must equal Synapse's server_name"),
-            "`mas-link mas --homeserver NAME`",
-        );
-    }
-    if http.public_base.as_deref() == Some(GENERATED_BASE) {
-        add(
-            Effect::Advice,
-            &["http", "public_base"],
-            pos(&["http", "public_base"]),
-            format!(
-                "`public_base` is still the generated `{GENERATED_BASE}`: clients cannot reach MAS there"
-            ),
-            "set it to MAS's public URL (e.g. https://auth.example.com/)",
-        );
-    } else if http.public_base.is_some() && http.issuer.as_deref() == Some(GENERATED_BASE) {
-        add(
-            Effect::Advice,
-            &["http", "issuer"],
-            pos(&["http", "issuer"]),
-            format!(
-                "`issuer` is still the generated `{GENERATED_BASE}` while public_base was changed"
-            ),
-            "set issuer to public_base, or delete it (it defaults to public_base)",
-        );
-    }
-    for (parent, key) in [
-        (&[][..], "matrix"),
-        (&["matrix"][..], "kind"),
-        (&["matrix"][..], "homeserver"),
-        (&["matrix"][..], "secret"),
-        (&["matrix"][..], "secret_file"),
-        (&["matrix"][..], "endpoint"),
-    ] {
-        let mut path = parent.to_vec();
-        path.push(key);
-        let places = cfg.doc_of(&path).occurrences(parent, key);
-        if places.len() > 1 {
-            let lines: Vec<String> = places.iter().map(|p| p.line.to_string()).collect();
-            add(
-                Effect::Advice,
-                &path,
-                pos(&path),
-                format!(
-                    "defined {} times (lines {}); MAS reads the last{}",
-                    places.len(),
-                    lines.join(", "),
-                    if parent.is_empty() {
-                        ", which replaces the earlier sections whole"
-                    } else {
-                        ""
-                    }
-                ),
-                "delete the others",
+
+    fn homeserver(&mut self, matrix: &Matrix) {
+        if let Some(h) = &matrix.homeserver
+            && let Err(why) = check_server_name(h)
+        {
+            self.add(
+                Effect::Breaks,
+                &["matrix", "homeserver"],
+                format!("{why}; it must equal Synapse's server_name"),
+                "`mas-link mas --homeserver NAME`",
             );
         }
     }
-    view.cfg = Some(cfg);
-    (view, out)
+
+    fn public_base(&mut self, http: &Http) {
+        if http.public_base.as_deref() == Some(GENERATED_BASE) {
+            self.add(
+                Effect::Advice,
+                &["http", "public_base"],
+                format!(
+                    "`public_base` is still the generated `{GENERATED_BASE}`: clients cannot reach MAS there"
+                ),
+                "set it to MAS's public URL (e.g. https://auth.example.com/)",
+            );
+        } else if http.public_base.is_some() && http.issuer.as_deref() == Some(GENERATED_BASE) {
+            self.add(
+                Effect::Advice,
+                &["http", "issuer"],
+                format!(
+                    "`issuer` is still the generated `{GENERATED_BASE}` while public_base was changed"
+                ),
+                "set issuer to public_base, or delete it (it defaults to public_base)",
+            );
+        }
+    }
+
+    /// The `matrix` keys MAS reads that stand twice: MAS takes the last.
+    fn duplicates(&mut self) {
+        for (parent, key) in [
+            (&[][..], "matrix"),
+            (&["matrix"][..], "kind"),
+            (&["matrix"][..], "homeserver"),
+            (&["matrix"][..], "secret"),
+            (&["matrix"][..], "secret_file"),
+            (&["matrix"][..], "endpoint"),
+        ] {
+            let mut path = parent.to_vec();
+            path.push(key);
+            let places = self.cfg.doc_of(&path).occurrences(parent, key);
+            if places.len() > 1 {
+                let lines: Vec<String> = places.iter().map(|p| p.line.to_string()).collect();
+                self.add(
+                    Effect::Advice,
+                    &path,
+                    format!(
+                        "defined {} times (lines {}); MAS reads the last{}",
+                        places.len(),
+                        lines.join(", "),
+                        if parent.is_empty() {
+                            ", which replaces the earlier sections whole"
+                        } else {
+                            ""
+                        }
+                    ),
+                    "delete the others",
+                );
+            }
+        }
+    }
 }

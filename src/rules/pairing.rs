@@ -17,15 +17,25 @@ pub struct SynapseView<'a> {
 /// The rules that need both files: the secrets equal, the server names equal, each endpoint
 /// pointing at the other program.
 pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut out = providers(hs, mas);
+    out.extend(secrets(hs, mas));
+    out.extend(names(hs, mas));
+    out.extend(endpoints(hs, mas));
+    out
+}
+
+/// Each provider Synapse handed over (or still has, before the link) needs MAS's provider
+/// for it, or its users cannot sign in.
+fn providers(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
+    let Some(providers) = &mas.providers else {
+        return Vec::new();
+    };
     let root = hs.cfg.value();
-    let syn_pos = |p: &[&str]| hs.cfg.locate(p);
-    // Each provider Synapse handed over (or still has, before the link) needs MAS's provider
-    // for it, or its users cannot sign in.
-    if let Some(providers) = &mas.providers {
-        let mut theirs = sso::moved_providers(root);
-        theirs.extend(sso::synapse_providers(root));
-        for p in sso::uncovered(&theirs, providers) {
+    let mut theirs = sso::moved_providers(root);
+    theirs.extend(sso::synapse_providers(root));
+    sso::uncovered(&theirs, providers)
+        .into_iter()
+        .map(|p| {
             let key = if p.legacy {
                 "oidc_config"
             } else if root.get(sso::MOVED).is_some() {
@@ -33,7 +43,7 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
             } else {
                 "oidc_providers"
             };
-            out.push(Finding::new(
+            Finding::new(
                 Source::Mas,
                 Effect::Breaks,
                 &["upstream_oauth2", "providers"],
@@ -49,38 +59,49 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
                 }),
                 "add it to MAS: `mas-link sso | mas-link mas --sso-stdin --yes` (across \
                  containers, from Synapse's to MAS's)",
-            ));
-        }
-    }
-    if let (Some(a), Some(b)) = (&hs.secret, &mas.secret)
-        && a != b
-    {
-        out.push(Finding::new(
+            )
+        })
+        .collect()
+}
+
+fn secrets(hs: &SynapseView, mas: &MasView) -> Option<Finding> {
+    let (Some(a), Some(b)) = (&hs.secret, &mas.secret) else {
+        return None;
+    };
+    (a != b).then(|| {
+        Finding::new(
             Source::Synapse,
             Effect::Breaks,
             &["matrix_authentication_service", "secret"],
-            syn_pos(&["matrix_authentication_service", "secret"]),
+            hs.cfg.locate(&["matrix_authentication_service", "secret"]),
             "the shared secret differs from MAS's matrix.secret: MAS's calls to Synapse \
                  get 401/403 and every login loops",
             "copy MAS's secret over: `mas-link secret | mas-link synapse --secret-stdin --yes`",
-        ));
-    }
-    let server_name = root.get("server_name").and_then(|v| v.as_str());
-    if let (Some(name), Some(hs_name)) = (server_name, &mas.homeserver)
-        && name != hs_name
-    {
-        out.push(Finding::new(
-            Source::Mas,
-            Effect::Breaks,
-            &["matrix", "homeserver"],
-            mas.at(&["matrix", "homeserver"]),
-            format!(
-                "matrix.homeserver is `{hs_name}` but Synapse's server_name is `{name}`: MAS \
-                     would mint user IDs on the wrong server"
-            ),
-            format!("set it to `{name}`: `mas-link mas --homeserver {name}`"),
-        ));
-    }
+        )
+    })
+}
+
+fn names(hs: &SynapseView, mas: &MasView) -> Option<Finding> {
+    let name = hs.cfg.value().get("server_name").and_then(|v| v.as_str())?;
+    let hs_name = mas.homeserver.as_ref().filter(|h| *h != name)?;
+    Some(Finding::new(
+        Source::Mas,
+        Effect::Breaks,
+        &["matrix", "homeserver"],
+        mas.at(&["matrix", "homeserver"]),
+        format!(
+            "matrix.homeserver is `{hs_name}` but Synapse's server_name is `{name}`: MAS \
+                 would mint user IDs on the wrong server"
+        ),
+        format!("set it to `{name}`: `mas-link mas --homeserver {name}`"),
+    ))
+}
+
+/// Each endpoint points at the other program, not back at its own.
+fn endpoints(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let root = hs.cfg.value();
+    let syn_pos = |p: &[&str]| hs.cfg.locate(p);
     let syn_endpoint = root
         .at(&["matrix_authentication_service", "endpoint"])
         .and_then(|v| v.as_str());
@@ -114,21 +135,17 @@ pub fn pairing(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
         && public_baseurl.and_then(host_of) == Some(h1)
         && h1 != h2
     {
-        {
-            out.push(
-                Finding::new(
-                    Source::Synapse,
-                    Effect::Advice,
-                    &["matrix_authentication_service", "endpoint"],
-                    syn_pos(&["matrix_authentication_service", "endpoint"]),
-                    format!(
-                        "the MAS endpoint's host `{h1}` is Synapse's own host, not MAS's `{h2}`"
-                    ),
-                    "check that this URL reaches MAS",
-                )
-                .warning(),
-            );
-        }
+        out.push(
+            Finding::new(
+                Source::Synapse,
+                Effect::Advice,
+                &["matrix_authentication_service", "endpoint"],
+                syn_pos(&["matrix_authentication_service", "endpoint"]),
+                format!("the MAS endpoint's host `{h1}` is Synapse's own host, not MAS's `{h2}`"),
+                "check that this URL reaches MAS",
+            )
+            .warning(),
+        );
     }
     out
 }
