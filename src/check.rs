@@ -131,6 +131,10 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
     for f in &mut findings {
         f.fix = plan::fix_for_files(&f.fix, hs_given, mas_given);
     }
+    // The ways to bring the missing side are commands too: with the files named.
+    for line in &mut not_checked {
+        *line = plan::fix_for_files(line, hs_given, mas_given);
+    }
     findings.sort_by_key(|f| {
         (
             f.severity == Severity::Warning,

@@ -348,7 +348,7 @@ pub fn fix_for_files(fix: &str, synapse: Option<&[PathBuf]>, mas: Option<&[PathB
         rest = &rest[at + 9..];
         let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
         let added = match word.as_str() {
-            "synapse" | "unlink" | "sso" => &s,
+            "synapse" | "unlink" | "sso" | "check" => &s,
             "mas" | "secret" => &m,
             _ => "",
         };
@@ -538,6 +538,11 @@ pub fn unlink(
         true => "restart Synapse; to link again, give the secret as the first time \
                  (`mas-link synapse --help` lists the ways)"
             .into(),
+        // With SSO back in Synapse, relinking needs MAS's side to show MAS covers it.
+        false if !sso::synapse_providers(p.after(Layers::new).value()).is_empty() => format!(
+            "restart Synapse; relink with MAS's side: `mas-link secret --bundle | mas-link \
+             synapse{flag} --secret-stdin --yes` (across two containers, the bundle from MAS's)"
+        ),
         false => format!(
             "restart Synapse; relink with `mas-link synapse{flag} --yes` (the block is kept)"
         ),

@@ -4,6 +4,8 @@
 //! is named by every command.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use std::fs;
 use std::net::TcpListener;
@@ -449,4 +451,60 @@ fn linking_twice_equals_linking_once() {
         }
     }
     assert!(runs >= 28, "{runs}");
+}
+
+/// A Synapse not linked yet (its database made by a real Synapse, no users): check's fix for
+/// "not linked" brings MAS's secret with it, and runs as printed to a linked server.
+#[ignore = "needs Synapse's config loader: MAS_LINK_SYNAPSE_PYTHON=path/to/python cargo test -- --include-ignored (README: Tests)"]
+#[test]
+fn checks_link_fix_runs_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(server::Server::start(&synapse_python(), dir.path()));
+    let d = dir.path();
+    let mas = mas_fixture_for(&d.join("homeserver.yaml"));
+    copy(&mas, d, "mas.yaml");
+    let check = || {
+        let out = mas_link()
+            .current_dir(d)
+            .args([
+                "check",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--mas-config",
+                "mas.yaml",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let report = check();
+    assert_eq!(report["linked"], false, "{report:#}");
+    let fix = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["effect"] == "not_linked")
+        .unwrap()["fix"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let command = fix.split('`').nth(1).unwrap();
+    assert_eq!(
+        command,
+        "mas-link secret --mas-config mas.yaml --bundle | mas-link synapse --synapse-config homeserver.yaml --secret-stdin --yes"
+    );
+    let bin = bin().display().to_string();
+    let out = std::process::Command::new("sh")
+        .args(["-c", &command.replace("mas-link", &bin)])
+        .current_dir(d)
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(check()["linked"], true);
 }

@@ -329,3 +329,134 @@ fn errors_about_a_mas_config_read_as_sentences() {
         .code(2)
         .stderr(predicate::str::contains("config.yaml: no `matrix` section"));
 }
+
+/// Synapse-only check: the way to bring MAS's side, printed as `not checked`, names the file
+/// checked, and runs as printed (MAS's config where `mas-link secret` finds it, as in MAS's
+/// container) to a check of the pairing.
+#[test]
+fn the_missing_side_is_brought_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let hs = copy(&fixture("cloudron/homeserver.yaml"), dir.path(), "hs.yaml");
+    let mas = mas_fixture_for(&hs);
+    let linked = mas_link()
+        .current_dir(dir.path())
+        .args([
+            "synapse",
+            "--new-server",
+            "--synapse-config",
+            "hs.yaml",
+            "--yes",
+        ])
+        .arg("--mas-config")
+        .arg(&mas)
+        .output()
+        .unwrap();
+    stdout(&linked);
+    let out = mas_link()
+        .current_dir(dir.path())
+        .args(["check", "--synapse-config", "hs.yaml", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = report["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .find(|l| l.starts_with("the pairing"))
+        .unwrap()
+        .to_owned();
+    let command = line.split('`').nth(1).unwrap();
+    assert_eq!(
+        command,
+        "mas-link secret --bundle | mas-link check --synapse-config hs.yaml --mas-bundle-stdin"
+    );
+    // Each end where it runs: `secret` in MAS's container, its config where `secret` looks
+    // (here: MAS_CONFIG); `check` in Synapse's, reading the bundle.
+    let (mas_end, synapse_end) = command.split_once(" | ").unwrap();
+    let bin = common::bin().display().to_string();
+    let bundle = Command::new("sh")
+        .args(["-c", &mas_end.replace("mas-link", &bin)])
+        .env("MAS_CONFIG", &mas)
+        .output()
+        .unwrap();
+    let mut check = std::process::Command::new("sh");
+    check
+        .args(["-c", &synapse_end.replace("mas-link", &bin)])
+        .current_dir(dir.path())
+        .env_remove("MAS_CONFIG")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = check.spawn().unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&bundle.stdout)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("(MAS's bundle on stdin)"), "{said}");
+    assert!(!said.contains("not checked: the pairing"), "{said}");
+}
+
+/// After unlink on a server whose SSO came back, the relink line brings MAS's side (without
+/// it the link would stop: MAS must be seen to cover the providers), and runs as printed.
+#[test]
+fn relinking_an_sso_server_runs_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy(&fixture("sso/keycloak/config.yaml"), d, "config.yaml");
+    copy(&fixture("sso/keycloak/homeserver.yaml"), d, "hs.yaml");
+    let run = |args: &[&str]| {
+        let out = mas_link().current_dir(d).args(args).output().unwrap();
+        stdout(&out)
+    };
+    run(&[
+        "mas",
+        "--mas-config",
+        "config.yaml",
+        "--synapse-config",
+        "hs.yaml",
+        "--yes",
+    ]);
+    run(&[
+        "synapse",
+        "--new-server",
+        "--synapse-config",
+        "hs.yaml",
+        "--mas-config",
+        "config.yaml",
+        "--yes",
+    ]);
+    // Edited since: unlink puts settings back one by one and keeps the block.
+    let mut text = fs::read_to_string(d.join("hs.yaml")).unwrap();
+    text.push_str("# edited\n");
+    fs::write(d.join("hs.yaml"), text).unwrap();
+    let unlinked = run(&["unlink", "--synapse-config", "hs.yaml", "--yes"]);
+    let relink = next_commands(&unlinked);
+    assert_eq!(
+        relink,
+        [
+            "mas-link secret --bundle | mas-link synapse --synapse-config hs.yaml --secret-stdin --yes"
+        ]
+    );
+    // MAS's config where `secret` looks for it; the fixture's database is not there (a new
+    // server), which the operator says as the first time.
+    let bin = common::bin().display().to_string();
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!("{} --new-server", relink[0].replace("mas-link", &bin)),
+        ])
+        .current_dir(d)
+        .env("MAS_CONFIG", d.join("config.yaml"))
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+        .env_remove("MAS_SECRET")
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("Wrote hs.yaml."));
+}

@@ -12,6 +12,12 @@ use crate::yaml::{Edit, NewScalar, Pos, Value};
 pub const DEFAULT_CONFIG: &str = "/app/data/configs/homeserver.yaml";
 pub use super::MAS;
 
+/// How to link, as a fix: the secret comes with MAS's side (a bare `mas-link synapse` would
+/// have none to use).
+pub const LINK_FIX: &str = "link it with MAS's secret and URL: `mas-link secret --bundle | \
+    mas-link synapse --secret-stdin --yes` (across two containers, the bundle from MAS's into \
+    Synapse's)";
+
 /// How Synapse gets the shared secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSetting {
@@ -573,7 +579,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
             Effect::NotLinked,
             &[MAS, "enabled"],
             "Synapse is not linked to MAS: matrix_authentication_service is not enabled".into(),
-            "run `mas-link synapse`",
+            LINK_FIX,
         );
     }
     duplicates(&mut f);
@@ -840,7 +846,7 @@ fn experimental(f: &mut Found, enabled: bool) {
             Effect::Refuses,
             &["experimental_features", "msc4108_enabled"],
             "MSC4108 (QR-code login) needs matrix_authentication_service enabled: Synapse refuses to start".into(),
-            "run `mas-link synapse`",
+            LINK_FIX,
         );
     }
     if delegation && msc4108.is_some_and(Value::truthy) {
