@@ -366,7 +366,8 @@ fn users_flag(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Resul
             )? {
                 return Ok(" --users-migrated");
             }
-            bail!("{}", users::migration_steps(&census, &db, &flags))
+            let mas = format!(" --config {}", mas::DEFAULT_CONFIG);
+            bail!("{}", users::migration_steps(&census, &db, &flags, &mas))
         }
     }
 }

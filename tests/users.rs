@@ -59,14 +59,16 @@ fn refused_reported_linked(d: &std::path::Path, postgres: bool) {
     // alice, admin, bob, carol are active; dave is deactivated.
     assert!(err.contains("Synapse has 4 active local user(s)"), "{err}");
     assert!(
-        err.contains("mas-cli syn2mas check --synapse-config homeserver.yaml"),
+        err.contains(
+            "mas-cli syn2mas check --config /app/data/config.yaml --synapse-config homeserver.yaml"
+        ),
         "{err}"
     );
     assert!(err.contains("--users-migrated"), "{err}");
     assert_eq!(err.contains("synapse_port_db"), !postgres, "{err}");
     if postgres {
         assert!(
-            err.contains("--synapse-database-uri 'postgresql://postgres:********@:"),
+            err.contains("--synapse-database-uri 'postgresql://postgres:********@%2F"),
             "{err}"
         );
         assert!(!err.contains("a-db-password"), "{err}");

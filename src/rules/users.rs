@@ -322,7 +322,14 @@ pub fn plan_passwords(mas_root: &Value, pepper: Option<&str>, renumber: bool) ->
 /// The steps that bring existing users over before the link, in order, for the refusal.
 /// `synapse_config` is the `--synapse-config …` flags of the files as given; the database URI
 /// comes from homeserver.yaml, its password masked.
-pub fn migration_steps(census: &Census, db: &Database, synapse_config: &str) -> String {
+/// `synapse_config` and `mas_config` are the ` --synapse-config PATH` and ` --config PATH`
+/// flags `mas-cli syn2mas` needs (it reads `./config.yaml` without the second).
+pub fn migration_steps(
+    census: &Census,
+    db: &Database,
+    synapse_config: &str,
+    mas_config: &str,
+) -> String {
     let sqlite = matches!(db, Database::Sqlite { .. });
     let mut steps = Vec::new();
     if sqlite {
@@ -340,11 +347,11 @@ pub fn migration_steps(census: &Census, db: &Database, synapse_config: &str) -> 
         .unwrap_or("postgresql://USER:PASSWORD@HOST/DATABASE");
     steps.push(format!(
         "in MAS's container, with homeserver.yaml there: `mas-cli syn2mas check\
-         {synapse_config} --synapse-database-uri '{uri}'` (the password is masked \
+         {mas_config}{synapse_config} --synapse-database-uri '{uri}'` (the password is masked \
          here: write it in), and fix what it reports"
     ));
     steps.push(format!(
-        "`mas-cli syn2mas migrate {synapse_config} --synapse-database-uri '{uri}'`"
+        "`mas-cli syn2mas migrate{mas_config}{synapse_config} --synapse-database-uri '{uri}'`"
     ));
     steps.push(
         "link: the same `mas-link synapse` command as now, with --users-migrated added".into(),
@@ -364,6 +371,16 @@ pub fn migration_steps(census: &Census, db: &Database, synapse_config: &str) -> 
     )
 }
 
+/// What a URI's host cannot hold as it is.
+const IN_HOST: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b'/')
+    .add(b'%')
+    .add(b':')
+    .add(b'@')
+    .add(b'?')
+    .add(b'#')
+    .add(b' ');
+
 /// The database URI syn2mas takes (`--synapse-database-uri`), the password masked.
 pub fn masked_uri(db: &Database) -> Option<String> {
     let Database::Postgres(a) = db else {
@@ -375,20 +392,17 @@ pub fn masked_uri(db: &Database) -> Option<String> {
         (Some(_), None) => format!("{user}@"),
         _ => String::new(),
     };
+    // A socket folder is the host, percent-encoded: MAS refuses an empty host with
+    // `?host=/run/postgresql`, and reads `%2Frun%2Fpostgresql` as the socket's folder.
     let host = match &a.host {
-        Some(h) if h.starts_with('/') => String::new(),
-        Some(h) => h.clone(),
+        Some(h) => percent_encoding::utf8_percent_encode(h, IN_HOST).to_string(),
         None => "localhost".into(),
     };
     let port = a.port.map(|p| format!(":{p}")).unwrap_or_default();
-    let mut uri = format!(
+    Some(format!(
         "postgresql://{auth}{host}{port}/{}",
         a.dbname.clone().unwrap_or_default()
-    );
-    if let Some(h) = a.host.as_ref().filter(|h| h.starts_with('/')) {
-        uri.push_str(&format!("?host={h}"));
-    }
-    uri.into()
+    ))
 }
 
 #[cfg(test)]
@@ -422,7 +436,7 @@ mod tests {
         assert_eq!((a.dbname.as_deref(), a.port), (Some("synapse"), Some(5433)));
         assert_eq!(
             masked_uri(&pg).unwrap(),
-            "postgresql://synapse:********@:5433/synapse?host=/run/postgresql"
+            "postgresql://synapse:********@%2Frun%2Fpostgresql:5433/synapse"
         );
         assert!(matches!(
             database(&root("database:\n  name: mysql\n")),

@@ -28,6 +28,14 @@ fn given_secret(a: &SynapseArgs) -> Result<Option<Bundle>> {
     Ok(env_secret.map(|s| bare(s.trim().to_owned())))
 }
 
+/// `mas-cli`'s ` --config PATH`: MAS's file when given, else where mas-link looks for it.
+fn syn2mas_config(mas_config: &[PathBuf]) -> String {
+    match mas_config {
+        [] => format!(" --config {}", mas::DEFAULT_CONFIG),
+        given => plan::path_flag("--config", given, ""),
+    }
+}
+
 /// What the link needs, from the flags, the environment, the MAS side and the file itself
 /// (its MAS block, when one is there, so that relinking needs no flags).
 fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequest> {
@@ -117,17 +125,18 @@ fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result
     let db = users::database(config.layers.value());
     // Every file named, the default too: syn2mas has no default of its own.
     let flags = plan::path_flag("--synapse-config", &config.given, "");
+    let mas_flag = syn2mas_config(&a.mas_config);
     let refusal = match database::users(&db) {
         database::Users::None => return Ok(()),
         database::Users::Some(census) if a.new_server => format!(
             "--new-server, but Synapse's database holds {} active local user(s): they must be \
              migrated first.\n{}",
             census.active,
-            users::migration_steps(&census, &db, &flags)
+            users::migration_steps(&census, &db, &flags, &mas_flag)
         ),
         database::Users::Some(census) => format!(
             "{}\n(Already migrated? Add --users-migrated.)",
-            users::migration_steps(&census, &db, &flags)
+            users::migration_steps(&census, &db, &flags, &mas_flag)
         ),
         database::Users::Unread(why) if a.new_server => {
             writeln!(
