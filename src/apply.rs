@@ -26,6 +26,11 @@ pub enum WriteError {
         "{path} is being changed by another mas-link ({holder}); nothing was written. Wait for it, then run again"
     )]
     Locked { path: PathBuf, holder: String },
+    #[error(
+        "{path} is {what}: mas-link does not follow or share a file beside the config. If no \
+         mas-link runs, delete it and run again"
+    )]
+    Unexpected { path: PathBuf, what: &'static str },
     #[error("{action} {path}")]
     Io {
         action: &'static str,
@@ -68,7 +73,9 @@ fn test_pause(step: &str) {
 
 /// An exclusive lock on a file's sidecar `NAME.mas-link.lock` (never on the file itself, which
 /// is replaced): two runs never interleave, and the second is told who holds it. The lock
-/// file has the config's owner and mode, so that whoever may edit the config may lock it.
+/// file has the config's owner and mode 0600, so that whoever may edit the config may lock it
+/// (a read-only config included); it is opened without following a symlink, and one with
+/// other hard links is refused: root never writes through a name the folder's owner planted.
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
@@ -84,20 +91,27 @@ impl Lock {
     pub fn acquire(target: &Path, what: &str) -> Result<Lock, WriteError> {
         let path = sibling(target, ".mas-link.lock");
         let meta = fs::metadata(target).map_err(io("reading", target))?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(meta.mode() & 0o666)
-            .open(&path)
-            .map_err(io("locking", &path))?;
+        let file = open_lock(&path)?;
         let lock_meta = file.metadata().map_err(io("locking", &path))?;
+        if !lock_meta.is_file() {
+            return Err(WriteError::Unexpected {
+                path,
+                what: "not a regular file",
+            });
+        }
+        if lock_meta.nlink() > 1 {
+            return Err(WriteError::Unexpected {
+                path,
+                what: "a file with other hard links",
+            });
+        }
         if (lock_meta.uid(), lock_meta.gid()) != (meta.uid(), meta.gid()) {
             // Only root can give a file away (an older run's root-owned lock included);
             // anyone else made it as themselves.
             let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
-            let _ = file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o666));
+        }
+        if lock_meta.mode() & 0o7777 != 0o600 {
+            let _ = file.set_permissions(fs::Permissions::from_mode(0o600));
         }
         if let Err(e) = file.try_lock() {
             let holder = match e {
@@ -119,17 +133,52 @@ impl Lock {
         // flush the file when it is closed (auto_da_alloc), a sixth of a run.
         let _ = std::os::unix::fs::FileExt::write_all_at(&file, me.as_bytes(), 0)
             .and_then(|_| file.set_len(me.len() as u64));
-        // Temporary files a killed run left behind: no one else can be writing them now.
+        // Temporary files a killed run left behind (copies of the config, with its secrets):
+        // no one else can be writing them now.
         if let (Some(dir), Some(name)) = (target.parent(), target.file_name()) {
-            let prefix = temp_prefix(name.to_string_lossy().as_ref());
+            let name = name.to_string_lossy();
             for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-                let n = entry.file_name().to_string_lossy().into_owned();
-                if n.starts_with(&prefix) && n.ends_with(".tmp") {
+                if is_our_temp(&name, &entry.file_name().to_string_lossy()) {
                     let _ = fs::remove_file(entry.path());
                 }
             }
         }
         Ok(Lock { _file: file })
+    }
+}
+
+/// The lock file, opened for writing without following a symlink (created 0600). One an older
+/// mas-link left read-only (it took a read-only config's mode) is made writable first, when
+/// it is this user's own.
+fn open_lock(path: &Path) -> Result<File, WriteError> {
+    let open = || {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(path)
+    };
+    match open() {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            Err(WriteError::Unexpected {
+                path: path.to_owned(),
+                what: "a symlink",
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let mine = fs::symlink_metadata(path)
+                .is_ok_and(|m| m.is_file() && m.uid() == rustix::process::geteuid().as_raw());
+            if !mine {
+                return Err(io("locking", path)(e));
+            }
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+                .and_then(|_| open())
+                .map_err(io("locking", path))
+        }
+        other => other.map_err(io("locking", path)),
     }
 }
 
@@ -164,6 +213,28 @@ fn sibling(target: &Path, suffix: &str) -> PathBuf {
 /// Temporary files beside `NAME` are `.NAME.mas-link-XXXXXX.tmp`.
 fn temp_prefix(name: &str) -> String {
     format!(".{name}.mas-link-")
+}
+
+/// Whether `file` is a temporary file a write to `name` makes beside it: the config's own
+/// (`.NAME.mas-link-XXXXXX.tmp`), its backup's (`.NAME.STAMP.bak.mas-link-XXXXXX.tmp`) or its
+/// record's (`.NAME.mas-link.json.mas-link-XXXXXX.tmp`).
+fn is_our_temp(name: &str, file: &str) -> bool {
+    let Some(rest) = file
+        .strip_prefix(&format!(".{name}."))
+        .and_then(|r| r.strip_suffix(".tmp"))
+    else {
+        return false;
+    };
+    // What stands between `.NAME.` and tempfile's `mas-link-XXXXXX`.
+    let Some((middle, tail)) = rest
+        .len()
+        .checked_sub("mas-link-XXXXXX".len())
+        .and_then(|at| Some((rest.get(..at)?, rest.get(at..)?)))
+    else {
+        return false;
+    };
+    let backup = middle.len() == "20261127T101500Z.bak.".len() && middle.ends_with("Z.bak.");
+    tail.starts_with("mas-link-") && (middle.is_empty() || middle == "mas-link.json." || backup)
 }
 
 /// A temporary file beside `path` holding `bytes`, with `mode` and `owner`, synced when
@@ -403,6 +474,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_killed_runs_temporary_files_are_known() {
+        let ours = [
+            ".homeserver.yaml.mas-link-a1B2c3.tmp",
+            ".homeserver.yaml.20261127T101500Z.bak.mas-link-a1B2c3.tmp",
+            ".homeserver.yaml.mas-link.json.mas-link-a1B2c3.tmp",
+        ];
+        for f in ours {
+            assert!(is_our_temp("homeserver.yaml", f), "{f}");
+        }
+        for f in [
+            "homeserver.yaml",
+            ".homeserver.yaml.swp",
+            ".homeserver.yaml.mas-link-a1B2c3.tmp.keep",
+            ".other.yaml.mas-link-a1B2c3.tmp",
+            ".homeserver.yaml.notes.mas-link-a1B2c3.tmp",
+            ".homeserver.yaml.20261127T101500Z.bak",
+        ] {
+            assert!(!is_our_temp("homeserver.yaml", f), "{f}");
+        }
+    }
+
+    #[test]
     fn stamps_are_utc_calendar_dates() {
         assert_eq!(stamp(UNIX_EPOCH), "19700101T000000Z");
         let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_749_132);
@@ -456,17 +549,23 @@ mod tests {
     }
 
     #[test]
-    fn the_lock_has_the_configs_owner_and_mode_and_cleans_temporary_files() {
+    fn the_lock_is_private_and_cleans_temporary_files() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("hs.yaml");
         fs::write(&p, "x").unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
-        let stray = dir.path().join(".hs.yaml.mas-link-abc123.tmp");
-        fs::write(&stray, "half").unwrap();
+        let strays = [
+            dir.path().join(".hs.yaml.mas-link-abc123.tmp"),
+            dir.path().join(".hs.yaml.20261127T101500Z.bak.mas-link-abc123.tmp"),
+        ];
+        for stray in &strays {
+            fs::write(stray, "half").unwrap();
+        }
         let lock = Lock::acquire(&p, "test").unwrap();
         let meta = fs::metadata(dir.path().join("hs.yaml.mas-link.lock")).unwrap();
-        assert_eq!(meta.mode() & 0o777, 0o640);
-        assert!(!stray.exists());
+        // 0600 whatever the config's mode: a read-only config must not leave a read-only lock.
+        assert_eq!(meta.mode() & 0o777, 0o600);
+        assert!(strays.iter().all(|s| !s.exists()));
         assert!(matches!(
             Lock::acquire(&p, "second"),
             Err(WriteError::Locked { holder, .. }) if holder.contains("mas-link test")

@@ -159,8 +159,9 @@ fn sigkill_at_random_moments() {
     let new = expected_output(&src);
     let full = t.elapsed();
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    const KILLS: usize = 60;
     let mut outcomes = [0usize; 2];
-    for i in 0..60 {
+    for i in 0..KILLS {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -173,11 +174,24 @@ fn sigkill_at_random_moments() {
         child.wait().unwrap();
         assert_old_or_new(dir.path(), &old, &new, &format!("kill {i} after {delay:?}"));
         outcomes[usize::from(fs::read(dir.path().join("homeserver.yaml")).unwrap() == new)] += 1;
+        // The next run cleans up after the killed one (its temporary files are full copies of
+        // the config, secrets included) and writes the same new file.
+        assert!(link_cmd(dir.path()).status().unwrap().success());
+        let left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "kill {i} after {delay:?}: left {left:?}");
+        assert_eq!(fs::read(dir.path().join("homeserver.yaml")).unwrap(), new);
     }
     eprintln!(
-        "40 kills over {full:?}: {} left the old file, {} the new",
+        "{KILLS} kills over {full:?}: {} left the old file, {} the new",
         outcomes[0], outcomes[1]
     );
+    assert_eq!(outcomes[0] + outcomes[1], KILLS);
+    // The kills were spread over the run: some came before the new file was in place.
+    assert!(outcomes[0] > 0, "{outcomes:?}");
 }
 
 /// A small tmpfs (root only).
@@ -364,6 +378,98 @@ fn the_lock_file_belongs_to_the_configs_owner() {
     assert_eq!((lock.uid(), lock.gid()), (4321, 4321));
     let written = fs::metadata(&hs).unwrap();
     assert_eq!((written.uid(), written.gid()), (4321, 4321));
+    assert_eq!(lock.mode() & 0o7777, 0o600);
+}
+
+/// The folder's owner (`nobody`) plants `homeserver.yaml.mas-link.lock` as a symlink to a
+/// root-only file, or as a hard link to one: root's run refuses it by name, and the file it
+/// points at keeps its bytes, owner and mode.
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
+#[test]
+fn a_planted_lock_is_never_followed() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    for plant in ["symlink", "hard link", "dangling symlink"] {
+        let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+        let victim_dir = tempfile::tempdir().unwrap();
+        let victim = victim_dir.path().join("shadow");
+        fs::write(&victim, "root-only data\n").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
+        std::os::unix::fs::chown(&hs, Some(65534), Some(65534)).unwrap();
+        let lock = dir.path().join("homeserver.yaml.mas-link.lock");
+        match plant {
+            "symlink" => std::os::unix::fs::symlink(&victim, &lock).unwrap(),
+            "hard link" => fs::hard_link(&victim, &lock).unwrap(),
+            _ => std::os::unix::fs::symlink(victim_dir.path().join("new"), &lock).unwrap(),
+        }
+        let before = fs::read(&hs).unwrap();
+        let out = link_cmd(dir.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{plant}: {err}");
+        assert!(
+            err.contains("homeserver.yaml.mas-link.lock is a"),
+            "{plant}: {err}"
+        );
+        assert_eq!(fs::read(&hs).unwrap(), before, "{plant}");
+        assert_eq!(fs::read(&victim).unwrap(), b"root-only data\n", "{plant}");
+        let m = fs::metadata(&victim).unwrap();
+        assert_eq!((m.uid(), m.mode() & 0o7777), (0, 0o600), "{plant}");
+        assert!(
+            !victim_dir.path().join("new").exists(),
+            "{plant}: a file was created"
+        );
+    }
+}
+
+/// A read-only homeserver.yaml linked by its owner: the lock left beside it is 0600 and the
+/// owner's, so every later run, the way back included, takes it. A lock an older mas-link
+/// left read-only is made writable again by its owner.
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
+#[test]
+fn the_way_back_is_never_locked() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    std::os::unix::fs::chown(&hs, Some(65534), Some(65534)).unwrap();
+    fs::set_permissions(&hs, fs::Permissions::from_mode(0o444)).unwrap();
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(common::bin())
+            .args(args)
+            .current_dir(dir.path())
+            .env("MAS_SECRET", MAS_SECRET)
+            .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+            .output()
+            .unwrap()
+    };
+    let link = [
+        "synapse",
+        "--new-server",
+        "--synapse-config",
+        "homeserver.yaml",
+        "--yes",
+        "--endpoint",
+        "https://auth.example.com/",
+    ];
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    ok(as_nobody(&link));
+    let lock = dir.path().join("homeserver.yaml.mas-link.lock");
+    assert_eq!(
+        fs::metadata(&lock).unwrap().permissions().mode() & 0o7777,
+        0o600
+    );
+    ok(as_nobody(&[
+        "unlink",
+        "--synapse-config",
+        "homeserver.yaml",
+        "--yes",
+    ]));
+    // An older mas-link's lock, read-only like the config it copied its mode from.
+    fs::set_permissions(&lock, fs::Permissions::from_mode(0o444)).unwrap();
+    ok(as_nobody(&link));
 }
 
 #[test]

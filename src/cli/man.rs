@@ -183,11 +183,11 @@ const FILES: &[(&str, &str)] = &[
     ),
     (
         "FILE.mas-link.lock",
-        "The lock a writing run holds; kept, holds no data. Safe to delete when no mas-link runs.",
+        "The lock a writing run holds; kept, holds no data; mode 0600, owned like the config, never followed if a symlink. Safe to delete when no mas-link runs.",
     ),
     (
-        ".FILE.mas-link-XXXXXX.tmp",
-        "A write in progress; a killed run's is removed by the next run.",
+        ".FILE.mas-link-XXXXXX.tmp, .FILE.STAMP.bak.mas-link-XXXXXX.tmp",
+        "A write in progress (of the file, its backup, its record); a killed run's are removed by the next run.",
     ),
 ];
 
