@@ -556,7 +556,8 @@ mod tests {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
         let strays = [
             dir.path().join(".hs.yaml.mas-link-abc123.tmp"),
-            dir.path().join(".hs.yaml.20261127T101500Z.bak.mas-link-abc123.tmp"),
+            dir.path()
+                .join(".hs.yaml.20261127T101500Z.bak.mas-link-abc123.tmp"),
         ];
         for stray in &strays {
             fs::write(stray, "half").unwrap();

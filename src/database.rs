@@ -20,6 +20,12 @@ pub enum DbError {
     },
     #[error("reading Synapse's PostgreSQL database {at}: {source}")]
     Postgres { at: String, source: postgres::Error },
+    #[error(
+        "PostgreSQL ({at}) did not answer within {} s: a server that accepts and stays silent, \
+         or a network that drops the packets",
+        TIMEOUT.as_secs()
+    )]
+    Silent { at: String },
     #[error("{0}")]
     Unsupported(String),
 }
@@ -341,8 +347,21 @@ fn split_pgpass(line: &str) -> Vec<String> {
     out
 }
 
+/// The census from PostgreSQL under one deadline over all of it (connect, TLS, start-up, the
+/// queries): a server that accepts and never answers holds nothing, the lock included. The
+/// work left behind ends with the process.
 fn pg(args: &PgArgs) -> Result<Census, DbError> {
     let (config, tls, at) = pg_config(args)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let work_at = at.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(pg_census(&config, tls, work_at));
+    });
+    rx.recv_timeout(TIMEOUT)
+        .unwrap_or(Err(DbError::Silent { at }))
+}
+
+fn pg_census(config: &postgres::Config, tls: Tls, at: String) -> Result<Census, DbError> {
     let fail = |source| DbError::Postgres {
         at: at.clone(),
         source,

@@ -508,3 +508,70 @@ fn checks_link_fix_runs_as_printed() {
     );
     assert_eq!(check()["linked"], true);
 }
+
+/// A PostgreSQL host that accepts the connection and never answers holds neither `check` nor
+/// `synapse --yes` (nor its lock): one deadline over connect, start-up and queries, then the
+/// link stops as for any database it cannot read. (The 60 s below only keeps a hang from
+/// holding the suite: it is no measure of speed.)
+#[test]
+fn a_silent_database_never_holds_the_tool() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept every connection and keep it open, saying nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let hs = with_database(
+        dir.path(),
+        &format!(
+            "database:\n  name: psycopg2\n  args:\n    user: synapse\n    database: synapse\n    host: 127.0.0.1\n    port: {port}\n    sslmode: disable"
+        ),
+    );
+    let before = fs::read(&hs).unwrap();
+    let run = |args: &[&str]| {
+        let mut child = std::process::Command::new(bin())
+            .current_dir(dir.path())
+            .args(args)
+            .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{args:?} still waits on a silent database");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        child.wait_with_output().unwrap()
+    };
+    let mas = fixture("mas/config.yaml");
+    let mas = mas.to_str().unwrap();
+    let out = run(&[
+        "synapse",
+        "--synapse-config",
+        "homeserver.yaml",
+        "--mas-config",
+        mas,
+        "--yes",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("did not answer within 3 s"), "{err}");
+    assert_eq!(fs::read(&hs).unwrap(), before);
+    let out = run(&["check", "--synapse-config", "homeserver.yaml", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["not_checked"]
+            .to_string()
+            .contains("did not answer within 3 s"),
+        "{report:#}"
+    );
+}
