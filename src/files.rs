@@ -36,6 +36,11 @@ pub enum ReadError {
     EmptyFolder { path: PathBuf },
     #[error("{path} is empty: it should hold the secret shared with MAS")]
     EmptySecret { path: PathBuf },
+    #[error(
+        "{path} is not a regular file (a device, a FIFO, a socket or a folder): mas-link reads \
+         configurations and secrets only from regular files; nothing was read"
+    )]
+    NotRegular { path: PathBuf },
     /// Not the program's kind of file: empty, not a mapping, or the other program's.
     #[error("{path} {why}")]
     WrongFile { path: String, why: String },
@@ -65,21 +70,56 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReadError + '_ {
 /// Reads the file behind `path`, refusing one over the size limit before reading it.
 pub fn read(path: &Path) -> Result<(Loaded, Vec<u8>), ReadError> {
     let target = fs::canonicalize(path).map_err(io(path))?;
-    let size = fs::metadata(&target).map_err(io(path))?.len();
-    if size > yaml::MAX_BYTES as u64 {
-        return Err(ReadError::TooLarge {
-            path: path.to_owned(),
-            bytes: size,
-            limit: yaml::MAX_BYTES,
-        });
-    }
-    let bytes = fs::read(&target).map_err(io(path))?;
+    let bytes = read_bounded(path, &target, yaml::MAX_BYTES)?;
     let loaded = Loaded {
         path: path.to_owned(),
         target,
     };
     Ok((loaded, bytes))
 }
+
+/// A regular file's bytes, at most `limit` of them: a device (`/dev/zero`), a FIFO (which would
+/// wait for a writer) or a file that grows past the limit while it is read is refused.
+fn read_bounded(path: &Path, target: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    if !fs::metadata(target).map_err(io(path))?.is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.to_owned(),
+        });
+    }
+    // Opened without waiting (a FIFO swapped in would wait for a writer), judged as opened.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(target)
+        .map_err(io(path))?;
+    let meta = file.metadata().map_err(io(path))?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.to_owned(),
+        });
+    }
+    let too_large = |bytes| ReadError::TooLarge {
+        path: path.to_owned(),
+        bytes,
+        limit,
+    };
+    if meta.len() > limit as u64 {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io(path))?;
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A secret file's text: a regular file, at most this many bytes (a secret is short).
+const SECRET_LIMIT: usize = 64 * 1024;
 
 /// Reads and parses a YAML file as its program reads it.
 pub fn load(path: &Path, options: Options) -> Result<(Loaded, Document), ReadError> {
@@ -204,8 +244,9 @@ fn of_kind(config: Config, why_not: fn(&Value) -> Option<String>) -> Result<Conf
 pub fn state(path: &Path) -> FileState {
     match fs::metadata(path) {
         Ok(m) if !m.is_file() => FileState::Unreadable("not a regular file".into()),
-        Ok(_) => match fs::read_to_string(path) {
-            Ok(s) => FileState::Contents(s),
+        Ok(_) => match read_bounded(path, path, SECRET_LIMIT).map(String::from_utf8) {
+            Ok(Ok(s)) => FileState::Contents(s),
+            Ok(Err(_)) => FileState::Unreadable("not UTF-8 text".into()),
             Err(e) => FileState::Unreadable(e.to_string()),
         },
         Err(e) => FileState::Unreadable(e.to_string()),
@@ -214,7 +255,9 @@ pub fn state(path: &Path) -> FileState {
 
 /// A secret from a file, trimmed; an empty one is refused.
 pub fn read_secret(path: &Path) -> Result<String, ReadError> {
-    let s = fs::read_to_string(path).map_err(io(path))?;
+    let bytes = read_bounded(path, path, SECRET_LIMIT)?;
+    let s = String::from_utf8(bytes)
+        .map_err(|e| io(path)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     let s = s.trim().to_owned();
     if s.is_empty() {
         return Err(ReadError::EmptySecret {

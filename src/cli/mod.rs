@@ -157,6 +157,26 @@ fn vet(out: &mut Out, p: &Proposal, files: &SynapseFiles) -> Result<()> {
     Ok(())
 }
 
+/// What a pipe brings (a secret, a bundle or an `sso` line: a few kilobytes at most).
+const STDIN_LIMIT: u64 = 1024 * 1024;
+
+/// Standard input as text, at most [`STDIN_LIMIT`] bytes (`< /dev/zero` is refused, not read
+/// until memory runs out).
+fn read_stdin(what: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(STDIN_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {what} from standard input"))?;
+    if bytes.len() as u64 > STDIN_LIMIT {
+        bail!(
+            "standard input is over {STDIN_LIMIT} bytes: {what} is a line of a few kilobytes; \
+             nothing more was read"
+        );
+    }
+    String::from_utf8(bytes).with_context(|| format!("reading {what}: not UTF-8 text"))
+}
+
 /// A secret or a bundle line from standard input (never from a terminal: it would wait
 /// without a word).
 fn read_stdin_secret() -> Result<Bundle> {
@@ -167,10 +187,7 @@ fn read_stdin_secret() -> Result<Bundle> {
              --secret-file PATH"
         );
     }
-    let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .context("reading the secret from standard input")?;
+    let s = read_stdin("the secret")?;
     if let Some(bundle) = Bundle::parse(&s) {
         return Ok(bundle);
     }

@@ -51,10 +51,7 @@ fn synapse_side(a: &MasArgs) -> Result<Option<sso::SsoBundle>> {
                  in (`mas-link sso | mas-link mas --sso-stdin`), or use --synapse-config PATH"
             );
         }
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading Synapse's side from standard input")?;
+        let text = read_stdin("Synapse's side")?;
         let bundle = sso::SsoBundle::parse(&text).ok_or_else(|| {
             anyhow!(
                 "standard input is not a `mas-link sso` line (it starts with {})",

@@ -1,0 +1,136 @@
+//! Hostile input is bounded: what is not a regular file (a device, a FIFO) is refused as a
+//! config or a secret file before anything waits on it or reads it without end, and standard
+//! input is read with a bound. (The 60 s guard only keeps a hang from holding the suite.)
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// mas-link with `args` in `dir`, stdin from `stdin`, killed (and the test failed) if it still
+/// runs after 60 s.
+fn bounded(dir: &Path, args: &[&str], stdin: Stdio) -> Output {
+    let mut child = Command::new(bin())
+        .current_dir(dir)
+        .args(args)
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+        .env("NO_COLOR", "1")
+        .env_remove("MAS_SECRET")
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} still runs: it waits or reads without end");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn refused(out: &Output, said: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(said), "{err}");
+}
+
+fn fifo(dir: &Path) -> String {
+    let path = dir.join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    path.display().to_string()
+}
+
+#[test]
+fn devices_and_fifos_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy(&fixture("cloudron/homeserver.yaml"), d, "homeserver.yaml");
+    let fifo = fifo(d);
+    for special in ["/dev/zero", "/dev/urandom", fifo.as_str()] {
+        for args in [
+            vec!["check", "--synapse-config", special],
+            vec!["check", "--mas-config", special],
+            vec!["secret", "--mas-config", special],
+            vec!["synapse", "--synapse-config", special, "--dry-run"],
+        ] {
+            refused(&bounded(d, &args, Stdio::null()), "is not a regular file");
+        }
+        let out = bounded(
+            d,
+            &[
+                "synapse",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--new-server",
+                "--endpoint",
+                "https://auth.example.com/",
+                "--dry-run",
+                "--secret-file",
+                special,
+            ],
+            Stdio::null(),
+        );
+        refused(&out, "is not a regular file");
+    }
+}
+
+#[test]
+fn standard_input_is_read_with_a_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy(&fixture("cloudron/homeserver.yaml"), d, "homeserver.yaml");
+    copy(&fixture("mas/config.yaml"), d, "config.yaml");
+    let zero = || Stdio::from(fs::File::open("/dev/zero").unwrap());
+    let out = bounded(
+        d,
+        &[
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--new-server",
+            "--endpoint",
+            "https://auth.example.com/",
+            "--dry-run",
+            "--secret-stdin",
+        ],
+        zero(),
+    );
+    refused(&out, "standard input is over 1048576 bytes");
+    let out = bounded(
+        d,
+        &[
+            "mas",
+            "--mas-config",
+            "config.yaml",
+            "--sso-stdin",
+            "--dry-run",
+        ],
+        zero(),
+    );
+    refused(&out, "standard input is over 1048576 bytes");
+    let out = bounded(
+        d,
+        &[
+            "check",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--mas-bundle-stdin",
+        ],
+        zero(),
+    );
+    refused(&out, "standard input is over 1048576 bytes");
+}
