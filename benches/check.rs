@@ -42,6 +42,8 @@ fn main() {
     let ok = Command::new(bin)
         .args([
             "synapse",
+            // The sample's database is not there: a server without users.
+            "--new-server",
             "--yes",
             "--no-backup",
             "--endpoint",
@@ -83,6 +85,20 @@ fn main() {
         "mas-link check (own rules)     {lines} lines  median {:>9.2} ms",
         ours.as_secs_f64() * 1e3
     );
+    let wide = wide_file(data, 100_000);
+    let t = time(if quick { 1 } else { 5 }, || {
+        let out = Command::new(bin)
+            .args(["check", "--synapse-config"])
+            .arg(&wide)
+            .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some(), "{out:?}");
+    });
+    println!(
+        "mas-link check, 100,000 top-level keys  median {:>9.2} ms (time linear in the file)",
+        t.as_secs_f64() * 1e3
+    );
 
     let Some(py) = std::env::var_os("MAS_LINK_SYNAPSE_PYTHON").map(PathBuf::from) else {
         println!("with Synapse's loader         skipped: set MAS_LINK_SYNAPSE_PYTHON");
@@ -116,6 +132,17 @@ fn main() {
         loader.as_secs_f64() / ours.as_secs_f64(),
         theirs.as_secs_f64() / ours.as_secs_f64()
     );
+}
+
+/// A homeserver.yaml of `keys` top-level keys (hostile input: time must stay linear in it).
+fn wide_file(dir: &Path, keys: usize) -> PathBuf {
+    let mut text = String::from("server_name: example.org\nreport_stats: false\n");
+    for i in 0..keys {
+        text.push_str(&format!("key_{i}: {i}\n"));
+    }
+    let path = dir.join("wide.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 /// The signing key and log config the sample names, which Synapse's loader needs to exist.

@@ -134,3 +134,27 @@ fn standard_input_is_read_with_a_bound() {
     );
     refused(&out, "standard input is over 1048576 bytes");
 }
+
+/// A "billion laughs" (ten levels of ten aliases, under 1 KB) is refused with its place, read
+/// as Synapse reads it or as MAS does, instead of filling memory.
+#[test]
+fn a_billion_laughs_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 10].join(", ")));
+    }
+    assert!(text.len() < 1024);
+    fs::write(
+        d.join("laughs.yaml"),
+        format!("server_name: example.com\n{text}"),
+    )
+    .unwrap();
+    for flag in ["--synapse-config", "--mas-config"] {
+        let out = bounded(d, &["check", flag, "laughs.yaml"], Stdio::null());
+        refused(&out, "laughs.yaml:");
+        refused(&out, "aliases stand for more than 1000000 values");
+    }
+}

@@ -149,6 +149,8 @@ pub fn link_command(bin: &Path, file: &Path) -> std::process::Command {
     let mut c = std::process::Command::new(bin);
     c.args([
         "synapse",
+        // The benchmarks' files name no database: servers without users.
+        "--new-server",
         "--yes",
         "--endpoint",
         "https://auth.example.org/",

@@ -39,14 +39,7 @@ pub struct Layers {
 /// figment's `admerge` of two values.
 fn admerge(into: &mut Value, later: &Value) {
     match (into, later) {
-        (Value::Map(a), Value::Map(b)) => {
-            for (k, v) in &b.0 {
-                match a.0.iter_mut().find(|(ak, _)| ak == k) {
-                    Some((_, prev)) => admerge(prev, v),
-                    None => a.0.push((k.clone(), v.clone())),
-                }
-            }
-        }
+        (Value::Map(a), Value::Map(b)) => a.merge_with(b, admerge),
         (Value::Seq(a), Value::Seq(b)) => a.extend(b.iter().cloned()),
         (slot, v) => *slot = v.clone(),
     }
@@ -67,9 +60,7 @@ impl Layers {
             let into = merged.get_or_insert_with(|| Value::Map(Map::default()));
             match (merge, &mut *into) {
                 (Merge::TopLevel, Value::Map(into)) => {
-                    for (k, v) in &m.0 {
-                        into.insert(k.clone(), v.clone());
-                    }
+                    into.merge_with(m, |slot, v| *slot = v.clone())
                 }
                 _ => admerge(into, layer.doc.value()),
             }

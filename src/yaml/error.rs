@@ -24,6 +24,10 @@ pub enum ErrorKind {
         bytes: usize,
         limit: usize,
     },
+    /// Aliases that stand for more values than any configuration uses (a "billion laughs").
+    AliasExpansion {
+        limit: usize,
+    },
     /// The path goes through an alias, or through a node whose anchor is aliased elsewhere:
     /// editing it would change the other users too.
     Alias {
@@ -112,6 +116,11 @@ impl fmt::Display for ErrorKind {
             TooLarge { bytes, limit } => {
                 write!(f, "file is {bytes} bytes, over the {limit}-byte limit")
             }
+            AliasExpansion { limit } => write!(
+                f,
+                "its aliases stand for more than {limit} values (each alias repeats what its \
+                 anchor holds): refused before it fills memory; write the values out"
+            ),
             Alias { path } => write!(
                 f,
                 "`{path}` goes through a YAML anchor or alias; editing it would change every place \

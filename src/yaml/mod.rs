@@ -109,7 +109,7 @@ impl Document {
             ));
         }
         let parsed = tree::parse(&text)?;
-        let value = value::to_value(parsed.root.as_ref(), options.schema);
+        let value = value::to_value(parsed.root.as_ref(), options.schema)?;
         Ok(Document {
             text,
             root: parsed.root,

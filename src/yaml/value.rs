@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::error::{ErrorKind, YamlError};
 use super::tree::{Kind, Node, Style};
 
 /// Which reader's meaning to give the document.
@@ -50,6 +51,24 @@ impl Map {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
+        }
+    }
+
+    /// `other`'s entries into this mapping: a key already here goes through `combine` (with the
+    /// later value), a new one is appended. Linear in both sizes, however large (a mapping's
+    /// keys are unique: the last duplicate won when it was read).
+    pub fn merge_with(&mut self, other: &Map, mut combine: impl FnMut(&mut Value, &Value)) {
+        let at: HashMap<Value, usize> = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.clone(), i))
+            .collect();
+        for (k, v) in &other.0 {
+            match at.get(k) {
+                Some(&i) => combine(&mut self.0[i].1, v),
+                None => self.0.push((k.clone(), v.clone())),
+            }
         }
     }
 
@@ -122,70 +141,108 @@ impl Value {
     }
 }
 
+/// How many values aliases may stand for in one file, all expansions together: a real
+/// configuration uses a few; a "billion laughs" file (ten levels of ten aliases, 1 KB) would
+/// stand for a billion, and is refused instead of filling memory.
+pub const ALIAS_EXPANSION_LIMIT: usize = 1_000_000;
+
 /// Gives a node tree its meaning under a schema.
-pub(crate) fn to_value(root: Option<&Node>, schema: Schema) -> Value {
-    let mut anchors = HashMap::new();
-    root.map_or(Value::Null, |n| node_value(n, schema, &mut anchors))
+pub(crate) fn to_value(root: Option<&Node>, schema: Schema) -> Result<Value, YamlError> {
+    let mut meaning = Meaning {
+        schema,
+        anchors: HashMap::new(),
+        expanded: 0,
+    };
+    root.map_or(Ok(Value::Null), |n| meaning.of(n))
 }
 
-pub(crate) fn node_value(
-    node: &Node,
+/// A tree's meaning as it is built: the anchored values so far (with their size), and how many
+/// values the aliases have stood for.
+struct Meaning {
     schema: Schema,
-    anchors: &mut HashMap<usize, Value>,
-) -> Value {
-    let v = match &node.kind {
-        Kind::Scalar { value, style } => resolve_scalar(value, *style, node.tag(), schema),
-        Kind::Alias { target } => anchors.get(target).cloned().unwrap_or(Value::Null),
-        Kind::Sequence { items, .. } => Value::Seq(
-            items
-                .iter()
-                .map(|n| node_value(n, schema, anchors))
-                .collect(),
-        ),
-        Kind::Mapping { entries, .. } => {
-            let mut map = Map(Vec::with_capacity(entries.len()));
-            let mut merged = Vec::new();
-            // Where each key stands, so that a large mapping still builds in linear time.
-            let mut index: HashMap<Value, usize> = HashMap::new();
-            for (k, v) in entries {
-                let key = node_value(k, schema, anchors);
-                let value = node_value(v, schema, anchors);
-                let is_merge = schema == Schema::Yaml11
-                    && matches!(k.scalar(), Some(("<<", Style::Plain)))
-                    && k.tag.is_none();
-                if is_merge {
-                    merged.push(value);
-                } else if let Some(&i) = index.get(&key) {
-                    map.0[i].1 = value;
-                } else {
-                    index.insert(key.clone(), map.0.len());
-                    map.0.push((key, value));
+    anchors: HashMap<usize, (Value, usize)>,
+    expanded: usize,
+}
+
+/// How many values a value is made of.
+fn size(v: &Value) -> usize {
+    1 + match v {
+        Value::Seq(items) => items.iter().map(size).sum(),
+        Value::Map(m) => m.0.iter().map(|(k, v)| size(k) + size(v)).sum(),
+        _ => 0,
+    }
+}
+
+impl Meaning {
+    fn of(&mut self, node: &Node) -> Result<Value, YamlError> {
+        let v = match &node.kind {
+            Kind::Scalar { value, style } => resolve_scalar(value, *style, node.tag(), self.schema),
+            Kind::Alias { target } => match self.anchors.get(target) {
+                Some((v, n)) => {
+                    self.expanded += n;
+                    if self.expanded > ALIAS_EXPANSION_LIMIT {
+                        return Err(YamlError::new(
+                            ErrorKind::AliasExpansion {
+                                limit: ALIAS_EXPANSION_LIMIT,
+                            },
+                            node.start(),
+                        ));
+                    }
+                    v.clone()
                 }
+                None => Value::Null,
+            },
+            Kind::Sequence { items, .. } => {
+                Value::Seq(items.iter().map(|n| self.of(n)).collect::<Result<_, _>>()?)
             }
-            // PyYAML's flatten_mapping: merged entries never override explicit ones.
-            for source in merged {
-                let sources = match source {
-                    Value::Seq(s) => s,
-                    other => vec![other],
-                };
-                for s in sources {
-                    if let Value::Map(m) = s {
-                        for (k, v) in m.0 {
-                            if !index.contains_key(&k) {
-                                index.insert(k.clone(), map.0.len());
-                                map.0.push((k, v));
-                            }
+            Kind::Mapping { entries, .. } => Value::Map(self.mapping(entries)?),
+        };
+        if node.anchor != 0 {
+            let n = size(&v);
+            self.anchors.insert(node.anchor, (v.clone(), n));
+        }
+        Ok(v)
+    }
+
+    fn mapping(&mut self, entries: &[(Node, Node)]) -> Result<Map, YamlError> {
+        let mut map = Map(Vec::with_capacity(entries.len()));
+        let mut merged = Vec::new();
+        // Where each key stands, so that a large mapping still builds in linear time.
+        let mut index: HashMap<Value, usize> = HashMap::new();
+        for (k, v) in entries {
+            let key = self.of(k)?;
+            let value = self.of(v)?;
+            let is_merge = self.schema == Schema::Yaml11
+                && matches!(k.scalar(), Some(("<<", Style::Plain)))
+                && k.tag.is_none();
+            if is_merge {
+                merged.push(value);
+            } else if let Some(&i) = index.get(&key) {
+                map.0[i].1 = value;
+            } else {
+                index.insert(key.clone(), map.0.len());
+                map.0.push((key, value));
+            }
+        }
+        // PyYAML's flatten_mapping: merged entries never override explicit ones.
+        for source in merged {
+            let sources = match source {
+                Value::Seq(s) => s,
+                other => vec![other],
+            };
+            for s in sources {
+                if let Value::Map(m) = s {
+                    for (k, v) in m.0 {
+                        if !index.contains_key(&k) {
+                            index.insert(k.clone(), map.0.len());
+                            map.0.push((k, v));
                         }
                     }
                 }
             }
-            Value::Map(map)
         }
-    };
-    if node.anchor != 0 {
-        anchors.insert(node.anchor, v.clone());
+        Ok(map)
     }
-    v
 }
 
 /// The value of one scalar: quoted and block scalars are strings; plain ones are resolved.
