@@ -51,7 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'Take the secret (and the default endpoint) from MAS''s config.yaml (repeat for several files)')
             [CompletionResult]::new('--secret-file', '--secret-file', [CompletionResultType]::ParameterName, 'Read the secret from a file (trimmed)')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]')
-            [CompletionResult]::new('--secret-path', '--secret-path', [CompletionResultType]::ParameterName, 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)')
+            [CompletionResult]::new('--secret-path', '--secret-path', [CompletionResultType]::ParameterName, 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH made with the config''s owner and group, 0640 when the config is group-readable, else 0600)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; json (documented in README) needs --yes, --dry-run or --check')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
             [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the secret (or a `mas-link secret --bundle` line) from standard input')

@@ -46,7 +46,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --mas-config 'Take the secret (and the default endpoint) from MAS''s config.yaml (repeat for several files)'
             cand --secret-file 'Read the secret from a file (trimmed)'
             cand --endpoint 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]'
-            cand --secret-path 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)'
+            cand --secret-path 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH made with the config''s owner and group, 0640 when the config is group-readable, else 0600)'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
             cand --color 'When to colour output'
             cand --secret-stdin 'Read the secret (or a `mas-link secret --bundle` line) from standard input'

@@ -49,7 +49,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l synapse-py
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l mas-config -d 'Take the secret (and the default endpoint) from MAS\'s config.yaml (repeat for several files)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-file -d 'Read the secret from a file (trimmed)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l endpoint -d 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS\'s http.public_base, or the endpoint already set]' -r
-complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-path -d 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600)' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l secret-path -d 'Write `secret_path: PATH` (absolute) instead of an inline secret (PATH made with the config\'s owner and group, 0640 when the config is group-readable, else 0600)' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l format -d 'Output format; json (documented in README) needs --yes, --dry-run or --check' -r -f -a "human\t''
 json\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l color -d 'When to colour output' -r -f -a "auto\t''

@@ -365,15 +365,29 @@ impl SecretUndo {
     }
 }
 
-/// Writes a secret file: an existing one keeps its owner and mode; a new one gets mode 0600
-/// and the owner of its folder. Returns what it was, for [`SecretUndo`].
-fn write_secret_file(path: &Path, secret: &str) -> Result<SecretUndo, WriteError> {
-    let before = fs::read(path).ok();
-    let (mode, owner) = match fs::metadata(path) {
-        Ok(m) => (m.mode() & 0o7777, (m.uid(), m.gid())),
-        Err(_) => fs::metadata(path.parent().unwrap_or(Path::new("/")))
-            .map(|m| (0o600, (m.uid(), m.gid())))
-            .map_err(io("reading", path))?,
+/// Writes a secret file: an existing one keeps its owner and mode; a new one gets the owner
+/// and group of `config` (the file that names it: Synapse reads it as that user), readable by
+/// the group when the config is. A symlink or a file with other hard links there is refused,
+/// never followed. Returns what it was, for [`SecretUndo`].
+fn write_secret_file(path: &Path, secret: &str, config: &Path) -> Result<SecretUndo, WriteError> {
+    let unexpected = |what| WriteError::Unexpected {
+        path: path.to_owned(),
+        what,
+    };
+    let (mode, owner, before) = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => return Err(unexpected("a symlink")),
+        Ok(m) if !m.is_file() => return Err(unexpected("not a regular file")),
+        Ok(m) if m.nlink() > 1 => return Err(unexpected("a file with other hard links")),
+        Ok(m) => (
+            m.mode() & 0o7777,
+            (m.uid(), m.gid()),
+            Some(fs::read(path).map_err(io("reading", path))?),
+        ),
+        Err(_) => {
+            let c = fs::metadata(config).map_err(io("reading", config))?;
+            let mode = if c.mode() & 0o040 != 0 { 0o640 } else { 0o600 };
+            (mode, (c.uid(), c.gid()), None)
+        }
     };
     write_over(path, format!("{secret}\n").as_bytes(), mode, owner, true)?;
     Ok(SecretUndo {
@@ -398,8 +412,10 @@ impl Applied {
 /// the records. All or nothing: if a file cannot be written, those already written are put
 /// back as they were read (their backups removed), and so is the secret file.
 pub fn apply(p: &Proposal, backup: bool) -> Result<Applied, WriteError> {
+    // The file that names the secret file: the first that changes (the link's).
+    let config = p.files.iter().find(|f| f.changed()).unwrap_or(&p.files[0]);
     let undo = match &p.secret_file {
-        Some(s) => Some(write_secret_file(&s.path, &s.secret)?),
+        Some(s) => Some(write_secret_file(&s.path, &s.secret, &config.file.target)?),
         None => None,
     };
     let mut applied = Applied::default();

@@ -148,31 +148,37 @@ fn legacy_admin_token_is_the_secret_when_none_is_given() {
 
 #[test]
 fn secret_path_mode_writes_a_private_file() {
-    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
-    let secret_file = dir.path().join("mas_secret");
-    mas_link()
-        .current_dir(dir.path())
-        .args([
-            "synapse",
-            "--new-server",
-            "--synapse-config",
-            "homeserver.yaml",
-            "--yes",
-            "--secret-path",
-        ])
-        .arg(&secret_file)
-        .arg("--mas-config")
-        .arg(fixture("mas/config.yaml"))
-        .assert()
-        .success();
-    assert_eq!(fs::read_to_string(&secret_file).unwrap().trim(), MAS_SECRET);
-    assert_eq!(
-        fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    let text = fs::read_to_string(&hs).unwrap();
-    assert!(text.contains("secret_path: "));
-    assert!(!text.contains(MAS_SECRET));
+    // The secret file is as readable as the config that names it, by no one else: 0600 next
+    // to a private config, 0640 (the group: Synapse's) next to a group-readable one.
+    for (config_mode, secret_mode) in [(0o600, 0o600), (0o640, 0o640), (0o644, 0o640)] {
+        let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+        fs::set_permissions(&hs, fs::Permissions::from_mode(config_mode)).unwrap();
+        let secret_file = dir.path().join("mas_secret");
+        mas_link()
+            .current_dir(dir.path())
+            .args([
+                "synapse",
+                "--new-server",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--yes",
+                "--secret-path",
+            ])
+            .arg(&secret_file)
+            .arg("--mas-config")
+            .arg(fixture("mas/config.yaml"))
+            .assert()
+            .success();
+        assert_eq!(fs::read_to_string(&secret_file).unwrap().trim(), MAS_SECRET);
+        assert_eq!(
+            fs::metadata(&secret_file).unwrap().permissions().mode() & 0o777,
+            secret_mode,
+            "next to a {config_mode:o} config"
+        );
+        let text = fs::read_to_string(&hs).unwrap();
+        assert!(text.contains("secret_path: "));
+        assert!(!text.contains(MAS_SECRET));
+    }
 }
 
 #[test]

@@ -576,3 +576,64 @@ fn paused_a_backup_outlives_an_in_place_edit_after_a_kill() {
     );
     assert_ne!(fs::read(&hs).unwrap(), old);
 }
+
+/// Run as root, the secret file takes the owner and group of the config that names it, so
+/// that Synapse (here `nobody`) can read it; one the folder's owner planted as a symlink is
+/// refused, and what it points at is left alone.
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
+#[test]
+fn synapse_can_read_the_secret_file() {
+    use std::os::unix::fs::MetadataExt;
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    std::os::unix::fs::chown(&hs, Some(65534), Some(65534)).unwrap();
+    let secret = dir.path().join("mas-secret");
+    let link = |secret: &Path| {
+        mas_link()
+            .current_dir(dir.path())
+            .args([
+                "synapse",
+                "--new-server",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--yes",
+            ])
+            .args(["--endpoint", "https://auth.example.com/", "--secret-path"])
+            .arg(secret)
+            .env("MAS_SECRET", MAS_SECRET)
+            .output()
+            .unwrap()
+    };
+    let out = link(&secret);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = fs::metadata(&secret).unwrap();
+    assert_eq!((m.uid(), m.gid()), (65534, 65534));
+    let read = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "cat",
+        ])
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), MAS_SECRET);
+    // A planted symlink where the secret file goes.
+    let (dir2, _) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let victim = dir2.path().join("victim");
+    fs::write(&victim, "untouched\n").unwrap();
+    let planted = dir.path().join("planted");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let before = fs::read(&hs).unwrap();
+    let out = link(&planted);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("planted is a symlink"), "{err}");
+    assert_eq!(fs::read(&victim).unwrap(), b"untouched\n");
+    assert_eq!(fs::read(&hs).unwrap(), before);
+}

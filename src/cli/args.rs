@@ -240,7 +240,8 @@ pub struct SynapseArgs {
     /// endpoint already set].
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// Write `secret_path: PATH` (absolute) instead of an inline secret (PATH written with mode 0600).
+    /// Write `secret_path: PATH` (absolute) instead of an inline secret (PATH made with the
+    /// config's owner and group, 0640 when the config is group-readable, else 0600).
     #[arg(long, value_name = "PATH")]
     pub secret_path: Option<PathBuf>,
     /// Synapse's existing users are in MAS already (`mas-cli syn2mas migrate` ran): link
