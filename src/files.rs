@@ -3,6 +3,7 @@
 //! and the same way of naming a file in an error.
 
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::rules::FileState;
@@ -326,6 +327,32 @@ pub fn mas_paths(given: &[PathBuf], env: Option<&str>, default: &str) -> Vec<Pat
 /// The record kept beside a config, when there is one this version reads.
 pub fn record(config: &Loaded) -> Option<Record> {
     Record::decode(&fs::read(record::path_for(&config.target)).ok()?)
+}
+
+/// The backup a record names, when it is one mas-link made of `file`: in the same folder,
+/// named `NAME.STAMP.bak` (or `NAME.STAMP-N.bak`), a regular file of its own (no symlink, no
+/// other hard link). A record is advice anyone who may edit the folder can edit: what it
+/// names is not taken on trust.
+pub fn own_backup(file: &Loaded, backup: &Path) -> Option<PathBuf> {
+    let name = file.target.file_name()?.to_str()?;
+    (backup.parent()? == file.target.parent()?).then_some(())?;
+    let stamp = backup
+        .file_name()?
+        .to_str()?
+        .strip_prefix(&format!("{name}."))?
+        .strip_suffix(".bak")?;
+    let (time, n) = stamp.split_once('-').unwrap_or((stamp, "1"));
+    let stamp_ok = time.len() == 16
+        && time.ends_with('Z')
+        && time.as_bytes()[8] == b'T'
+        && time
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit());
+    let meta = fs::symlink_metadata(backup).ok()?;
+    (stamp_ok && meta.is_file() && meta.nlink() == 1).then(|| backup.to_owned())
 }
 
 /// The record of a link in force beside a file (not the one `unlink` leaves).

@@ -158,3 +158,55 @@ fn a_billion_laughs_is_refused() {
         refused(&out, "aliases stand for more than 1000000 values");
     }
 }
+
+/// A record edited to name another file as the backup (a root-only file elsewhere, or a
+/// symlink beside the config dressed as a backup): unlink neither shows it nor copies it in;
+/// it puts the settings back one by one and says why.
+#[test]
+fn a_records_backup_is_taken_only_when_it_is_ours() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let private = elsewhere.path().join("private");
+    fs::write(&private, "private_key: \"ROOT-ONLY-CONTENT\"\n").unwrap();
+    for forged in ["elsewhere", "symlink beside"] {
+        let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+        link_with_mas_fixture(dir.path(), &["--yes"])
+            .assert()
+            .success();
+        let record_path = dir.path().join("homeserver.yaml.mas-link.json");
+        let mut record: serde_json::Value =
+            serde_json::from_slice(&fs::read(&record_path).unwrap()).unwrap();
+        let target = match forged {
+            "elsewhere" => private.clone(),
+            _ => {
+                let fake = fs::canonicalize(dir.path())
+                    .unwrap()
+                    .join("homeserver.yaml.20250101T000000Z.bak");
+                std::os::unix::fs::symlink(&private, &fake).unwrap();
+                fake
+            }
+        };
+        record["backup"] = serde_json::json!(target);
+        fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
+        for mode in ["--dry-run", "--yes"] {
+            let out = mas_link()
+                .current_dir(dir.path())
+                .args(["unlink", "--synapse-config", "homeserver.yaml", mode])
+                .output()
+                .unwrap();
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "{forged} {mode}: {said}");
+            assert!(
+                !said.contains("ROOT-ONLY-CONTENT"),
+                "{forged} {mode}: {said}"
+            );
+            assert!(said.contains("is not used"), "{forged} {mode}: {said}");
+        }
+        let text = fs::read_to_string(&hs).unwrap();
+        assert!(!text.contains("ROOT-ONLY-CONTENT"), "{forged}: {text}");
+        assert!(text.contains("enabled: false"), "{forged}: {text}");
+    }
+}

@@ -2,26 +2,49 @@
 
 use crate::cli::*;
 
-/// A file's record's backup, read, when the file is still exactly what `synapse` wrote.
-fn untouched_backup(record: Option<&Record>, doc: &Document) -> Option<Backup> {
-    let r = record?;
-    let backup = r.backup.as_ref()?;
-    r.wrote(doc.text().as_bytes()).then_some(())?;
-    let (_, old) = files::load(backup, Options::PYYAML).ok()?;
-    Some(Backup {
-        path: backup.clone(),
-        doc: old,
-    })
+/// A file's record's backup, read, when the file is still exactly what `synapse` wrote and the
+/// backup is one mas-link made of it (else the settings are put back one by one).
+fn untouched_backup(
+    record: Option<&Record>,
+    file: &files::Loaded,
+    doc: &Document,
+    out: &mut Out,
+) -> Result<Option<Backup>> {
+    let Some((r, named)) = record.and_then(|r| Some((r, r.backup.as_ref()?))) else {
+        return Ok(None);
+    };
+    let Some(backup) = files::own_backup(file, named) else {
+        writeln!(
+            out.err,
+            "note: the record beside {} names {} as its backup, which is not a backup mas-link \
+             made of that file there: it is not used; the settings are put back one by one",
+            file.name(),
+            named.display()
+        )?;
+        return Ok(None);
+    };
+    if !r.wrote(doc.text().as_bytes()) {
+        return Ok(None);
+    }
+    Ok(files::load(&backup, Options::PYYAML)
+        .ok()
+        .map(|(_, old)| Backup {
+            path: backup,
+            doc: old,
+        }))
 }
 
 pub(in crate::cli) fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
     let (_locks, config) = synapse_config(&a.synapse, &a.write, "unlink", out)?;
     let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
-    let backups = records
+    let mut backups = Vec::new();
+    for ((r, l), f) in records
         .iter()
         .zip(config.layers.layers())
-        .map(|(r, l)| untouched_backup(r.as_ref(), &l.doc))
-        .collect();
+        .zip(&config.files)
+    {
+        backups.push(untouched_backup(r.as_ref(), f, &l.doc, out)?);
+    }
     let secret_file = files::synapse_secret_file(config.layers.value());
     match database::users(&users::database(config.layers.value())) {
         database::Users::Unread(why) => writeln!(
