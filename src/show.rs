@@ -248,6 +248,40 @@ pub fn write_check(w: &mut impl Write, r: &Report) -> std::io::Result<()> {
     )
 }
 
+/// Where an error is: its file, and its line and column when known.
+#[derive(Debug, Serialize)]
+pub struct Place {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+/// The JSON answer of a command that stops with an error (exit 2), for whoever asked for JSON.
+#[derive(Debug, Serialize)]
+pub struct ErrorReport {
+    pub format_version: u32,
+    pub ok: bool,
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub message: String,
+    /// Where it is, when it is in a file.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Place>,
+}
+
+impl ErrorReport {
+    pub fn new(message: String, place: Option<Place>) -> ErrorReport {
+        ErrorReport {
+            format_version: FORMAT_VERSION,
+            ok: false,
+            error: ErrorBody { message, place },
+        }
+    }
+}
+
 /// The JSON report of `synapse`, `mas` and `unlink` (see README), for Ansible's `changed_when`.
 #[derive(Serialize)]
 pub struct WriteReport<'a> {

@@ -210,3 +210,47 @@ fn a_records_backup_is_taken_only_when_it_is_ours() {
         assert!(text.contains("enabled: false"), "{forged}: {text}");
     }
 }
+
+/// `--json` answers JSON on standard output also when the command stops (exit 2): the message
+/// and, for an error in a file, its place.
+#[test]
+fn json_answers_json_when_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("bad.yaml"), "server_name: example.com\nbad: [1,\n").unwrap();
+    for args in [
+        vec!["check", "--synapse-config", "bad.yaml", "--json"],
+        vec![
+            "synapse",
+            "--synapse-config",
+            "bad.yaml",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        vec![
+            "unlink",
+            "--synapse-config",
+            "bad.yaml",
+            "--check",
+            "--json",
+        ],
+        vec!["mas", "--mas-config", "bad.yaml", "--dry-run", "--json"],
+    ] {
+        let out = bounded(d, &args, Stdio::null());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+        assert_eq!(v["ok"], false, "{args:?}");
+        let e = &v["error"];
+        assert!(
+            e["message"].as_str().unwrap().contains("bad.yaml:2:"),
+            "{args:?}: {v}"
+        );
+        assert_eq!(
+            (e["file"].as_str(), e["line"].as_u64()),
+            (Some("bad.yaml"), Some(2)),
+            "{v}"
+        );
+    }
+}

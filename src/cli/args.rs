@@ -60,6 +60,19 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether this command answers in JSON (`--format json` or `--json`), errors included.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Synapse(a) => a.write.json(),
+            Command::Mas(a) => a.write.json(),
+            Command::Unlink(a) => a.write.json(),
+            Command::Check(a) => a.json(),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Shell {
     Bash,

@@ -55,6 +55,7 @@ pub fn main() -> ExitCode {
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
     });
+    let json = cli.command.json();
     match run(cli.command, &mut out) {
         Ok(code) => ExitCode::from(code),
         // The reader of our output stopped early (`secret --bundle | synapse` refused): its
@@ -63,9 +64,57 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let red = AnsiColor::Red.on_default().bold();
             let _ = writeln!(out.err, "{red}mas-link: error:{red:#} {e:#}");
+            // Whoever asked for JSON reads standard output: the error is there too.
+            if json {
+                let report = show::ErrorReport::new(format!("{e:#}"), place(&e));
+                if let Ok(text) = serde_json::to_string_pretty(&report) {
+                    let _ = writeln!(out.out, "{text}");
+                }
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// Where an error is, when it is in a file: the file, and the line and column when known.
+fn place(e: &anyhow::Error) -> Option<show::Place> {
+    use crate::check::CheckError;
+    use crate::files::ReadError;
+    let at = |file: &dyn std::fmt::Display, line, column| show::Place {
+        file: file.to_string(),
+        line,
+        column,
+    };
+    let of_read = |r: &ReadError| match r {
+        ReadError::Yaml { path, error } => {
+            Some(at(&path.display(), Some(error.line), Some(error.col)))
+        }
+        ReadError::Mas(mas::MasError::Parse {
+            file, line, col, ..
+        }) => Some(at(file, Some(*line), Some(*col))),
+        ReadError::Io { path, .. }
+        | ReadError::TooLarge { path, .. }
+        | ReadError::NotRegular { path }
+        | ReadError::EmptyFolder { path }
+        | ReadError::EmptySecret { path } => Some(at(&path.display(), None, None)),
+        ReadError::WrongFile { path, .. } => Some(at(path, None, None)),
+        ReadError::Mas(_) => None,
+    };
+    e.chain().find_map(|c| {
+        if let Some(r) = c.downcast_ref::<ReadError>() {
+            return of_read(r);
+        }
+        if let Some(CheckError::Read(r)) = c.downcast_ref::<CheckError>() {
+            return of_read(r);
+        }
+        match c.downcast_ref::<plan::PlanError>()? {
+            plan::PlanError::Yaml { path, error } => {
+                Some(at(path, Some(error.line), Some(error.col)))
+            }
+            plan::PlanError::WrongFile { path, .. } => Some(at(path, None, None)),
+            _ => None,
+        }
+    })
 }
 
 fn broken_pipe(e: &anyhow::Error) -> bool {
