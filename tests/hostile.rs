@@ -254,3 +254,36 @@ fn json_answers_json_when_it_stops() {
         );
     }
 }
+
+/// A secret holding characters YAML may not carry as they are (C1 controls, U+FFFE) is
+/// written escaped and read back as it was: no internal error.
+#[test]
+fn any_secret_is_carried() {
+    for secret in ["abc\u{86}def", "abc\u{fffe}def", "abc\u{9f}\u{2028}def"] {
+        let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+        let out = mas_link()
+            .current_dir(dir.path())
+            .args([
+                "synapse",
+                "--new-server",
+                "--synapse-config",
+                "homeserver.yaml",
+                "--yes",
+            ])
+            .args(["--endpoint", "https://auth.example.com/"])
+            .env("MAS_SECRET", secret)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = fs::read_to_string(&hs).unwrap();
+        let doc = mas_link::yaml::Document::parse(text, mas_link::yaml::Options::PYYAML).unwrap();
+        assert_eq!(
+            doc.value().at(&["matrix_authentication_service", "secret"]),
+            Some(&mas_link::yaml::Value::Str(secret.into()))
+        );
+    }
+}

@@ -70,8 +70,13 @@ fn double_quote(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
-            // Line and paragraph separators and the BOM would be read as breaks or dropped.
+            // Line and paragraph separators and the BOM would be read as breaks or dropped,
+            // and what YAML does not count as printable (C1 controls, U+FFFE, U+FFFF) may
+            // not stand in a file at all: all escaped, so that any text can be carried.
             '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c if ('\u{80}'..='\u{9f}').contains(&c) || c == '\u{fffe}' || c == '\u{ffff}' => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),

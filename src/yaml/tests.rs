@@ -541,3 +541,25 @@ fn pushes_and_an_items_edit_go_together() {
         ErrorKind::Conflict { .. }
     ));
 }
+
+/// Any text can be set as a string: characters YAML does not allow in a file (C1 controls,
+/// U+FFFE, U+FFFF) or would read as breaks are escaped, and read back as they were, under
+/// both schemas.
+#[test]
+fn any_text_is_carried_in_a_string() {
+    for c in [
+        '\u{80}', '\u{85}', '\u{86}', '\u{9f}', '\u{2028}', '\u{fffe}', '\u{ffff}', '\u{7}',
+    ] {
+        let s = format!("se{c}cret");
+        for options in [Options::PYYAML, Options::SERDE_YAML] {
+            let doc = Document::parse("a: 1\n".into(), options).unwrap();
+            let e = Edit::set(&["a"], NewScalar::string(&s));
+            let done = doc.apply(&[e]).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+            assert_eq!(
+                done.document.value().get("a"),
+                Some(&Value::Str(s.clone())),
+                "{c:?}"
+            );
+        }
+    }
+}
