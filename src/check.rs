@@ -331,9 +331,7 @@ fn online_targets(
     Ok(online::Targets {
         synapse_url,
         mas_url,
-        secret: mas
-            .and_then(|m| m.secret.clone())
-            .or_else(|| hs.and_then(|s| s.secret.clone())),
+        secret: mas.and_then(|m| m.secret.clone()),
         msc4108: cfg.is_some_and(|c| {
             c.value()
                 .at(&["experimental_features", "msc4108_enabled"])

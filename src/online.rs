@@ -75,7 +75,7 @@ pub struct Targets {
     pub synapse_url: String,
     /// Where Synapse reaches MAS (its matrix_authentication_service.endpoint).
     pub mas_url: String,
-    /// The secret to present: MAS's when its config is at hand, else Synapse's own.
+    /// MAS's secret, presented only to MAS's `matrix.endpoint` (see `mas_endpoint`).
     pub secret: Option<String>,
     /// Whether the file turns QR-code login on.
     pub msc4108: bool,
@@ -316,8 +316,10 @@ pub fn run(http: &dyn Fetch, t: &Targets) -> (Vec<Probe>, Vec<Finding>) {
     if !synapse_up {
         return (probes, findings);
     }
-    if let Some(secret) = &t.secret {
-        let url = join(&t.synapse_url, "_synapse/mas/is_localpart_available");
+    // The secret goes only where MAS itself sends it: its matrix.endpoint (never to a URL
+    // guessed from the server name, nor over another route).
+    if let (Some(secret), Some((endpoint, _, _))) = (&t.secret, &t.mas_endpoint) {
+        let url = join(endpoint, "_synapse/mas/is_localpart_available");
         let a = http.get(&url, Some(secret));
         let (outcome, fix) = match shared_secret(&a) {
             SecretVerdict::Accepted => (
@@ -483,14 +485,17 @@ mod tests {
         assert!(qr_login(&ok(404, "")).is_err());
     }
 
+    /// Answers by the URL's end; records every request's URL and bearer token.
     struct Fake(
         Vec<(&'static str, Answer)>,
-        std::cell::RefCell<Vec<Option<String>>>,
+        std::cell::RefCell<Vec<(String, Option<String>)>>,
     );
 
     impl Fetch for Fake {
         fn get(&self, url: &str, bearer: Option<&str>) -> Answer {
-            self.1.borrow_mut().push(bearer.map(str::to_owned));
+            self.1
+                .borrow_mut()
+                .push((url.to_owned(), bearer.map(str::to_owned)));
             self.0
                 .iter()
                 .find(|(p, _)| url.ends_with(p))
@@ -520,10 +525,10 @@ mod tests {
             synapse_file: "hs.yaml".into(),
             synapse_pos: Pos::default(),
             mas_pos: Pos::default(),
-            mas_endpoint: None,
+            mas_endpoint: Some(("http://hs/".into(), "config.yaml".into(), Pos::default())),
         };
         let (probes, findings) = run(&fake, &t);
-        assert_eq!(probes.len(), 6);
+        assert_eq!(probes.len(), 7);
         let secret = findings
             .iter()
             .find(|f| f.key.ends_with("secret"))
@@ -536,7 +541,10 @@ mod tests {
         let all = serde_json::to_string(&(probes, &findings)).unwrap();
         assert!(!all.contains("TopSecret123"));
         // The secret went only to the one probe that needs it.
-        assert_eq!(fake.1.borrow().iter().filter(|b| b.is_some()).count(), 1);
+        assert_eq!(
+            fake.1.borrow().iter().filter(|(_, b)| b.is_some()).count(),
+            1
+        );
     }
 
     /// In MAS's container: MAS's `matrix.endpoint` is probed, and where it does not answer
@@ -584,6 +592,48 @@ mod tests {
             "{}",
             f.message
         );
-        assert!(fake.1.borrow().iter().all(Option::is_none));
+        assert!(fake.1.borrow().iter().all(|(_, b)| b.is_none()));
+    }
+
+    /// The secret goes only to MAS's matrix.endpoint; without it known, to nowhere.
+    #[test]
+    fn the_secret_goes_only_where_mas_sends_it() {
+        let answers = || {
+            vec![
+                ("/_matrix/client/versions", ok(200, r#"{"versions":[]}"#)),
+                ("/is_localpart_available", ok(400, "")),
+            ]
+        };
+        let mut t = Targets {
+            synapse_url: "https://example.com/".into(),
+            mas_url: "http://mas/".into(),
+            secret: Some("TopSecret123".into()),
+            msc4108: false,
+            synapse_file: "hs.yaml".into(),
+            synapse_pos: Pos::default(),
+            mas_pos: Pos::default(),
+            mas_endpoint: Some((
+                "http://synapse.internal:8008/".into(),
+                "c.yaml".into(),
+                Pos::default(),
+            )),
+        };
+        let fake = Fake(answers(), Default::default());
+        run(&fake, &t);
+        let sent: Vec<String> = fake
+            .1
+            .borrow()
+            .iter()
+            .filter(|(_, b)| b.is_some())
+            .map(|(u, _)| u.clone())
+            .collect();
+        assert_eq!(
+            sent,
+            ["http://synapse.internal:8008/_synapse/mas/is_localpart_available"]
+        );
+        t.mas_endpoint = None;
+        let fake = Fake(answers(), Default::default());
+        run(&fake, &t);
+        assert!(fake.1.borrow().iter().all(|(_, b)| b.is_none()));
     }
 }
