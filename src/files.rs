@@ -47,6 +47,44 @@ pub enum ReadError {
     WrongFile { path: String, why: String },
 }
 
+/// Every secret value read so far (configs, secret files, what came through a pipe): output
+/// masks them wherever they appear. Kept for the process: mas-link runs one command.
+static HIDDEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Secrets shorter than this are masked only where their key is known (diffs, reports): a
+/// shorter value would match ordinary text.
+pub const HIDDEN_MIN_CHARS: usize = 8;
+
+/// The secrets a pipe or the operator brought (a bundle line, an `sso` line, MAS_SECRET):
+/// masked in output like those read from files.
+pub fn hide_bundle(bundle: &Bundle) {
+    hide(&bundle.secret);
+}
+
+/// The secrets of Synapse's side piped in: the providers' client secrets and the pepper.
+pub fn hide_sso(side: &crate::rules::sso::SsoBundle) {
+    for p in &side.providers {
+        p.client_secret.iter().for_each(|s| hide(s));
+    }
+    side.pepper.iter().for_each(|s| hide(s));
+}
+
+/// Adds a value to the secrets that output masks.
+pub fn hide(value: &str) {
+    let value = value.trim();
+    if value.chars().count() >= HIDDEN_MIN_CHARS
+        && let Ok(mut hidden) = HIDDEN.lock()
+        && !hidden.iter().any(|h| h == value)
+    {
+        hidden.push(value.to_owned());
+    }
+}
+
+/// The secrets output masks.
+pub fn hidden() -> Vec<String> {
+    HIDDEN.lock().map(|h| h.clone()).unwrap_or_default()
+}
+
 /// A file as read: the path given and the file it resolves to (through symlinks).
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -220,13 +258,24 @@ pub fn load_synapse(given: &[PathBuf], paths: &[PathBuf]) -> Result<Config, Read
         });
     }
     let config = load_config(given, paths, Options::PYYAML, Layers::new)?;
+    hide_secrets(&config, synapse::is_secret_key);
     of_kind(config, synapse::not_a_homeserver_yaml)
 }
 
 /// MAS's configuration from its files, merged as MAS merges them.
 pub fn load_mas(paths: &[PathBuf]) -> Result<Config, ReadError> {
     let config = load_config(paths, paths, Options::SERDE_YAML, mas::layers)?;
+    hide_secrets(&config, mas::is_secret_key);
     of_kind(config, mas::not_a_mas_config)
+}
+
+/// Every secret value of every file of a configuration, for output to mask.
+fn hide_secrets(config: &Config, is_secret: fn(&[&str]) -> bool) {
+    for layer in config.layers.layers() {
+        for s in crate::rules::secret_values(layer.doc.value(), &is_secret) {
+            hide(&s);
+        }
+    }
 }
 
 /// The configuration, when it is of the kind `why_not` accepts: every command names the wrong
@@ -246,7 +295,10 @@ pub fn state(path: &Path) -> FileState {
     match fs::metadata(path) {
         Ok(m) if !m.is_file() => FileState::Unreadable("not a regular file".into()),
         Ok(_) => match read_bounded(path, path, SECRET_LIMIT).map(String::from_utf8) {
-            Ok(Ok(s)) => FileState::Contents(s),
+            Ok(Ok(s)) => {
+                hide(&s);
+                FileState::Contents(s)
+            }
             Ok(Err(_)) => FileState::Unreadable("not UTF-8 text".into()),
             Err(e) => FileState::Unreadable(e.to_string()),
         },
@@ -260,6 +312,7 @@ pub fn read_secret(path: &Path) -> Result<String, ReadError> {
     let s = String::from_utf8(bytes)
         .map_err(|e| io(path)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     let s = s.trim().to_owned();
+    hide(&s);
     if s.is_empty() {
         return Err(ReadError::EmptySecret {
             path: path.to_owned(),
@@ -375,5 +428,8 @@ pub fn new_ulid() -> String {
 pub fn new_secret() -> std::io::Result<String> {
     let mut random = [0u8; 128];
     getrandom::getrandom(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
-    mas::secret_from(&random).ok_or_else(|| std::io::Error::other("the OS's randomness ran short"))
+    let secret = mas::secret_from(&random)
+        .ok_or_else(|| std::io::Error::other("the OS's randomness ran short"))?;
+    hide(&secret);
+    Ok(secret)
 }

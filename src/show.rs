@@ -9,33 +9,195 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::apply::Applied;
 use crate::check::Report;
+use crate::files;
 use crate::findings::{self, FORMAT_VERSION, Finding, Severity};
 use crate::plan::{ChangeReport, FileEdit, Proposal};
 use crate::yaml::{self, Document};
 
-/// Where output goes, coloured or not as the terminal and `--color` allow.
+/// Where output goes, coloured or not as the terminal and `--color` allow, every secret
+/// mas-link has read masked (see [`Masked`]).
 pub struct Out {
-    pub out: anstream::AutoStream<std::io::Stdout>,
-    pub err: anstream::AutoStream<std::io::Stderr>,
+    pub out: Masked<anstream::AutoStream<std::io::Stdout>>,
+    pub err: Masked<anstream::AutoStream<std::io::Stderr>>,
 }
 
 impl Out {
     pub fn new(choice: anstream::ColorChoice) -> Out {
         Out {
-            out: anstream::AutoStream::new(std::io::stdout(), choice),
-            err: anstream::AutoStream::new(std::io::stderr(), choice),
+            out: Masked::new(anstream::AutoStream::new(std::io::stdout(), choice)),
+            err: Masked::new(anstream::AutoStream::new(std::io::stderr(), choice)),
         }
     }
 
     /// Whether standard output shows colours.
     pub fn colored(&self) -> bool {
-        self.out.current_choice() != anstream::ColorChoice::Never
+        self.out.inner.current_choice() != anstream::ColorChoice::Never
+    }
+
+    /// Standard output shows secrets as they are: for the commands whose job is to print one
+    /// (`secret`, `sso`, into a pipe) and `--show-secrets`. Standard error stays masked.
+    pub fn reveal(&mut self) {
+        self.out.reveal = true;
     }
 
     /// A proposal's diff and changes on standard output.
     pub fn proposal(&mut self, p: &Proposal, show_secrets: bool) -> std::io::Result<()> {
         let colored = self.colored();
         write_proposal(&mut self.out, p, show_secrets, colored)
+    }
+}
+
+/// A writer that masks, line by line, every run of [`files::HIDDEN_MIN_CHARS`] or more
+/// characters of any secret mas-link has read ([`files::hidden`]): whatever prints it (a
+/// finding, an error, Synapse's loader quoting a value back, JSON), and whatever part of it.
+pub struct Masked<W: Write> {
+    pub inner: W,
+    line: Vec<u8>,
+    reveal: bool,
+    mask: Mask,
+}
+
+impl<W: Write> Masked<W> {
+    pub fn new(inner: W) -> Masked<W> {
+        Masked {
+            inner,
+            line: Vec::new(),
+            reveal: false,
+            mask: Mask::default(),
+        }
+    }
+
+    /// Writes out the buffered text, masked, up to and with its last line break (all of it
+    /// when `all`).
+    fn pass(&mut self, all: bool) -> std::io::Result<()> {
+        let end = match all {
+            true => self.line.len(),
+            false => match self.line.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None => return Ok(()),
+            },
+        };
+        let chunk: Vec<u8> = self.line.drain(..end).collect();
+        match (self.reveal, String::from_utf8(chunk)) {
+            (false, Ok(text)) => {
+                self.mask.refresh();
+                self.inner.write_all(self.mask.apply(&text).as_bytes())
+            }
+            (_, Ok(text)) => self.inner.write_all(text.as_bytes()),
+            (_, Err(e)) => self.inner.write_all(e.as_bytes()),
+        }
+    }
+}
+
+impl<W: Write> Write for Masked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.line.extend_from_slice(buf);
+        self.pass(false)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.pass(true)?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Masked<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// Every part of [`files::HIDDEN_MIN_CHARS`] characters of the secrets known, to find in text,
+/// and the secrets whole. A part that reads like words (lowercase letters and `-`, `_`, `.`)
+/// is left out: `-secret-` of a weak secret would otherwise mask `--secret-stdin` in every
+/// printed command; such a secret is still masked whole, and a random one keeps nearly all
+/// its parts.
+#[derive(Default)]
+pub struct Mask {
+    parts: std::collections::HashSet<String>,
+    whole: Vec<String>,
+    known: usize,
+}
+
+/// Whether a part of a secret reads like ordinary words.
+fn wordlike(part: &str) -> bool {
+    part.chars()
+        .all(|c| c.is_ascii_lowercase() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A string's character boundaries, the end included.
+fn bounds(s: &str) -> Vec<usize> {
+    s.char_indices().map(|(i, _)| i).chain([s.len()]).collect()
+}
+
+impl Mask {
+    pub fn of(secrets: &[String]) -> Mask {
+        let mut m = Mask::default();
+        m.add(secrets);
+        m
+    }
+
+    fn add(&mut self, secrets: &[String]) {
+        const N: usize = files::HIDDEN_MIN_CHARS;
+        for s in secrets {
+            let at = bounds(s);
+            for i in 0..(at.len() - 1).saturating_sub(N - 1) {
+                let part = &s[at[i]..at[i + N]];
+                if !wordlike(part) {
+                    self.parts.insert(part.to_owned());
+                }
+            }
+            self.whole.push(s.clone());
+        }
+        self.known += secrets.len();
+    }
+
+    /// Takes in the secrets read since the last time.
+    fn refresh(&mut self) {
+        let hidden = files::hidden();
+        if hidden.len() > self.known {
+            let new = hidden[self.known..].to_vec();
+            self.add(&new);
+        }
+    }
+
+    /// `text` with every run of characters that covers a part of a secret replaced by
+    /// `********`.
+    pub fn apply(&self, text: &str) -> String {
+        const N: usize = files::HIDDEN_MIN_CHARS;
+        let at = bounds(text);
+        let chars = at.len() - 1;
+        if self.whole.is_empty() || chars < N {
+            return text.to_owned();
+        }
+        let mut covered = vec![false; chars];
+        for i in 0..=chars - N {
+            if self.parts.contains(&text[at[i]..at[i + N]]) {
+                covered[i..i + N].iter_mut().for_each(|c| *c = true);
+            }
+        }
+        for s in &self.whole {
+            for (start, _) in text.match_indices(s.as_str()) {
+                let first = at.partition_point(|&b| b < start);
+                let last = at.partition_point(|&b| b < start + s.len());
+                covered[first..last].iter_mut().for_each(|c| *c = true);
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < chars {
+            if covered[i] {
+                while i < chars && covered[i] {
+                    i += 1;
+                }
+                out.push_str("********");
+            } else {
+                out.push_str(&text[at[i]..at[i + 1]]);
+                i += 1;
+            }
+        }
+        out
     }
 }
 
@@ -331,6 +493,33 @@ impl<'a> WriteReport<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_masked_wherever_a_part_of_them_stands() {
+        let secret = "Xk3RtvQ9LmAAIL999iiiiAAAABBBBCCCC".to_owned();
+        let m = Mask::of(std::slice::from_ref(&secret));
+        // Whole, a tail (pydantic's `…AIL999iiiiAAAABBBBCCCC`), a part inside other text.
+        for text in [
+            format!("secret: {secret}"),
+            "input_value={'endpoi...AIL999iiiiAAAABBBBCCCC'}".to_owned(),
+            "x=tvQ9LmAAIL9y".to_owned(),
+        ] {
+            let masked = m.apply(&text);
+            assert!(masked.contains("********"), "{masked}");
+            for w in 0..secret.len() - 8 {
+                assert!(!masked.contains(&secret[w..w + 8]), "{masked}");
+            }
+        }
+        // Seven characters of it are not enough; ordinary text stays as it is.
+        assert_eq!(m.apply("Xk3RtvQ and more"), "Xk3RtvQ and more");
+        // A weak secret: masked whole, its word-like parts left in ordinary text.
+        let weak = Mask::of(&["kc-client-secret-0123".to_owned()]);
+        assert_eq!(weak.apply("s: kc-client-secret-0123."), "s: ********.");
+        assert_eq!(
+            weak.apply("mas-link synapse --secret-stdin"),
+            "mas-link synapse --secret-stdin"
+        );
+    }
     use crate::files::Loaded;
     use crate::plan::RecordStep;
     use crate::yaml::Options;

@@ -330,6 +330,7 @@ fn secret_for(
                 false => Ok(()),
             })
             .interact()?;
+        files::hide(s.trim());
         (s.trim().to_owned(), " --secret-stdin".into())
     })
 }
@@ -384,7 +385,9 @@ fn ask_bundle() -> Result<mas::Bundle> {
             )),
         })
         .interact()?;
-    Ok(mas::Bundle::parse(&line).expect("validated"))
+    let bundle = mas::Bundle::parse(&line).expect("validated");
+    files::hide_bundle(&bundle);
+    Ok(bundle)
 }
 
 /// On Ctrl-C, the terminal as it was before the wizard (a prompt may have hidden the cursor or

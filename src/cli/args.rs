@@ -61,6 +61,18 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether this command's standard output is meant to carry secrets: `secret` and `sso`
+    /// (made for a pipe), and a diff asked for with `--show-secrets`.
+    pub fn prints_secrets(&self) -> bool {
+        match self {
+            Command::Secret(_) | Command::Sso(_) => true,
+            Command::Synapse(a) => a.write.show_secrets,
+            Command::Mas(a) => a.write.show_secrets,
+            Command::Unlink(a) => a.write.show_secrets,
+            _ => false,
+        }
+    }
+
     /// Whether this command answers in JSON (`--format json` or `--json`), errors included.
     pub fn json(&self) -> bool {
         match self {

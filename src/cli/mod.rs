@@ -56,6 +56,9 @@ pub fn main() -> ExitCode {
         Color::Never => anstream::ColorChoice::Never,
     });
     let json = cli.command.json();
+    if cli.command.prints_secrets() {
+        out.reveal();
+    }
     match run(cli.command, &mut out) {
         Ok(code) => ExitCode::from(code),
         // The reader of our output stopped early (`secret --bundle | synapse` refused): its
@@ -238,9 +241,11 @@ fn read_stdin_secret() -> Result<Bundle> {
     }
     let s = read_stdin("the secret")?;
     if let Some(bundle) = Bundle::parse(&s) {
+        files::hide_bundle(&bundle);
         return Ok(bundle);
     }
     let s = s.trim();
+    files::hide(s);
     if s.is_empty() {
         bail!("standard input held no secret");
     }

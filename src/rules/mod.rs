@@ -11,7 +11,7 @@ pub mod sso;
 pub mod synapse;
 pub mod users;
 
-use crate::yaml::Edit;
+use crate::yaml::{Edit, Value};
 
 /// Synapse's section for MAS: what `synapse` sets, `unlink` turns off, and the record never
 /// restores (here, so that the record and Synapse's rules both read it from their parent).
@@ -54,6 +54,65 @@ pub enum FileState {
     Unreadable(String),
 }
 
+/// Every secret value in a configuration, as text: the values at the keys `is_secret` names
+/// (a mapping or list under such a key: all of it), and the password of any URL's user-info
+/// (`postgresql://user:PASSWORD@host/db`, a Sentry `dsn`: of a URL, only that). What is printed masks them wherever
+/// they appear, whatever the key (see `show::Masked`).
+pub fn secret_values(root: &Value, is_secret: &dyn Fn(&[&str]) -> bool) -> Vec<String> {
+    fn walk(
+        v: &Value,
+        path: &mut Vec<String>,
+        secret: bool,
+        is_secret: &dyn Fn(&[&str]) -> bool,
+        out: &mut Vec<String>,
+    ) {
+        let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+        let secret = secret || (!keys.is_empty() && is_secret(&keys));
+        match v {
+            Value::Map(m) => {
+                for (k, item) in &m.0 {
+                    let key = match k {
+                        Value::Str(s) | Value::Int(s) => s.clone(),
+                        _ => continue,
+                    };
+                    path.push(key);
+                    walk(item, path, secret, is_secret, out);
+                    path.pop();
+                }
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(item, path, secret, is_secret, out);
+                    path.pop();
+                }
+            }
+            Value::Str(s) | Value::Int(s) | Value::Float(s) | Value::Timestamp(s) => {
+                // Of a URL (a database `uri`, a `dsn`), only its password is secret: its
+                // host and names are ordinary text, masked wherever they appeared otherwise.
+                match url_password(s) {
+                    Some(p) => out.push(p.to_owned()),
+                    None if secret && !s.contains("://") => out.push(s.clone()),
+                    None => {}
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, &mut Vec::new(), false, is_secret, &mut out);
+    out
+}
+
+/// The password in a URL's user-info, when there is one.
+fn url_password(s: &str) -> Option<&str> {
+    let (_, rest) = s.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    Some(password).filter(|p| !p.is_empty())
+}
+
 /// Keys whose values are secrets, in either program's file: masked in every diff and report.
 /// Matched by name, not by a word inside it: `token_endpoint` or an email's
 /// `password_reset` subject are not secrets.
@@ -64,11 +123,50 @@ pub fn is_secret_name(key: &str) -> bool {
         && (matches!(k.as_str(), "secret" | "password" | "pepper" | "smtp_pass")
             || [
                 "_secret",
-                "_secret_key",
+                "secret_key",
+                "secret_access_key",
                 "_password",
                 "_token",
                 "private_key",
+                "dsn",
             ]
             .iter()
             .any(|s| k.ends_with(s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Document, Options};
+
+    #[test]
+    fn secret_values_are_found_by_key_and_in_urls() {
+        let doc = Document::parse(
+            "registration_shared_secret: \"abcdefgh123\"\nsentry:\n  dsn: \"https://pub:dsnsecret1@sentry.example.com/1\"\ndatabase:\n  uri: postgresql://mas:dbpassword9@localhost/mas\noidc_providers:\n  - client_secret_jwt_key:\n      key: \"-----BEGIN KEY-----\"\n    client_id: visible\ncaptcha:\n  secret_key: captchasecret\nwords: [a, b]\n"
+                .into(),
+            Options::PYYAML,
+        )
+        .unwrap();
+        let is_secret = |p: &[&str]| {
+            p.last().is_some_and(|k| is_secret_name(k))
+                || (p.last() == Some(&"key") && p.contains(&"client_secret_jwt_key"))
+        };
+        let found = secret_values(doc.value(), &is_secret);
+        for s in [
+            "abcdefgh123",
+            "dsnsecret1",
+            "dbpassword9",
+            "-----BEGIN KEY-----",
+            "captchasecret",
+        ] {
+            assert!(found.iter().any(|f| f == s), "{s}: {found:?}");
+        }
+        // Of a URL only its password; nothing else.
+        assert!(
+            !found
+                .iter()
+                .any(|f| f.contains("localhost") || f == "visible"),
+            "{found:?}"
+        );
+    }
 }

@@ -251,6 +251,8 @@ pub fn refusals(cfg: &Layers, mas: Option<&[sso::MasProvider]>) -> Vec<Refusal> 
 /// The keys whose values are secrets, masked in every diff and report.
 pub fn is_secret_key(path: &[&str]) -> bool {
     path.last().is_some_and(|k| super::is_secret_name(k))
+        // An OpenID Connect provider's JWT signing key (a PEM), under a plain `key`.
+        || (path.last() == Some(&"key") && path.contains(&"client_secret_jwt_key"))
 }
 
 /// The admin token of a legacy `experimental_features.msc3861` block, which MAS may still

@@ -58,6 +58,7 @@ fn synapse_side(a: &MasArgs) -> Result<Option<sso::SsoBundle>> {
                 sso::SSO_TAG
             )
         })?;
+        files::hide_sso(&bundle);
         return Ok(Some(bundle));
     }
     match a.synapse_config.as_slice() {

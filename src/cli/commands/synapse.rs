@@ -6,6 +6,7 @@ use crate::cli::*;
 /// The secret from at most one source; none given is `None`.
 fn given_secret(a: &SynapseArgs) -> Result<Option<Bundle>> {
     let env_secret = env("MAS_SECRET");
+    env_secret.iter().for_each(|s| files::hide(s));
     let flag = !a.mas_config.is_empty() || a.secret_file.is_some() || a.secret_stdin;
     if flag && env_secret.is_some() {
         bail!(
