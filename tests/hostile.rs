@@ -338,3 +338,48 @@ fn no_secret_through_synapses_loader() {
         }
     }
 }
+
+/// Read as Synapse reads: a character PyYAML takes for a line break (here hiding
+/// `enabled: true` in a comment from a YAML 1.2 reader), or a tag PyYAML's safe loader refuses,
+/// is refused with its place instead of being read otherwise.
+#[test]
+fn what_pyyaml_reads_otherwise_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = fs::read_to_string(fixture("cloudron/homeserver.yaml")).unwrap();
+    for (extra, said) in [
+        (
+            "password_config:\n  # see wiki\u{2028}  enabled: true\n",
+            "LINE SEPARATOR (U+2028)",
+        ),
+        ("a: 1 # x\u{85}b: 2\n", "NEXT LINE (U+0085)"),
+        ("note: \"one\u{2029}two\"\n", "PARAGRAPH SEPARATOR (U+2029)"),
+        ("custom: !custom value\n", "the tag `!custom`"),
+        (
+            "obj: !!python/object:os.system x\n",
+            "tag:yaml.org,2002:python/object",
+        ),
+    ] {
+        fs::write(d.join("homeserver.yaml"), format!("{base}{extra}")).unwrap();
+        let out = bounded(
+            d,
+            &["check", "--synapse-config", "homeserver.yaml"],
+            Stdio::null(),
+        );
+        refused(&out, said);
+        refused(&out, "homeserver.yaml:");
+    }
+    // Tags PyYAML takes stay as they were read.
+    fs::write(d.join("homeserver.yaml"), format!("{base}n: !!str 1\n")).unwrap();
+    let out = bounded(
+        d,
+        &["check", "--synapse-config", "homeserver.yaml"],
+        Stdio::null(),
+    );
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -28,6 +28,14 @@ pub enum ErrorKind {
     AliasExpansion {
         limit: usize,
     },
+    /// A tag the YAML 1.1 safe reader refuses.
+    UnsafeTag {
+        tag: String,
+    },
+    /// A character YAML 1.1 reads as a line break and YAML 1.2 does not.
+    LineBreak {
+        name: &'static str,
+    },
     /// The path goes through an alias, or through a node whose anchor is aliased elsewhere:
     /// editing it would change the other users too.
     Alias {
@@ -116,6 +124,17 @@ impl fmt::Display for ErrorKind {
             TooLarge { bytes, limit } => {
                 write!(f, "file is {bytes} bytes, over the {limit}-byte limit")
             }
+            UnsafeTag { tag } => write!(
+                f,
+                "the tag `{tag}` is one a YAML 1.1 safe reader (PyYAML's safe_load) refuses: the \
+                 program would not start; remove it"
+            ),
+            LineBreak { name } => write!(
+                f,
+                "{name}, which a YAML 1.1 reader (PyYAML) takes for a line break and others do \
+                 not: what follows it would be read differently; replace it with a plain line \
+                 break or a space"
+            ),
             AliasExpansion { limit } => write!(
                 f,
                 "its aliases stand for more than {limit} values (each alias repeats what its \

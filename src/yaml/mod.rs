@@ -61,6 +61,34 @@ pub struct Document {
     value: Value,
 }
 
+/// Refuses the characters YAML 1.1 (PyYAML) reads as line breaks and the parser here does
+/// not (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR): `# note<U+2028>  enabled: true` would hide
+/// a key from mas-link that Synapse reads.
+fn yaml11_breaks(text: &str) -> Result<(), YamlError> {
+    let names = [
+        ('\u{85}', "a NEXT LINE (U+0085)"),
+        ('\u{2028}', "a LINE SEPARATOR (U+2028)"),
+        ('\u{2029}', "a PARAGRAPH SEPARATOR (U+2029)"),
+    ];
+    let Some((offset, c)) = text
+        .char_indices()
+        .find(|(_, c)| names.iter().any(|(n, _)| n == c))
+    else {
+        return Ok(());
+    };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let name = names
+        .iter()
+        .find(|(n, _)| *n == c)
+        .map_or("", |(_, name)| name);
+    Err(YamlError::new(
+        ErrorKind::LineBreak { name },
+        Pos { offset, line, col },
+    ))
+}
+
 impl Document {
     /// Parses UTF-8 bytes (a leading byte-order mark is kept as part of the text).
     pub fn from_bytes(bytes: &[u8], options: Options) -> Result<Document, YamlError> {
@@ -107,6 +135,9 @@ impl Document {
                 ErrorKind::LoneCarriageReturn,
                 Pos { offset, line, col },
             ));
+        }
+        if options.schema == Schema::Yaml11 {
+            yaml11_breaks(&text)?;
         }
         let parsed = tree::parse(&text)?;
         let value = value::to_value(parsed.root.as_ref(), options.schema)?;

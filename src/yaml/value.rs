@@ -173,8 +173,37 @@ fn size(v: &Value) -> usize {
     }
 }
 
+/// The tags PyYAML's safe loader (Synapse's reader) takes; it refuses every other.
+const PYYAML_SAFE_TAGS: &[&str] = &[
+    "null",
+    "bool",
+    "int",
+    "float",
+    "binary",
+    "timestamp",
+    "omap",
+    "pairs",
+    "set",
+    "str",
+    "seq",
+    "map",
+];
+
 impl Meaning {
     fn of(&mut self, node: &Node) -> Result<Value, YamlError> {
+        if self.schema == Schema::Yaml11
+            && let Some(tag) = node.tag()
+            && !tag
+                .strip_prefix("tag:yaml.org,2002:")
+                .is_some_and(|t| PYYAML_SAFE_TAGS.contains(&t))
+        {
+            return Err(YamlError::new(
+                ErrorKind::UnsafeTag {
+                    tag: tag.to_owned(),
+                },
+                node.start(),
+            ));
+        }
         let v = match &node.kind {
             Kind::Scalar { value, style } => resolve_scalar(value, *style, node.tag(), self.schema),
             Kind::Alias { target } => match self.anchors.get(target) {
