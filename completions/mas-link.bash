@@ -299,7 +299,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__mas)
-            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --renumber-password-scheme --kind --dry-run --check --yes --show-secrets --no-backup --format --json --color --help"
+            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --renumber-password-scheme --kind --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,7 +385,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__synapse)
-            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --users-migrated --new-server --dry-run --check --yes --show-secrets --no-backup --format --json --color --help"
+            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --users-migrated --new-server --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -431,7 +431,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__unlink)
-            opts="-y -h --synapse-config --synapse-python --dry-run --check --yes --show-secrets --no-backup --format --json --color --help"
+            opts="-y -h --synapse-config --synapse-python --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

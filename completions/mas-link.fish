@@ -63,6 +63,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l check -d '
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s y -l yes -d 'Write without asking'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l no-backup -d 'Do not keep a timestamped backup beside the file'
+complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l in-place -d 'Write into the file itself instead of replacing it: for a file bind-mounted alone into a container (Docker Compose\'s `./homeserver.yaml:/data/homeserver.yaml`), run on the host. Not atomic; the backup is written first'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -l json -d 'The same as --format json'
 complete -c mas-link -n "__fish_mas_link_using_subcommand synapse" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l mas-config -d 'MAS\'s config.yaml; repeat for several files, merged as MAS merges them (the `matrix` keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]' -r -F
@@ -85,6 +86,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l check -d 'Writ
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s y -l yes -d 'Write without asking'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l no-backup -d 'Do not keep a timestamped backup beside the file'
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l in-place -d 'Write into the file itself instead of replacing it: for a file bind-mounted alone into a container (Docker Compose\'s `./homeserver.yaml:/data/homeserver.yaml`), run on the host. Not atomic; the backup is written first'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l json -d 'The same as --format json'
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c' -r -F
@@ -119,6 +121,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l check -d 'W
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -s y -l yes -d 'Write without asking'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l show-secrets -d 'Show secrets in diffs instead of masking them'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l no-backup -d 'Do not keep a timestamped backup beside the file'
+complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l in-place -d 'Write into the file itself instead of replacing it: for a file bind-mounted alone into a container (Docker Compose\'s `./homeserver.yaml:/data/homeserver.yaml`), run on the host. Not atomic; the backup is written first'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -l json -d 'The same as --format json'
 complete -c mas-link -n "__fish_mas_link_using_subcommand unlink" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand wizard" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F

@@ -51,6 +51,20 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     pub backup: Option<PathBuf>,
+    /// Written into the file itself, not renamed over it (see [`Writing::in_place`]).
+    pub in_place: bool,
+}
+
+/// How to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writing {
+    /// Keep a backup beside each file.
+    pub backup: bool,
+    /// Write into the file itself rather than rename a new one over it: a file bind-mounted
+    /// alone into a container (Docker Compose's `./homeserver.yaml:/data/homeserver.yaml`)
+    /// keeps showing its old inode after a rename. Also done, and said, where the rename
+    /// cannot replace the file (EBUSY, EXDEV) or the file has other hard links.
+    pub in_place: bool,
 }
 
 /// For the crash-safety tests: in debug builds, `MAS_LINK_TEST_PAUSE=STEP[:MS]` makes the
@@ -309,13 +323,13 @@ pub fn replace(
     loaded: &Loaded,
     old: &[u8],
     new: &[u8],
-    backup: bool,
+    how: Writing,
 ) -> Result<Written, WriteError> {
     let target = &loaded.target;
     test_pause("start");
     let meta = fs::metadata(target).map_err(io("reading", target))?;
     let (mode, owner) = (meta.mode() & 0o7777, (meta.uid(), meta.gid()));
-    let backup = match backup {
+    let backup = match how.backup {
         true => {
             let path = backup_name(target);
             temp_beside(&path, old, mode, owner, true)?
@@ -326,28 +340,95 @@ pub fn replace(
         }
         false => None,
     };
-    let renamed = (|| {
-        let new_file = temp_beside(target, new, mode, owner, true)?;
-        test_pause("temp-written");
-        if fs::read(target).map_err(io("reading", target))? != old {
-            return Err(WriteError::Changed {
-                path: loaded.path.clone(),
-            });
+    let in_place = how.in_place || meta.nlink() > 1;
+    let written = match in_place {
+        true => write_in_place(loaded, old, new),
+        false => rename_over(loaded, old, new, mode, owner),
+    };
+    match written {
+        Ok(in_place) => Ok(Written { backup, in_place }),
+        Err(e) => {
+            // The file is as it was: the backup goes with the attempt.
+            if let Some(b) = &backup {
+                let _ = fs::remove_file(b);
+            }
+            Err(e)
         }
-        new_file
-            .persist(target)
-            .map_err(|e| io("replacing", target)(e.error))
-    })();
-    if let Err(e) = renamed {
-        // The file is as it was: the backup goes with the attempt.
-        if let Some(b) = &backup {
-            let _ = fs::remove_file(b);
+    }
+}
+
+/// The new file written beside the target, then renamed over it if the target still holds
+/// `old`. Where the rename cannot replace it (a file bind-mounted alone: EBUSY; another file
+/// system: EXDEV), written in place instead. Returns whether it was.
+fn rename_over(
+    loaded: &Loaded,
+    old: &[u8],
+    new: &[u8],
+    mode: u32,
+    owner: (u32, u32),
+) -> Result<bool, WriteError> {
+    let target = &loaded.target;
+    let new_file = temp_beside(target, new, mode, owner, true)?;
+    test_pause("temp-written");
+    unchanged(loaded, old)?;
+    use rustix::io::Errno;
+    match new_file.persist(target) {
+        Ok(_) => {}
+        Err(e) => {
+            let errno = e.error.raw_os_error();
+            if ![Errno::BUSY, Errno::XDEV]
+                .iter()
+                .any(|x| errno == Some(x.raw_os_error()))
+            {
+                return Err(io("replacing", target)(e.error));
+            }
+            // The temporary file goes with `e`; the file is written where it is.
+            drop(e.file);
+            return write_in_place(loaded, old, new);
         }
-        return Err(e);
     }
     test_pause("renamed");
     sync_dir(target)?;
-    Ok(Written { backup })
+    Ok(false)
+}
+
+/// The target still holds the bytes that were read.
+fn unchanged(loaded: &Loaded, old: &[u8]) -> Result<(), WriteError> {
+    match fs::read(&loaded.target).map_err(io("reading", &loaded.target))? == old {
+        true => Ok(()),
+        false => Err(WriteError::Changed {
+            path: loaded.path.clone(),
+        }),
+    }
+}
+
+/// The new bytes written into the file itself (same inode: a bind mount and other hard links
+/// see them), synced, then read back; if they do not read back, the old bytes are put back.
+/// Not atomic: the backup, written first, is the way back from a crash in between.
+fn write_in_place(loaded: &Loaded, old: &[u8], new: &[u8]) -> Result<bool, WriteError> {
+    use std::os::unix::fs::FileExt;
+    let target = &loaded.target;
+    unchanged(loaded, old)?;
+    let file = OpenOptions::new()
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(target)
+        .map_err(io("writing", target))?;
+    let put = |bytes: &[u8]| {
+        file.write_all_at(bytes, 0)
+            .and_then(|_| file.set_len(bytes.len() as u64))
+            .and_then(|_| file.sync_all())
+    };
+    put(new).map_err(io("writing", target))?;
+    if fs::read(target).map_err(io("reading", target))? != new {
+        let _ = put(old);
+        return Err(WriteError::Io {
+            action: "verifying",
+            path: target.clone(),
+            source: std::io::Error::other("the file did not read back as written; put back"),
+        });
+    }
+    Ok(true)
 }
 
 /// A secret file as it was before this run wrote it, to put back if the write fails.
@@ -411,7 +492,7 @@ impl Applied {
 /// Writes a proposal: its secret file, each changed file (with a backup, when `backup`), then
 /// the records. All or nothing: if a file cannot be written, those already written are put
 /// back as they were read (their backups removed), and so is the secret file.
-pub fn apply(p: &Proposal, backup: bool) -> Result<Applied, WriteError> {
+pub fn apply(p: &Proposal, how: Writing) -> Result<Applied, WriteError> {
     // The file that names the secret file: the first that changes (the link's).
     let config = p.files.iter().find(|f| f.changed()).unwrap_or(&p.files[0]);
     let undo = match &p.secret_file {
@@ -421,7 +502,7 @@ pub fn apply(p: &Proposal, backup: bool) -> Result<Applied, WriteError> {
     let mut applied = Applied::default();
     for f in p.files.iter().filter(|f| f.changed()) {
         let old = f.before.text().as_bytes();
-        match replace(&f.file, old, f.after.text().as_bytes(), backup) {
+        match replace(&f.file, old, f.after.text().as_bytes(), how) {
             Ok(w) => applied.written.push((f.file.target.clone(), w)),
             Err(e) => {
                 put_back(p, &applied);
@@ -449,9 +530,17 @@ fn put_back(p: &Proposal, applied: &Applied) {
         let Some(f) = p.files.iter().find(|f| f.file.target == *target) else {
             continue;
         };
-        if let Ok(meta) = fs::metadata(target) {
+        let old = f.before.text().as_bytes();
+        // Back the way it was written: into the same inode when it was written in place.
+        if w.in_place {
+            let loaded = Loaded {
+                path: target.clone(),
+                target: target.clone(),
+            };
+            let _ = write_in_place(&loaded, f.after.text().as_bytes(), old);
+        } else if let Ok(meta) = fs::metadata(target) {
             let (mode, owner) = (meta.mode() & 0o7777, (meta.uid(), meta.gid()));
-            let _ = write_over(target, f.before.text().as_bytes(), mode, owner, true);
+            let _ = write_over(target, old, mode, owner, true);
         }
         if let Some(b) = &w.backup {
             let _ = fs::remove_file(b);
@@ -488,6 +577,11 @@ fn write_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ATOMIC: Writing = Writing {
+        backup: true,
+        in_place: false,
+    };
 
     #[test]
     fn a_killed_runs_temporary_files_are_known() {
@@ -532,7 +626,7 @@ mod tests {
         std::os::unix::fs::symlink(&p, &link).unwrap();
         let (loaded, old) = read(&link);
         let ino = fs::metadata(&p).unwrap().ino();
-        let w = replace(&loaded, &old, b"new", true).unwrap();
+        let w = replace(&loaded, &old, b"new", ATOMIC).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
         assert!(
             fs::symlink_metadata(&link)
@@ -557,7 +651,7 @@ mod tests {
         let (loaded, old) = read(&p);
         fs::write(&p, "other").unwrap();
         assert!(matches!(
-            replace(&loaded, &old, b"new", true),
+            replace(&loaded, &old, b"new", ATOMIC),
             Err(WriteError::Changed { .. })
         ));
         assert_eq!(fs::read(&p).unwrap(), b"other");

@@ -356,6 +356,13 @@ pub fn write_finding(w: &mut impl Write, f: &Finding) -> std::io::Result<()> {
 /// What a write did, and what to do next.
 pub fn write_done(w: &mut impl Write, p: &Proposal, applied: &Applied) -> std::io::Result<()> {
     let mut done = format!("\nWrote {}.\n", p.names());
+    for (path, _) in applied.written.iter().filter(|(_, w)| w.in_place) {
+        done.push_str(&format!(
+            "Written in place: {} (a file bind-mounted alone, or with other links, keeps its \
+             inode; not atomic: the backup is the way back)\n",
+            path.display()
+        ));
+    }
     for b in applied.backups() {
         done.push_str(&format!("Backup: {}\n", b.display()));
     }

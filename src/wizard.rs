@@ -119,7 +119,11 @@ fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
         writeln!(out.out, "Nothing was written to {}.", p.names())?;
         return Ok(false);
     }
-    let applied = apply::apply(p, true)?;
+    let how = apply::Writing {
+        backup: true,
+        in_place: false,
+    };
+    let applied = apply::apply(p, how)?;
     show::write_done(&mut out.out, p, &applied)?;
     Ok(true)
 }

@@ -383,3 +383,38 @@ fn what_pyyaml_reads_otherwise_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A file with other hard links (or `--in-place`, for a file bind-mounted alone into a
+/// container) is written into its own inode, after the backup, and the output says so: every
+/// name (and the container) sees the new text.
+#[test]
+fn shared_inodes_are_written_in_place() {
+    use std::os::unix::fs::MetadataExt;
+    for how in ["hard link", "--in-place"] {
+        let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+        let other = dir.path().join("other-name.yaml");
+        if how == "hard link" {
+            fs::hard_link(&hs, &other).unwrap();
+        }
+        let ino = fs::metadata(&hs).unwrap().ino();
+        let mut c = link_with_mas_fixture(dir.path(), &["--yes"]);
+        if how == "--in-place" {
+            c.arg("--in-place");
+        }
+        let out = c.output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{how}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(said.contains("Written in place:"), "{how}: {said}");
+        assert!(said.contains("Backup: "), "{how}: {said}");
+        assert_eq!(fs::metadata(&hs).unwrap().ino(), ino, "{how}");
+        let text = fs::read_to_string(&hs).unwrap();
+        assert!(text.contains("matrix_authentication_service:"), "{how}");
+        if how == "hard link" {
+            assert_eq!(fs::read_to_string(&other).unwrap(), text);
+        }
+    }
+}

@@ -637,3 +637,39 @@ fn synapse_can_read_the_secret_file() {
     assert_eq!(fs::read(&victim).unwrap(), b"untouched\n");
     assert_eq!(fs::read(&hs).unwrap(), before);
 }
+
+/// A file bind-mounted alone (Docker Compose's `./homeserver.yaml:/data/homeserver.yaml`, seen
+/// from inside the container): the rename over it fails (EBUSY), so it is written in place,
+/// after its backup, and the file behind the mount has the new text.
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
+#[test]
+fn a_single_file_bind_mount_is_written_in_place() {
+    let host = tempfile::tempdir().unwrap();
+    let on_host = host.path().join("homeserver.yaml");
+    fs::copy(fixture("cloudron/homeserver.yaml"), &on_host).unwrap();
+    let (container, in_container) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let mounted = Command::new("mount")
+        .args(["--bind"])
+        .arg(&on_host)
+        .arg(&in_container)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(mounted, "cannot bind-mount here: this test {NEEDS_ROOT}");
+    let out = link_cmd(container.path())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = Command::new("umount").arg(&in_container).status();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("Written in place:"), "{said}");
+    assert!(
+        fs::read_to_string(&on_host)
+            .unwrap()
+            .contains("matrix_authentication_service:")
+    );
+}

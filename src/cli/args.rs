@@ -210,6 +210,11 @@ pub struct WriteArgs {
     /// Do not keep a timestamped backup beside the file.
     #[arg(long)]
     pub no_backup: bool,
+    /// Write into the file itself instead of replacing it: for a file bind-mounted alone into a
+    /// container (Docker Compose's `./homeserver.yaml:/data/homeserver.yaml`), run on the
+    /// host. Not atomic; the backup is written first.
+    #[arg(long)]
+    pub in_place: bool,
     /// Output format; json (documented in README) needs --yes, --dry-run or --check.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -227,6 +232,14 @@ impl WriteArgs {
     /// Whether the report is JSON (`--format json` or `--json`).
     pub fn json(&self) -> bool {
         self.json || matches!(self.format, Format::Json)
+    }
+
+    /// How the write goes.
+    pub fn writing(&self) -> crate::apply::Writing {
+        crate::apply::Writing {
+            backup: !self.no_backup,
+            in_place: self.in_place,
+        }
     }
 }
 

@@ -275,7 +275,7 @@ fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
     let changed = p.changed();
     if w.json() {
         let applied = match changed && w.yes && w.writes() {
-            true => Some(apply::apply(p, !w.no_backup)?),
+            true => Some(apply::apply(p, w.writing())?),
             false => None,
         };
         let report = WriteReport::new(p, applied.as_ref());
@@ -300,7 +300,7 @@ fn finish(out: &mut Out, p: &Proposal, w: &WriteArgs) -> Result<u8> {
         writeln!(out.out, "Nothing was written.")?;
         return Ok(0);
     }
-    let applied = apply::apply(p, !w.no_backup)?;
+    let applied = apply::apply(p, w.writing())?;
     show::write_done(&mut out.out, p, &applied)?;
     Ok(0)
 }
