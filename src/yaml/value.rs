@@ -191,8 +191,9 @@ const PYYAML_SAFE_TAGS: &[&str] = &[
 
 impl Meaning {
     fn of(&mut self, node: &Node) -> Result<Value, YamlError> {
+        // `!` alone is the non-specific tag: PyYAML reads the node as it would untagged.
         if self.schema == Schema::Yaml11
-            && let Some(tag) = node.tag()
+            && let Some(tag) = node.tag().filter(|t| *t != "!")
             && !tag
                 .strip_prefix("tag:yaml.org,2002:")
                 .is_some_and(|t| PYYAML_SAFE_TAGS.contains(&t))
