@@ -379,7 +379,13 @@ pub fn mas_paths(given: &[PathBuf], env: Option<&str>, default: &str) -> Vec<Pat
 
 /// The record kept beside a config, when there is one this version reads.
 pub fn record(config: &Loaded) -> Option<Record> {
-    Record::decode(&fs::read(record::path_for(&config.target)).ok()?)
+    let path = record::path_for(&config.target);
+    // Never through a symlink, never without a bound: anyone who may edit the folder may
+    // plant one.
+    if fs::symlink_metadata(&path).ok()?.file_type().is_symlink() {
+        return None;
+    }
+    Record::decode(&read_bounded(&path, &path, SECRET_LIMIT * 16).ok()?)
 }
 
 /// The backup a record names, when it is one mas-link made of `file`: in the same folder,

@@ -397,10 +397,28 @@ fn a_planted_lock_is_never_followed() {
         std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
         std::os::unix::fs::chown(&hs, Some(65534), Some(65534)).unwrap();
         let lock = dir.path().join("homeserver.yaml.mas-link.lock");
+        // Planted by the folder's owner, `nobody` (a hard link to a file it cannot read is
+        // refused to it by the kernel's protected_hardlinks: root makes that one).
+        let as_nobody = |args: &[&std::ffi::OsStr]| {
+            let ok = Command::new("setpriv")
+                .args([
+                    "--reuid=65534",
+                    "--regid=65534",
+                    "--clear-groups",
+                    "--",
+                    "ln",
+                    "-s",
+                ])
+                .args(args)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "{plant}");
+        };
         match plant {
-            "symlink" => std::os::unix::fs::symlink(&victim, &lock).unwrap(),
+            "symlink" => as_nobody(&[victim.as_os_str(), lock.as_os_str()]),
             "hard link" => fs::hard_link(&victim, &lock).unwrap(),
-            _ => std::os::unix::fs::symlink(victim_dir.path().join("new"), &lock).unwrap(),
+            _ => as_nobody(&[victim_dir.path().join("new").as_os_str(), lock.as_os_str()]),
         }
         let before = fs::read(&hs).unwrap();
         let out = link_cmd(dir.path()).output().unwrap();
@@ -671,5 +689,65 @@ fn a_single_file_bind_mount_is_written_in_place() {
         fs::read_to_string(&on_host)
             .unwrap()
             .contains("matrix_authentication_service:")
+    );
+}
+
+/// The folder's owner (`nobody`) edits the record to name a root-only file as the backup;
+/// root's `unlink` neither shows nor copies it in.
+#[ignore = "needs root (mounts a tmpfs, or acts as another user): as root, cargo test --test stress -- --include-ignored"]
+#[test]
+fn a_forged_record_leaks_nothing_to_its_author() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, hs) = scratch(&fixture("cloudron/homeserver.yaml"));
+    assert!(link_cmd(dir.path()).status().unwrap().success());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let private = elsewhere.path().join("shadow");
+    fs::write(&private, "private_key: \"ROOT-ONLY-CONTENT\"\n").unwrap();
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o600)).unwrap();
+    for p in [
+        dir.path(),
+        &hs,
+        &dir.path().join("homeserver.yaml.mas-link.json"),
+    ] {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+    }
+    let record = dir.path().join("homeserver.yaml.mas-link.json");
+    let script = format!(
+        "sed -i 's#\"backup\": *[^,]*,#\"backup\": \"{}\",#' {}",
+        private.display(),
+        record.display()
+    );
+    let forged = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .status()
+        .unwrap();
+    assert!(forged.success());
+    assert!(fs::read_to_string(&record).unwrap().contains("shadow"));
+    for mode in ["--dry-run", "--yes"] {
+        let out = mas_link()
+            .current_dir(dir.path())
+            .args(["unlink", "--synapse-config", "homeserver.yaml", mode])
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{mode}: {said}");
+        assert!(!said.contains("ROOT-ONLY-CONTENT"), "{mode}: {said}");
+    }
+    assert!(
+        !fs::read_to_string(&hs)
+            .unwrap()
+            .contains("ROOT-ONLY-CONTENT")
     );
 }
