@@ -15,7 +15,7 @@ use crate::files;
 use crate::loader;
 use crate::plan::{self, LinkRequest, Proposal};
 use crate::rules::mas::{self, MatrixOptions};
-use crate::rules::names::{check_server_name, check_url, is_loopback, with_slash};
+use crate::rules::names::{check_server_name, check_url, host_of, is_loopback, with_slash};
 use crate::rules::sso;
 use crate::rules::synapse::{self, MAS};
 use crate::rules::users;
@@ -283,7 +283,32 @@ fn synapse_side(
         flags("--synapse-config", given),
         plan::shell_word(&endpoint)
     );
+    // A secret typed or pasted here comes, without questions, from MAS's side through a pipe
+    // (`--secret-stdin` on a terminal refuses).
+    let command = match flag.as_str() {
+        " --secret-stdin" => secret_pipe(&command, &endpoint),
+        _ => command,
+    };
     Ok((command, offer(out, &p)?))
+}
+
+/// `mas-link secret --bundle | COMMAND`: on Cloudron, each end a `cloudron exec` line for its
+/// app (this one, from CLOUDRON_APP_ORIGIN; MAS's, from its URL), run from the operator's
+/// machine; elsewhere, where both files are.
+fn secret_pipe(command: &str, mas_url: &str) -> String {
+    let here = env("CLOUDRON_APP_ORIGIN");
+    let apps = here.as_deref().and_then(host_of).zip(host_of(mas_url));
+    match apps {
+        Some((synapse_app, mas_app)) => {
+            let bin = "/app/data/mas-link";
+            format!(
+                "cloudron exec --app {mas_app} -- {bin} secret --bundle | cloudron exec --app \
+                 {synapse_app} -- {bin}{}",
+                command.trim_start_matches("mas-link")
+            )
+        }
+        None => format!("mas-link secret --bundle | {command}"),
+    }
 }
 
 /// The secret for Synapse's side, and the flag that gives it the same way in the printed

@@ -34,13 +34,45 @@ fn answers_every_prompt_and_writes() {
     let rest = p.exp_string("The same without questions:").unwrap();
     assert!(rest.contains("restart Synapse"), "{rest}");
     let tail = p.exp_eof().unwrap();
-    assert!(tail.contains("mas-link synapse --synapse-config homeserver.yaml --endpoint https://auth.example.com/ --secret-stdin --new-server --yes"), "{tail}");
+    // The secret typed comes, without questions, through a pipe from MAS's side.
+    assert!(tail.contains("mas-link secret --bundle | mas-link synapse --synapse-config homeserver.yaml --endpoint https://auth.example.com/ --secret-stdin --new-server --yes"), "{tail}");
     assert!(
         !tail.contains(SECRET) && !rest.contains(SECRET),
         "secret shown"
     );
     let text = fs::read_to_string(&hs).unwrap();
     assert!(text.contains(&format!("secret: \"{SECRET}\"")), "{text}");
+}
+
+/// In Synapse's Cloudron app, the same without questions is a line for the operator's machine:
+/// each end of the pipe a `cloudron exec` into its app (this one, and MAS's by its URL).
+#[test]
+fn on_cloudron_the_command_names_both_apps() {
+    let (dir, _) = scratch(&fixture("cloudron/homeserver.yaml"));
+    let mut cmd = Command::new(common::bin());
+    cmd.current_dir(dir.path())
+        .args(["wizard", "--synapse-config", "homeserver.yaml"])
+        .env("NO_COLOR", "1")
+        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+        .env("TERM", "dumb")
+        .env("CLOUDRON_APP_ORIGIN", "https://matrix.example.com")
+        .env_remove("MAS_SECRET")
+        .env_remove("MAS_ENDPOINT");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string("MAS's URL").unwrap();
+    p.send_line("https://auth.example.com/").unwrap();
+    p.exp_string("(hidden)").unwrap();
+    p.send_line(SECRET).unwrap();
+    p.exp_string("never had any user?").unwrap();
+    p.send_line("y").unwrap();
+    p.exp_string("Write these changes to homeserver.yaml?")
+        .unwrap();
+    p.send_line("y").unwrap();
+    let tail = p.exp_eof().unwrap();
+    assert!(
+        tail.contains("cloudron exec --app auth.example.com -- /app/data/mas-link secret --bundle | cloudron exec --app matrix.example.com -- /app/data/mas-link synapse --synapse-config homeserver.yaml --endpoint https://auth.example.com/ --secret-stdin --new-server --yes"),
+        "{tail}"
+    );
 }
 
 #[test]
