@@ -128,21 +128,7 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
     };
     let hs_given = hs.as_ref().map(|s| s.config.given.as_slice());
     let mas_given = mas_config.as_ref().map(|c| c.given.as_slice());
-    for f in &mut findings {
-        f.fix = plan::fix_for_files(&f.fix, hs_given, mas_given);
-    }
-    // The ways to bring the missing side are commands too: with the files named.
-    for line in &mut not_checked {
-        *line = plan::fix_for_files(line, hs_given, mas_given);
-    }
-    findings.sort_by_key(|f| {
-        (
-            f.severity == Severity::Warning,
-            f.file == Source::Mas,
-            f.path.clone(),
-            f.line,
-        )
-    });
+    with_files(&mut findings, &mut not_checked, hs_given, mas_given);
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -180,6 +166,30 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
         probes,
         findings,
     })
+}
+
+/// The commands printed (fixes, and the ways to bring a missing side) with the files this run
+/// named, and the findings in the report's order: errors first, Synapse's before MAS's.
+fn with_files(
+    findings: &mut [Finding],
+    not_checked: &mut [String],
+    hs: Option<&[PathBuf]>,
+    mas: Option<&[PathBuf]>,
+) {
+    for f in findings.iter_mut() {
+        f.fix = plan::fix_for_files(&f.fix, hs, mas);
+    }
+    for line in not_checked.iter_mut() {
+        *line = plan::fix_for_files(line, hs, mas);
+    }
+    findings.sort_by_key(|f| {
+        (
+            f.severity == Severity::Warning,
+            f.file == Source::Mas,
+            f.path.clone(),
+            f.line,
+        )
+    });
 }
 
 /// Synapse's side: the configuration, its findings (with Synapse's own loader's verdict where
