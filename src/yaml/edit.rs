@@ -878,6 +878,16 @@ impl Document {
             })
             .unwrap_or(0);
         let map = self.node_at(&parents[..have], warnings)?;
+        // Found by the fuzzer: no mapping on the way at all (the document is a scalar).
+        if !matches!(map.kind, Kind::Mapping { .. }) {
+            return Err(YamlError::new(
+                ErrorKind::NotAMapping {
+                    path: display_path(&parents[..have]),
+                    found: map.kind_name(),
+                },
+                map.start(),
+            ));
+        }
         let made = &parents[have..];
         let items = Items {
             trees,

@@ -572,3 +572,17 @@ fn any_text_is_carried_in_a_string() {
         }
     }
 }
+
+/// Found by the fuzzer: appending to a list in a document that is a scalar, with no mapping on
+/// the way, is refused (it reached an `unreachable!`).
+#[test]
+fn a_push_into_a_scalar_document_is_refused() {
+    for options in [Options::PYYAML, Options::SERDE_YAML] {
+        let doc = Document::parse("aswyord_cor".into(), options).unwrap();
+        let item = vec![(vec!["id".to_owned()], NewScalar::string("01J"))];
+        let e = doc
+            .apply(&[Edit::push(&["upstream_oauth2", "providers"], item)])
+            .unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::NotAMapping { .. }), "{e}");
+    }
+}
