@@ -586,3 +586,14 @@ fn a_push_into_a_scalar_document_is_refused() {
         assert!(matches!(e.kind, ErrorKind::NotAMapping { .. }), "{e}");
     }
 }
+
+/// Found by the fuzzer: a document that is only a tag keeps it (it is no empty file): Synapse's
+/// reader refuses a local tag, and no edit lets it fall on a mapping appended after it.
+#[test]
+fn a_document_that_is_only_a_tag_is_not_empty() {
+    let e = Document::parse("!swyord_cor".into(), Options::PYYAML).unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::UnsafeTag { .. }), "{e}");
+    let doc = Document::parse("!swyord_cor".into(), Options::SERDE_YAML).unwrap();
+    let e = doc.apply(&[Edit::set(&["a"], t())]).unwrap_err();
+    assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}");
+}

@@ -316,8 +316,11 @@ pub(crate) fn parse(src: &str) -> Result<Parsed, YamlError> {
             }
             ev => {
                 let node = b.node(ev, span)?;
-                // A document that is only a missing value is an empty file.
-                root = (!node.is_absent()).then_some(node);
+                // A document that is only a missing value is an empty file; one with a tag or
+                // an anchor is not (found by the fuzzer: `!t` alone lost its tag, which then
+                // fell on the mapping an edit appended).
+                let bare = node.is_absent() && node.tag.is_none() && node.anchor == 0;
+                root = (!bare).then_some(node);
             }
         }
     }
