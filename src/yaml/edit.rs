@@ -834,6 +834,26 @@ impl Document {
                 k.start(),
             ));
         }
+        // Found by the fuzzer: a block scalar that ends the file without a final newline is read
+        // differently once its key's length changes (`k: |\n \t`): left to edit by hand.
+        let at_eof = |v: &Node| {
+            matches!(
+                v.kind,
+                Kind::Scalar {
+                    style: Style::Literal | Style::Folded,
+                    ..
+                }
+            ) && v.end() >= self.text.len()
+                && !self.text.ends_with('\n')
+        };
+        if let Some((k, _)) = entries.iter().find(|(k, v)| named(k, last) && at_eof(v)) {
+            return Err(YamlError::new(
+                ErrorKind::BlockScalar {
+                    path: display_path(path),
+                },
+                k.start(),
+            ));
+        }
         let keys: Vec<&Node> = entries
             .iter()
             .filter(|(k, _)| named(k, last))

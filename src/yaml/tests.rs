@@ -597,3 +597,23 @@ fn a_document_that_is_only_a_tag_is_not_empty() {
     let e = doc.apply(&[Edit::set(&["a"], t())]).unwrap_err();
     assert!(!matches!(e.kind, ErrorKind::Verification { .. }), "{e}");
 }
+
+/// Found by the fuzzer: renaming the key of a block scalar that ends the file without a final
+/// newline changed how it reads (`\t\n` became empty): refused, to edit by hand.
+#[test]
+fn renaming_a_block_scalar_at_the_end_of_a_file_is_refused() {
+    for options in [Options::PYYAML, Options::SERDE_YAML] {
+        let doc = Document::parse("oidc_providers: |\n \t".into(), options).unwrap();
+        let e = doc
+            .apply(&[Edit::rename(
+                &["oidc_providers"],
+                "oidc_providers_moved_to_mas",
+            )])
+            .unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::BlockScalar { .. }), "{e}");
+    }
+    // With a final newline it is renamed.
+    let doc = Document::parse("o: |\n x\n".into(), Options::PYYAML).unwrap();
+    let done = doc.apply(&[Edit::rename(&["o"], "moved")]).unwrap();
+    assert_eq!(done.document.text(), "moved: |\n x\n");
+}
