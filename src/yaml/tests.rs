@@ -599,21 +599,32 @@ fn a_document_that_is_only_a_tag_is_not_empty() {
 }
 
 /// Found by the fuzzer: renaming the key of a block scalar that ends the file without a final
-/// newline changed how it reads (`\t\n` became empty): refused, to edit by hand.
+/// newline lost the scalar's last line (blanks that are its content): it is kept.
 #[test]
-fn renaming_a_block_scalar_at_the_end_of_a_file_is_refused() {
+fn renaming_a_block_scalar_at_the_end_of_a_file_keeps_it() {
     for options in [Options::PYYAML, Options::SERDE_YAML] {
         let doc = Document::parse("oidc_providers: |\n \t".into(), options).unwrap();
-        let e = doc
+        let done = doc
             .apply(&[Edit::rename(
                 &["oidc_providers"],
                 "oidc_providers_moved_to_mas",
             )])
-            .unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::BlockScalar { .. }), "{e}");
+            .unwrap();
+        assert_eq!(done.document.text(), "oidc_providers_moved_to_mas: |\n \t");
     }
-    // With a final newline it is renamed.
-    let doc = Document::parse("o: |\n x\n".into(), Options::PYYAML).unwrap();
-    let done = doc.apply(&[Edit::rename(&["o"], "moved")]).unwrap();
-    assert_eq!(done.document.text(), "moved: |\n x\n");
+}
+
+#[test]
+fn a_last_line_of_blanks_is_kept() {
+    let doc = Document::parse("oidc_providers:\nN: |\n \t".into(), Options::PYYAML).unwrap();
+    let done = doc
+        .apply(&[Edit::rename(
+            &["oidc_providers"],
+            "oidc_providers_moved_to_mas",
+        )])
+        .unwrap();
+    assert_eq!(
+        done.document.text(),
+        "oidc_providers_moved_to_mas:\nN: |\n \t"
+    );
 }
