@@ -9,13 +9,14 @@ use serde::Serialize;
 
 use crate::database;
 use crate::files::{self, Config, ReadError};
-use crate::findings::{Effect, FORMAT_VERSION, Finding, Severity, Source};
+use crate::findings::{
+    Command, Effect, FORMAT_VERSION, Finding, Guide, Severity, Source, Sub, Where, command,
+};
 use crate::loader::{self, LoaderError};
 use crate::online::{self, Probe};
-use crate::plan;
 use crate::rules::layers::Layers;
 use crate::rules::mas::{self, Bundle, MasView};
-use crate::rules::names::check_url;
+use crate::rules::names::{check_url, host_of};
 use crate::rules::pairing::{self, SynapseView};
 use crate::rules::synapse::{self, MAS};
 use crate::rules::{sso, users};
@@ -33,8 +34,8 @@ pub struct Request {
     pub loader: loader::Setting,
     /// The live probes, when asked for.
     pub online: Option<Online>,
-    /// Running in a Cloudron app: Synapse and MAS are always two apps.
-    pub cloudron: bool,
+    /// Where the commands printed run: the files named, and Cloudron's two apps.
+    pub at: Where,
 }
 
 /// Where the live probes go, when not where the files say.
@@ -69,7 +70,7 @@ pub struct Report {
     pub warnings: usize,
     pub findings: Vec<Finding>,
     /// The checks that need a side that was not here, and how to bring it.
-    pub not_checked: Vec<String>,
+    pub not_checked: Vec<Guide>,
     /// Synapse's users, as MAS's migration tool will see them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<String>,
@@ -102,7 +103,7 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
     let census = match &hs {
         Some(s) => {
             database::census(&users::database(s.config.layers.value())).unwrap_or_else(|e| {
-                not_checked.push(format!("Synapse's users: {e}"));
+                not_checked.push(format!("Synapse's users: {e}").into());
                 None
             })
         }
@@ -126,9 +127,15 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
         }
         None => None,
     };
-    let hs_given = hs.as_ref().map(|s| s.config.given.as_slice());
-    let mas_given = mas_config.as_ref().map(|c| c.given.as_slice());
-    with_files(&mut findings, &mut not_checked, hs_given, mas_given);
+    let mut at = req.at.clone();
+    if let Some(c) = at.cloudron.as_mut().filter(|c| c.other.is_none()) {
+        let other = crate::rules::other_app_url(
+            hs.as_ref().map(|s| s.config.layers.value()),
+            mas_config.as_ref().map(|c| c.layers.value()),
+        );
+        c.other = other.as_deref().and_then(host_of).map(str::to_owned);
+    }
+    placed(&mut findings, &mut not_checked, &at);
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -170,17 +177,12 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
 
 /// The commands printed (fixes, and the ways to bring a missing side) with the files this run
 /// named, and the findings in the report's order: errors first, Synapse's before MAS's.
-fn with_files(
-    findings: &mut [Finding],
-    not_checked: &mut [String],
-    hs: Option<&[PathBuf]>,
-    mas: Option<&[PathBuf]>,
-) {
+fn placed(findings: &mut [Finding], not_checked: &mut [Guide], at: &Where) {
     for f in findings.iter_mut() {
-        f.fix = plan::fix_for_files(&f.fix, hs, mas);
+        f.fix.place(at);
     }
     for line in not_checked.iter_mut() {
-        *line = plan::fix_for_files(line, hs, mas);
+        line.place(at);
     }
     findings.sort_by_key(|f| {
         (
@@ -198,7 +200,7 @@ fn synapse_side(
     req: &Request,
     given: &[PathBuf],
     findings: &mut Vec<Finding>,
-    not_checked: &mut Vec<String>,
+    not_checked: &mut Vec<Guide>,
 ) -> Result<SynapseSide, CheckError> {
     let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
     let secret_file = files::synapse_secret_file(config.layers.value());
@@ -220,11 +222,13 @@ fn synapse_side(
                         "Synapse's own config loader refuses to start: {}",
                         loader::masked(&r.message, &config.layers)
                     ),
-                    "fix what Synapse's message names, then run `mas-link check` again",
+                    Guide::text("fix what Synapse's message names, then run ")
+                        .run(command(Sub::Check, &[]))
+                        .then(" again"),
                 ));
             }
         },
-        _ => not_checked.push(judged.describe()),
+        _ => not_checked.push(judged.describe().into()),
     }
     if config
         .files
@@ -249,9 +253,9 @@ fn unlinked_by_choice(found: &mut [Finding]) {
         f.message = "Synapse is not linked to MAS: `mas-link unlink` turned the link off (its \
                      record beside the file says so), and Synapse runs on its own"
             .into();
-        f.fix = "to link again, give MAS's secret as the first time (`mas-link synapse --help` \
-                 lists the ways)"
-            .into();
+        f.fix = Guide::text("to link again, give MAS's secret as the first time (")
+            .run(command(Sub::Synapse, &["--help"]))
+            .then(" lists the ways)");
     }
 }
 
@@ -267,13 +271,13 @@ fn mas_side(
     let secret_file = files::mas_secret_file(&config.layers);
     let (view, found) = mas::findings(config.layers.clone(), secret_file.as_ref());
     findings.extend(found);
-    findings.extend(mas::loopback_endpoint(&view, req.cloudron));
+    findings.extend(mas::loopback_endpoint(&view, req.at.cloudron.is_some()));
     Ok((Some(config), Some(view)))
 }
 
 /// The pairing rules when both sides are known; else which side is missing, and how to
 /// bring it.
-fn pair(synapse: Option<&SynapseSide>, mas: Option<&MasView>) -> Result<Vec<Finding>, String> {
+fn pair(synapse: Option<&SynapseSide>, mas: Option<&MasView>) -> Result<Vec<Finding>, Guide> {
     const WHAT: &str = "the pairing (the secrets equal, matrix.homeserver = server_name, each \
                         endpoint at the other program)";
     match (synapse, mas) {
@@ -284,15 +288,21 @@ fn pair(synapse: Option<&SynapseSide>, mas: Option<&MasView>) -> Result<Vec<Find
             };
             Ok(pairing::pairing(&hs_view, view))
         }
-        (Some(_), None) => Err(format!(
-            "{WHAT}: MAS's config is not here. Where MAS runs elsewhere, pipe its side in: \
-             `mas-link secret --bundle | mas-link check --mas-bundle-stdin`"
-        )),
-        (None, _) => Err(format!(
-            "{WHAT}: Synapse's homeserver.yaml is not here; run `mas-link secret --bundle | \
-             mas-link check --mas-bundle-stdin` where it is"
-        )),
+        (Some(_), None) => Err(Guide::text(format!(
+            "{WHAT}: MAS's config is not here. Where MAS runs elsewhere, pipe its side in: "
+        ))
+        .run(bundle_check())),
+        (None, _) => Err(Guide::text(format!(
+            "{WHAT}: Synapse's homeserver.yaml is not here; run "
+        ))
+        .run(bundle_check())
+        .then(" where it is")),
     }
+}
+
+/// `mas-link secret --bundle | mas-link check --mas-bundle-stdin`: MAS's side piped in.
+fn bundle_check() -> Command {
+    command(Sub::Secret, &["--bundle"]).pipe(command(Sub::Check, &["--mas-bundle-stdin"]))
 }
 
 /// What a bundle says of MAS's side, for the pairing rules.

@@ -6,9 +6,9 @@
 //! reads what the rules need (a configuration may be several files); [`plan`] makes a
 //! proposal; [`show`] and [`apply`] display and write it, [`loader`] asks Synapse's own config
 //! loader where Synapse is installed, [`database`] counts Synapse's users, and [`online`]
-//! probes the running services; [`check`] judges both sides and their pairing; [`wizard`]
-//! and [`cli`]
-//! are thin layers over all of it. No module imports one listed after it
+//! probes the running services; [`check`] judges both sides and their pairing; [`settings`]
+//! resolves what a run was given once, for both [`wizard`] and [`cli`], thin layers over all
+//! of it. No module imports one listed after it
 //! (`tests/layers.rs` keeps it so).
 
 pub mod yaml;
@@ -29,6 +29,8 @@ pub mod online;
 pub mod check;
 
 pub mod show;
+
+pub mod settings;
 
 pub mod wizard;
 

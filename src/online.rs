@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::findings::{Effect, Finding, Place, Source};
+use crate::findings::{Effect, Finding, Guide, Place, Source, Sub, command};
 use crate::yaml::Pos;
 
 /// One HTTP answer: status and body, or why there was none.
@@ -230,8 +230,9 @@ fn mas_endpoint(http: &dyn Fetch, t: &Targets) -> Option<(Probe, Option<Finding>
                 pos: *pos,
             },
             format!("online: {url}: {e}: MAS cannot reach Synapse at its matrix.endpoint"),
-            "set matrix.endpoint to a URL of Synapse's that MAS's machine reaches \
-             (`mas-link mas --synapse-endpoint URL --yes`)",
+            Guide::text("set matrix.endpoint to a URL of Synapse's that MAS's machine reaches (")
+                .run(command(Sub::Mas, &["--synapse-endpoint", "URL", "--yes"]))
+                .then(")"),
         )
     });
     let probe = Probe {
@@ -244,179 +245,238 @@ fn mas_endpoint(http: &dyn Fetch, t: &Targets) -> Option<(Probe, Option<Finding>
     Some((probe, finding))
 }
 
-/// Runs every probe; returns the probes (for the report) and the findings for those that fail.
-pub fn run(http: &dyn Fetch, t: &Targets) -> (Vec<Probe>, Vec<Finding>) {
-    let mut probes = Vec::new();
-    let mut findings = Vec::new();
-    if let Some((probe, finding)) = mas_endpoint(http, t) {
-        probes.push(probe);
-        findings.extend(finding);
-    }
-    let mut record = |name: &'static str,
-                      url: String,
-                      answer: &Answer,
-                      outcome: Result<String, String>,
-                      effect: Effect,
-                      key: &[&str],
-                      pos: Pos,
-                      fix: &str| {
-        let ok = outcome.is_ok();
-        let detail = outcome.unwrap_or_else(|e| e);
+/// One probe done: its answer judged, the finding (of `effect`, at `key`) when it fails.
+struct Done<'a> {
+    name: &'static str,
+    url: String,
+    answer: &'a Answer,
+    outcome: Result<String, String>,
+    effect: Effect,
+    key: &'a [&'a str],
+    pos: Pos,
+    fix: Guide,
+}
+
+/// The probes run so far, and the findings of those that failed.
+struct Probes<'a> {
+    t: &'a Targets,
+    probes: Vec<Probe>,
+    findings: Vec<Finding>,
+}
+
+impl Probes<'_> {
+    fn record(&mut self, d: Done) {
+        let ok = d.outcome.is_ok();
+        let detail = d.outcome.unwrap_or_else(|e| e);
         if !ok {
-            findings.push(Finding::new(
-                Source::Synapse,
-                effect,
-                key,
-                Place {
-                    path: &t.synapse_file,
-                    pos,
-                },
-                format!("online: {url}: {detail}"),
-                fix,
-            ));
+            let at = Place {
+                path: &self.t.synapse_file,
+                pos: d.pos,
+            };
+            let message = format!("online: {}: {detail}", d.url);
+            let f = Finding::new(Source::Synapse, d.effect, d.key, at, message, d.fix);
+            self.findings.push(f);
         }
-        probes.push(Probe {
-            name,
-            url,
+        self.probes.push(Probe {
+            name: d.name,
+            url: d.url,
             ok,
-            status: status_of(answer),
+            status: status_of(d.answer),
             detail,
         });
+    }
+}
+
+/// Runs every probe; returns the probes (for the report) and the findings for those that fail.
+pub fn run(http: &dyn Fetch, t: &Targets) -> (Vec<Probe>, Vec<Finding>) {
+    let mut p = Probes {
+        t,
+        probes: Vec::new(),
+        findings: Vec::new(),
     };
+    if let Some((probe, finding)) = mas_endpoint(http, t) {
+        p.probes.push(probe);
+        p.findings.extend(finding);
+    }
+    let synapse_up = synapse_answers(http, &mut p);
+    let issuer = mas_answers(http, &mut p);
+    if synapse_up {
+        secret_accepted(http, &mut p);
+        advertised(http, &mut p, issuer.as_deref());
+        login(http, &mut p);
+        qr(http, &mut p);
+    }
+    (p.probes, p.findings)
+}
 
-    let url = join(&t.synapse_url, "_matrix/client/versions");
+/// Synapse answers clients at its URL.
+fn synapse_answers(http: &dyn Fetch, p: &mut Probes) -> bool {
+    let url = join(&p.t.synapse_url, "_matrix/client/versions");
     let a = http.get(&url, None);
-    let synapse_up = matches!(a, Answer::Status(200, _));
-    record(
-        "client_versions",
+    let up = matches!(a, Answer::Status(200, _));
+    p.record(Done {
+        name: "client_versions",
+        outcome: client_versions(&a),
         url,
-        &a,
-        client_versions(&a),
-        Effect::Breaks,
-        &["public_baseurl"],
-        t.synapse_pos,
-        "give --synapse-url, or start Synapse",
-    );
+        answer: &a,
+        effect: Effect::Breaks,
+        key: &["public_baseurl"],
+        pos: p.t.synapse_pos,
+        fix: "give --synapse-url, or start Synapse".into(),
+    });
+    up
+}
 
-    let url = join(&t.mas_url, ".well-known/openid-configuration");
+/// MAS answers at the endpoint Synapse uses; its issuer.
+fn mas_answers(http: &dyn Fetch, p: &mut Probes) -> Option<String> {
+    let url = join(&p.t.mas_url, ".well-known/openid-configuration");
     let a = http.get(&url, None);
     let discovered = mas_discovery(&a);
     let issuer = discovered.clone().ok();
-    record(
-        "mas_discovery",
+    p.record(Done {
+        name: "mas_discovery",
+        outcome: discovered.map(|i| format!("MAS answers, issuer {i}")),
         url,
-        &a,
-        discovered.map(|i| format!("MAS answers, issuer {i}")),
-        Effect::Breaks,
-        &["matrix_authentication_service", "endpoint"],
-        t.mas_pos,
-        "point matrix_authentication_service.endpoint at MAS, and make MAS reachable from Synapse",
-    );
+        answer: &a,
+        effect: Effect::Breaks,
+        key: &["matrix_authentication_service", "endpoint"],
+        pos: p.t.mas_pos,
+        fix: "point matrix_authentication_service.endpoint at MAS, and make MAS reachable from \
+              Synapse"
+            .into(),
+    });
+    issuer
+}
 
-    if !synapse_up {
-        return (probes, findings);
-    }
-    // The secret goes only where MAS itself sends it: its matrix.endpoint (never to a URL
-    // guessed from the server name, nor over another route).
-    if let (Some(secret), Some((endpoint, _, _))) = (&t.secret, &t.mas_endpoint) {
-        let url = join(endpoint, "_synapse/mas/is_localpart_available");
-        let a = http.get(&url, Some(secret));
-        let (outcome, fix) = match shared_secret(&a) {
-            SecretVerdict::Accepted => (
-                Ok("the shared secret is accepted (400: parameter missing)".to_owned()),
-                "",
-            ),
-            SecretVerdict::Mismatch => (
-                Err(format!(
-                    "answered {}: secret mismatch, Synapse refuses MAS's secret",
-                    status_of(&a).unwrap_or(0)
-                )),
-                "copy MAS's secret over: `mas-link secret | mas-link synapse --secret-stdin --yes`, then restart Synapse",
-            ),
-            SecretVerdict::NotRouted => (
-                Err("answered 404: /_synapse/mas does not reach Synapse".to_owned()),
-                "route /_synapse/mas to Synapse in the reverse proxy (or probe Synapse directly with --synapse-url)",
-            ),
-            SecretVerdict::Other => (
-                Err(match &a {
-                    Answer::Status(s, _) => format!("answered {s}"),
-                    Answer::Failed(e) => format!("no answer: {e}"),
-                }),
-                "check that Synapse runs with this file (restart it after a change)",
-            ),
-        };
-        record(
-            "shared_secret",
-            url,
-            &a,
-            outcome,
-            Effect::Breaks,
-            &["matrix_authentication_service", "secret"],
-            t.mas_pos,
-            fix,
-        );
-    }
+/// Synapse takes MAS's secret. It goes only where MAS itself sends it: its matrix.endpoint
+/// (never to a URL guessed from the server name, nor over another route).
+fn secret_accepted(http: &dyn Fetch, p: &mut Probes) {
+    let (Some(secret), Some((endpoint, _, _))) = (&p.t.secret, &p.t.mas_endpoint) else {
+        return;
+    };
+    let url = join(endpoint, "_synapse/mas/is_localpart_available");
+    let a = http.get(&url, Some(secret));
+    let (outcome, fix) = match shared_secret(&a) {
+        SecretVerdict::Accepted => (
+            Ok("the shared secret is accepted (400: parameter missing)".to_owned()),
+            Guide::default(),
+        ),
+        SecretVerdict::Mismatch => (
+            Err(format!(
+                "answered {}: secret mismatch, Synapse refuses MAS's secret",
+                status_of(&a).unwrap_or(0)
+            )),
+            Guide::text("copy MAS's secret over: ")
+                .run(
+                    command(Sub::Secret, &[])
+                        .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"])),
+                )
+                .then(", then restart Synapse"),
+        ),
+        SecretVerdict::NotRouted => (
+            Err("answered 404: /_synapse/mas does not reach Synapse".to_owned()),
+            "route /_synapse/mas to Synapse in the reverse proxy (or probe Synapse directly \
+             with --synapse-url)"
+                .into(),
+        ),
+        SecretVerdict::Other => (
+            Err(match &a {
+                Answer::Status(s, _) => format!("answered {s}"),
+                Answer::Failed(e) => format!("no answer: {e}"),
+            }),
+            "check that Synapse runs with this file (restart it after a change)".into(),
+        ),
+    };
+    p.record(Done {
+        name: "shared_secret",
+        outcome,
+        url,
+        answer: &a,
+        effect: Effect::Breaks,
+        key: &["matrix_authentication_service", "secret"],
+        pos: p.t.mas_pos,
+        fix,
+    });
+}
 
-    let mut url = join(&t.synapse_url, "_matrix/client/v1/auth_metadata");
+/// Synapse tells clients to log in with MAS, under MAS's own issuer.
+fn advertised(http: &dyn Fetch, p: &mut Probes, issuer: Option<&str>) {
+    let mut url = join(&p.t.synapse_url, "_matrix/client/v1/auth_metadata");
     let mut a = http.get(&url, None);
     if matches!(a, Answer::Status(404, _)) {
         url = join(
-            &t.synapse_url,
+            &p.t.synapse_url,
             "_matrix/client/unstable/org.matrix.msc2965/auth_metadata",
         );
         a = http.get(&url, None);
     }
-    let advertised = auth_metadata(&a).and_then(|told| match &issuer {
+    let outcome = auth_metadata(&a).and_then(|told| match issuer {
         Some(i) if !same_issuer(i, &told) => {
             Err(format!("clients are told issuer {told}, but MAS says {i}"))
         }
         _ => Ok(format!("clients are told to log in with {told}")),
     });
-    record(
-        "auth_metadata",
+    p.record(Done {
+        name: "auth_metadata",
+        outcome,
         url,
-        &a,
-        advertised,
-        Effect::Breaks,
-        &["matrix_authentication_service", "enabled"],
-        t.mas_pos,
-        "restart Synapse with MAS enabled; set MAS's http.issuer to its public URL",
-    );
+        answer: &a,
+        effect: Effect::Breaks,
+        key: &["matrix_authentication_service", "enabled"],
+        pos: p.t.mas_pos,
+        fix: "restart Synapse with MAS enabled; set MAS's http.issuer to its public URL".into(),
+    });
+}
 
-    let url = join(&t.synapse_url, "_matrix/client/v3/login");
+/// What legacy clients (password login) meet at Synapse's public URL: MAS's compatibility
+/// login, routed there by the reverse proxy, or a 404. MAS's own answer says whether routing
+/// would help.
+fn login(http: &dyn Fetch, p: &mut Probes) {
+    let url = join(&p.t.synapse_url, "_matrix/client/v3/login");
     let a = http.get(&url, None);
-    record(
-        "login_routed",
+    let at_mas = join(&p.t.mas_url, "_matrix/client/v3/login");
+    let mas_serves = login_routed(&http.get(&at_mas, None)).is_ok();
+    let outcome = login_routed(&a).map_err(|e| match mas_serves {
+        true => format!("{e}; MAS serves it at {at_mas}"),
+        false => e,
+    });
+    p.record(Done {
+        name: "login_routed",
+        outcome,
         url,
-        &a,
-        login_routed(&a),
-        Effect::Advice,
-        &["public_baseurl"],
-        t.synapse_pos,
-        "route /_matrix/client/*/login, /logout and /refresh to MAS in the reverse proxy",
-    );
+        answer: &a,
+        effect: Effect::Advice,
+        key: &["public_baseurl"],
+        pos: p.t.synapse_pos,
+        fix: "route /_matrix/client/*/login, /_matrix/client/*/logout and \
+              /_matrix/client/*/refresh to MAS in the reverse proxy: clients that log in with a \
+              password (most bots, older apps) fail until then"
+            .into(),
+    });
+}
 
+/// The MSC4108 rendezvous endpoint, for QR-code login.
+fn qr(http: &dyn Fetch, p: &mut Probes) {
     let url = join(
-        &t.synapse_url,
+        &p.t.synapse_url,
         "_matrix/client/unstable/org.matrix.msc4108/rendezvous",
     );
     let a = http.get(&url, None);
-    let effect = if t.msc4108 {
-        Effect::Breaks
-    } else {
-        Effect::Advice
-    };
-    record(
-        "qr_login",
+    p.record(Done {
+        name: "qr_login",
+        outcome: qr_login(&a),
         url,
-        &a,
-        qr_login(&a),
-        effect,
-        &["experimental_features", "msc4108_enabled"],
-        t.synapse_pos,
-        "set experimental_features.msc4108_enabled: true (`mas-link synapse`) and restart Synapse",
-    );
-    (probes, findings)
+        answer: &a,
+        effect: match p.t.msc4108 {
+            true => Effect::Breaks,
+            false => Effect::Advice,
+        },
+        key: &["experimental_features", "msc4108_enabled"],
+        pos: p.t.synapse_pos,
+        fix: Guide::text("set experimental_features.msc4108_enabled: true (")
+            .run(command(Sub::Synapse, &[]))
+            .then(") and restart Synapse"),
+    });
 }
 
 #[cfg(test)]

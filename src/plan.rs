@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::files::{Config, Loaded};
-use crate::findings::{Effect, Finding, Severity};
+use crate::findings::{Effect, Finding, Guide, Severity, Source, Sub, Where, command};
 use crate::rules::layers::{Layer, Layers};
 use crate::rules::mas::{self, MatrixOptions};
 use crate::rules::record::Record;
@@ -134,7 +134,7 @@ pub struct Proposal {
     pub is_secret: fn(&[&str]) -> bool,
     pub secret_file: Option<SecretFile>,
     /// What to do once it is written.
-    pub next_step: String,
+    pub next_step: Guide,
     /// What to say when there is nothing to change.
     pub idle: String,
 }
@@ -219,7 +219,7 @@ impl Proposal {
             findings: Vec::new(),
             is_secret,
             secret_file: None,
-            next_step: String::new(),
+            next_step: Guide::default(),
             idle: String::new(),
         };
         Ok(p.idle_default())
@@ -308,56 +308,40 @@ fn describe(
         .collect()
 }
 
-/// A word for a shell: as it is when it needs no quoting, else in single quotes.
-pub fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c));
-    match plain {
-        true => word.to_owned(),
-        false => format!("'{}'", word.replace('\'', r"'\''")),
-    }
-}
+pub use crate::findings::shell_word;
 
 /// ` --FLAG PATH` for each file named on the command line, or nothing when it is the default.
 pub fn path_flag(flag: &str, paths: &[PathBuf], default: &str) -> String {
+    file_words(flag, paths, default)
+        .iter()
+        .map(|w| format!(" {}", shell_word(w)))
+        .collect()
+}
+
+/// `--FLAG PATH` for each file named on the command line, or none when it is the default, as
+/// a guide's command takes them ([`Where`](crate::findings::Where)).
+pub fn file_words(flag: &str, paths: &[PathBuf], default: &str) -> Vec<String> {
     match paths {
-        [one] if one == std::path::Path::new(default) => String::new(),
+        [one] if one == std::path::Path::new(default) => Vec::new(),
         _ => paths
             .iter()
-            .map(|p| format!(" {flag} {}", shell_word(&p.display().to_string())))
+            .flat_map(|p| [flag.to_owned(), p.display().to_string()])
             .collect(),
     }
 }
 
-/// A finding's fix with the files this run named: the commands it prints then act on the same
-/// files when run as printed (`mas-link synapse` → `mas-link synapse --synapse-config X`).
-pub fn fix_for_files(fix: &str, synapse: Option<&[PathBuf]>, mas: Option<&[PathBuf]>) -> String {
-    let flag = |paths: Option<&[PathBuf]>, name: &str, default: &str| {
-        paths
-            .map(|p| path_flag(name, p, default))
-            .unwrap_or_default()
-    };
-    let s = flag(synapse, "--synapse-config", synapse::DEFAULT_CONFIG);
-    let m = flag(mas, "--mas-config", mas::DEFAULT_CONFIG);
-    let mut out = String::with_capacity(fix.len());
-    let mut rest = fix;
-    while let Some(at) = rest.find("mas-link ") {
-        out.push_str(&rest[..at + 9]);
-        rest = &rest[at + 9..];
-        let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
-        let added = match word.as_str() {
-            "synapse" | "unlink" | "sso" | "check" => &s,
-            "mas" | "secret" => &m,
-            _ => "",
-        };
-        out.push_str(&word);
-        out.push_str(added);
-        rest = &rest[word.len()..];
+/// The files a configuration was named by (`side`'s), for the commands its guides print.
+pub fn files_at(config: &Config, side: Source) -> Where {
+    match side {
+        Source::Mas => Where {
+            mas_files: file_words("--mas-config", &config.given, mas::DEFAULT_CONFIG),
+            ..Where::default()
+        },
+        Source::Synapse => Where {
+            synapse_files: file_words("--synapse-config", &config.given, synapse::DEFAULT_CONFIG),
+            ..Where::default()
+        },
     }
-    out.push_str(rest);
-    out
 }
 
 /// Refuses a configuration that is not the program's kind.
@@ -426,7 +410,8 @@ pub fn link(
             refused
                 .iter()
                 .map(|r| {
-                    let message = fix_for_files(&r.message, Some(&config.given), None);
+                    let mut message = r.message.clone();
+                    message.place(&files_at(&config, Source::Synapse));
                     format!(
                         "  {}:{}:{}: `{}`: {message}",
                         r.file, r.pos.line, r.pos.col, r.key
@@ -435,7 +420,7 @@ pub fn link(
                 .collect(),
         )
     })?;
-    let flag = path_flag("--synapse-config", &config.given, synapse::DEFAULT_CONFIG);
+    let at = files_at(&config, Source::Synapse);
     let routed = config.layers.route(&changes);
     let mut p = Proposal::new(config, &changes, synapse::is_secret_key)?;
     let holds_secret =
@@ -465,9 +450,9 @@ pub fn link(
             f.record = RecordStep::Write(r);
         }
     }
-    p.next_step = format!(
-        "restart Synapse so that it reads the change; undo with `mas-link unlink{flag} --yes`"
-    );
+    p.next_step = Guide::text("restart Synapse so that it reads the change; undo with ")
+        .run(command(Sub::Unlink, &["--yes"]));
+    p.next_step.place(&at);
     p.judged(findings, |_| false)
 }
 
@@ -493,7 +478,7 @@ pub fn unlink(
         &config,
         synapse::not_a_homeserver_yaml(config.layers.value()),
     )?;
-    let flag = path_flag("--synapse-config", &config.given, synapse::DEFAULT_CONFIG);
+    let at = files_at(&config, Source::Synapse);
     // A backup is restored whole only when Synapse would take it and someone can log in.
     let clean = |cfg: &Layers| {
         synapse::has_login_method(cfg.value())
@@ -535,18 +520,23 @@ pub fn unlink(
     }
     p.next_step = match restored_any {
         // The file as it was before the link has no MAS block to take the secret from.
-        true => "restart Synapse; to link again, give the secret as the first time \
-                 (`mas-link synapse --help` lists the ways)"
-            .into(),
+        true => Guide::text("restart Synapse; to link again, give the secret as the first time (")
+            .run(command(Sub::Synapse, &["--help"]))
+            .then(" lists the ways)"),
         // With SSO back in Synapse, relinking needs MAS's side to show MAS covers it.
-        false if !sso::synapse_providers(p.after(Layers::new).value()).is_empty() => format!(
-            "restart Synapse; relink with MAS's side: `mas-link secret --bundle | mas-link \
-             synapse{flag} --secret-stdin --yes` (across two containers, the bundle from MAS's)"
-        ),
-        false => format!(
-            "restart Synapse; relink with `mas-link synapse{flag} --yes` (the block is kept)"
-        ),
+        false if !sso::synapse_providers(p.after(Layers::new).value()).is_empty() => {
+            Guide::text("restart Synapse; relink with MAS's side: ")
+                .run(
+                    command(Sub::Secret, &["--bundle"])
+                        .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"])),
+                )
+                .then(" (across two containers, the bundle from MAS's)")
+        }
+        false => Guide::text("restart Synapse; relink with ")
+            .run(command(Sub::Synapse, &["--yes"]))
+            .then(" (the block is kept)"),
     };
+    p.next_step.place(&at);
     let (findings, _) = synapse::findings(&p.after(Layers::new), secret_file);
     // Not linked is the point.
     p.judged(findings, |f| f.effect == Effect::NotLinked)
@@ -593,7 +583,7 @@ fn restore(config: &Config, backups: Vec<Option<Backup>>) -> Proposal {
         findings: Vec::new(),
         is_secret: synapse::is_secret_key,
         secret_file: None,
-        next_step: String::new(),
+        next_step: Guide::default(),
         idle: String::new(),
     }
 }
@@ -611,7 +601,7 @@ pub fn mas(
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<Proposal, PlanError> {
     of_kind(&config, mas::not_a_mas_config(config.layers.value()))?;
-    let flag = path_flag("--mas-config", &config.given, mas::DEFAULT_CONFIG);
+    let at = files_at(&config, Source::Mas);
     let root = config.layers.value();
     let mut changes = mas::plan_matrix(root, opts, new_secret);
     // With Synapse's side: its SSO providers and its users' passwords come to MAS.
@@ -636,37 +626,15 @@ pub fn mas(
     }
     let mut p = Proposal::new(config, &changes, mas::is_secret_key)?;
     let (_, findings) = mas::findings(p.after(mas::layers), secret_file);
-    p.next_step = format!(
-        "restart MAS; then give Synapse the same secret and MAS's URL: where Synapse's file is on \
-         this host, `mas-link secret{flag} --bundle | mas-link synapse --secret-stdin --yes` \
-         (add --synapse-config PATH for another file); across two containers, pipe \
-         `mas-link secret --bundle` from MAS's into `mas-link synapse --secret-stdin --yes` in \
-         Synapse's"
-    );
+    p.next_step = Guide::text("restart MAS; then give Synapse the same secret and MAS's URL: ")
+        .run(
+            command(Sub::Secret, &["--bundle"])
+                .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"])),
+        )
+        .then(
+            " (add --synapse-config PATH for Synapse's file; across two containers, each end in \
+             its own: MAS's, then Synapse's)",
+        );
+    p.next_step.place(&at);
     p.judged(findings, |_| false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fixes_name_the_files_used() {
-        let file = |p: &str| vec![PathBuf::from(p)];
-        let (hs, cfg) = (file("hs.yaml"), file("my mas.yaml"));
-        assert_eq!(
-            fix_for_files(
-                "copy: `mas-link secret | mas-link synapse --secret-stdin --yes`",
-                Some(&hs[..]),
-                Some(&cfg[..])
-            ),
-            "copy: `mas-link secret --mas-config 'my mas.yaml' | mas-link synapse \
-             --synapse-config hs.yaml --secret-stdin --yes`"
-        );
-        let default = file(synapse::DEFAULT_CONFIG);
-        assert_eq!(
-            fix_for_files("run `mas-link synapse`", Some(&default[..]), None),
-            "run `mas-link synapse`"
-        );
-    }
 }

@@ -398,7 +398,7 @@ pub fn write_check(w: &mut impl Write, r: &Report) -> std::io::Result<()> {
         writeln!(w, "not checked: {missing}")?;
     }
     if let Some(l) = &r.synapse_loader
-        && !r.not_checked.contains(l)
+        && !r.not_checked.contains(&l.as_str().into())
     {
         writeln!(w, "{l}")?;
     }
@@ -550,7 +550,7 @@ mod tests {
             findings: Vec::new(),
             is_secret: crate::rules::synapse::is_secret_key,
             secret_file: None,
-            next_step: String::new(),
+            next_step: Default::default(),
             idle: String::new(),
         }
     }

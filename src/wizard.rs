@@ -12,13 +12,16 @@ use dialoguer::{Input, Password};
 use crate::apply::{self, Lock};
 use crate::database;
 use crate::files;
+use crate::findings::{Command, Source, Sub, Where, command};
 use crate::loader;
+use crate::plan::file_words;
 use crate::plan::{self, LinkRequest, Proposal};
 use crate::rules::mas::{self, MatrixOptions};
-use crate::rules::names::{check_server_name, check_url, host_of, is_loopback, with_slash};
+use crate::rules::names::{check_server_name, check_url, is_loopback, with_slash};
 use crate::rules::sso;
-use crate::rules::synapse::{self, MAS};
+use crate::rules::synapse;
 use crate::rules::users;
+use crate::settings::{self, SecretFrom, Settings, env};
 use crate::show::{self, Out};
 use crate::yaml::Value;
 
@@ -44,10 +47,6 @@ pub struct WizardArgs {
     /// A file holding MAS's secret (else env MAS_SECRET, else asked, hidden).
     #[arg(long, value_name = "PATH")]
     pub secret_file: Option<PathBuf>,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|s| !s.is_empty())
 }
 
 fn step(out: &mut Out, text: &str) -> Result<()> {
@@ -128,21 +127,20 @@ fn offer(out: &mut Out, p: &Proposal) -> Result<bool> {
     Ok(true)
 }
 
-/// MAS's side; returns the command that does the same without questions.
+/// MAS's side; returns the command that does the same without questions, whether it wrote,
+/// and where MAS reaches Synapse.
 fn mas_side(
-    a: &WizardArgs,
+    set: &Settings,
     paths: &[PathBuf],
     hs: Option<(&Value, &[PathBuf])>,
     out: &mut Out,
-) -> Result<(String, bool)> {
+) -> Result<(Command, bool, String)> {
     step(out, "MAS side: point its `matrix` section at Synapse")?;
     let _locks = lock_all(paths)?;
     let config = files::load_mas(paths)?;
     let root = Some(config.layers.value());
     let homeserver = given_or_ask(
-        a.homeserver
-            .clone()
-            .or_else(|| env("MATRIX_HOMESERVER_DOMAIN"))
+        set.homeserver()
             .or_else(|| text_at(hs.map(|h| h.0), &["server_name"])),
         "Synapse's server name (the part after ':' in user IDs)",
         text_at(root, &["matrix", "homeserver"]),
@@ -158,7 +156,7 @@ fn mas_side(
         false => synapse_url.clone(),
     };
     let endpoint = given_or_ask(
-        a.synapse_endpoint.clone().or(kept).or(known),
+        set.synapse_endpoint.clone().or(kept).or(known),
         "Where MAS reaches Synapse",
         synapse_url.or(Some(format!("https://{homeserver}/"))),
         check_url,
@@ -183,25 +181,18 @@ fn mas_side(
     )?;
     let providers = synapse.map(|s| s.providers);
     // Synapse's SSO providers come from its file, named in the command.
-    let from_synapse = match (hs, providers.as_deref()) {
-        (Some((_, hs_paths)), Some([_, ..])) => flags("--synapse-config", hs_paths),
-        _ => String::new(),
+    let mut args = match (hs, providers.as_deref()) {
+        (Some((_, hs_paths)), Some([_, ..])) => file_words("--synapse-config", hs_paths, ""),
+        _ => Vec::new(),
     };
-    let command = format!(
-        "mas-link mas{}{from_synapse} --homeserver {} --synapse-endpoint {} --yes",
-        flags("--mas-config", paths),
-        plan::shell_word(&homeserver),
-        plan::shell_word(&endpoint)
-    );
-    Ok((command, offer(out, &p)?))
-}
-
-/// ` --FLAG PATH` for each path, always (the wizard's commands name every file).
-fn flags(flag: &str, paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| format!(" {flag} {}", plan::shell_word(&p.display().to_string())))
-        .collect()
+    args.extend([
+        "--homeserver".into(),
+        homeserver,
+        "--synapse-endpoint".into(),
+    ]);
+    args.extend([endpoint.clone(), "--yes".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Ok((command(Sub::Mas, &args), offer(out, &p)?, endpoint))
 }
 
 /// A lock on each file, for the wizard's writes.
@@ -212,13 +203,13 @@ fn lock_all(paths: &[PathBuf]) -> Result<Vec<Lock>> {
         .collect()
 }
 
-/// Synapse's side; returns the command that does the same without questions.
+/// Synapse's side; returns the command that does the same without questions, whether it
+/// wrote, and where Synapse reaches MAS.
 fn synapse_side(
-    a: &WizardArgs,
+    set: &Settings,
     given: &[PathBuf],
-    mas_paths: Option<&[PathBuf]>,
     out: &mut Out,
-) -> Result<(String, bool)> {
+) -> Result<(Command, bool, String)> {
     step(out, "Synapse side: delegate logins to MAS")?;
     let paths = files::synapse_paths(given)?;
     let _locks = lock_all(&paths)?;
@@ -227,40 +218,34 @@ fn synapse_side(
         writeln!(out.err, "  Read, in this order: {}", config.names())?;
     }
     let root = config.layers.value();
-    let from_mas = match mas_paths {
-        Some(p) => Some(files::mas_bundle(p)?),
-        None => None,
-    };
-    let existing = text_at(Some(root), &[MAS, "endpoint"]).filter(|e| check_url(e).is_ok());
-    let endpoint = given_or_ask(
-        a.endpoint
-            .clone()
-            .or_else(|| env("MAS_ENDPOINT"))
-            .or_else(|| from_mas.as_ref().and_then(|b| b.endpoint.clone())),
-        "MAS's URL, where Synapse reaches it (e.g. https://auth.example.com/)",
-        existing,
-        check_url,
-    )?;
+    let from = set.secret.clone().unwrap_or(SecretFrom::Kept);
+    let bundle = from.read()?;
     // SSO moves to MAS only when MAS's side shows it covers each provider: from MAS's file
     // here, or the bundle line from MAS's container.
     let sso = !sso::synapse_providers(root).is_empty();
-    let from_mas = match (from_mas, sso) {
+    let (bundle, from) = match (bundle, sso) {
         (None, true) => {
+            let sso = command(Sub::Sso, &[]).pipe(command(Sub::Mas, &["--sso-stdin", "--yes"]));
             writeln!(
                 out.err,
                 "  Synapse signs users in with single sign-on, which moves to MAS. If MAS does \
-                 not have the providers yet, stop here (Ctrl-C) and run, from your machine:\n    \
-                 cloudron exec --app <matrix-app> -- /app/data/mas-link sso | cloudron exec \
-                 --app <mas-app> -- /app/data/mas-link mas --sso-stdin --yes\n  Then paste the \
-                 line `mas-link secret --bundle` prints in MAS's container."
+                 not have the providers yet, stop here (Ctrl-C) and run:\n    {}\n  Then paste \
+                 the line `mas-link secret --bundle` prints in MAS's container.",
+                sso.placed(&set.place(None))
             )?;
-            Some(ask_bundle()?)
+            (Some(ask_bundle()?), SecretFrom::Stdin)
         }
-        (b, _) => b,
+        (b, _) => (b, from),
     };
-    let mas_homeserver = from_mas.as_ref().and_then(|b| b.homeserver.clone());
-    let mas_providers = from_mas.as_ref().and_then(|b| b.providers.clone());
-    let (secret, flag) = secret_for(a, &config, mas_paths, from_mas, out)?;
+    let endpoint = given_or_ask(
+        settings::mas_endpoint(set.endpoint.as_deref(), root, bundle.as_ref()),
+        "MAS's URL, where Synapse reaches it (e.g. https://auth.example.com/)",
+        None,
+        check_url,
+    )?;
+    let mas_homeserver = bundle.as_ref().and_then(|b| b.homeserver.clone());
+    let mas_providers = bundle.as_ref().and_then(|b| b.providers.clone());
+    let (secret, from) = secret_for(&config, bundle, from, out)?;
     let req = LinkRequest {
         endpoint: endpoint.clone(),
         secret,
@@ -269,7 +254,7 @@ fn synapse_side(
         mas_homeserver,
         mas_providers,
     };
-    let migrated = users_flag(&config, given, out)?;
+    let migrated = users_flag(&config, set, &endpoint, out)?;
     let records: Vec<_> = config.files.iter().map(files::link_record).collect();
     let p = plan::link(config, &req, &records)?;
     let setting = loader::Setting::from_flag(env("MAS_LINK_SYNAPSE_PYTHON").as_deref());
@@ -278,108 +263,81 @@ fn synapse_side(
     {
         writeln!(out.err, "  {}", judged.describe())?;
     }
-    let command = format!(
-        "mas-link synapse{} --endpoint {}{flag}{migrated} --yes",
-        flags("--synapse-config", given),
-        plan::shell_word(&endpoint)
-    );
+    let mut args = vec!["--endpoint".to_owned(), endpoint.clone()];
+    args.extend(from.words());
+    args.extend(migrated.map(str::to_owned));
+    args.push("--yes".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let link = command(Sub::Synapse, &args);
     // A secret typed or pasted here comes, without questions, from MAS's side through a pipe
     // (`--secret-stdin` on a terminal refuses).
-    let command = match flag.as_str() {
-        " --secret-stdin" => secret_pipe(&command, &endpoint),
-        _ => command,
+    let link = match from {
+        SecretFrom::Stdin => command(Sub::Secret, &["--bundle"]).pipe(link),
+        _ => link,
     };
-    Ok((command, offer(out, &p)?))
+    Ok((link, offer(out, &p)?, endpoint))
 }
 
-/// `mas-link secret --bundle | COMMAND`: on Cloudron, each end a `cloudron exec` line for its
-/// app (this one, from CLOUDRON_APP_ORIGIN; MAS's, from its URL), run from the operator's
-/// machine; elsewhere, where both files are.
-fn secret_pipe(command: &str, mas_url: &str) -> String {
-    let here = env("CLOUDRON_APP_ORIGIN");
-    let apps = here.as_deref().and_then(host_of).zip(host_of(mas_url));
-    match apps {
-        Some((synapse_app, mas_app)) => {
-            let bin = "/app/data/mas-link";
-            format!(
-                "cloudron exec --app {mas_app} -- {bin} secret --bundle | cloudron exec --app \
-                 {synapse_app} -- {bin}{}",
-                command.trim_start_matches("mas-link")
-            )
-        }
-        None => format!("mas-link secret --bundle | {command}"),
-    }
-}
-
-/// The secret for Synapse's side, and the flag that gives it the same way in the printed
-/// command: MAS's bundle (its file here, or the line pasted), a secret file, MAS_SECRET, the
-/// secret already in the file, or asked (hidden).
+/// The secret for Synapse's side, and the source that gives it the same way in the printed
+/// command: MAS's side (its file here, or the line pasted), a secret file, MAS_SECRET, the
+/// one Synapse's file gives already (as `mas-link synapse` reads it), or asked (hidden).
 fn secret_for(
-    a: &WizardArgs,
     config: &files::Config,
-    mas_paths: Option<&[PathBuf]>,
-    from_mas: Option<mas::Bundle>,
+    bundle: Option<mas::Bundle>,
+    from: SecretFrom,
     out: &mut Out,
-) -> Result<(String, String)> {
-    let inline = config
-        .layers
-        .value()
-        .at(&[MAS, "secret"])
-        .and_then(Value::as_str);
-    Ok(if let Some(b) = from_mas {
-        let flag = match mas_paths {
-            Some(p) => flags("--mas-config", p),
-            None => " --secret-stdin".into(),
+) -> Result<(String, SecretFrom)> {
+    if let Some(b) = bundle {
+        return Ok((b.secret, from));
+    }
+    if let Some((s, legacy)) = settings::kept_secret(config.layers.value()) {
+        let what = match legacy {
+            true => "experimental_features.msc3861.admin_token, as the shared secret",
+            false => "the shared secret",
         };
-        (b.secret, flag)
-    } else if let Some(p) = &a.secret_file {
-        (
-            files::read_secret(p)?,
-            flags("--secret-file", std::slice::from_ref(p)),
-        )
-    } else if let Some(s) = env("MAS_SECRET") {
-        // The same command runs where MAS_SECRET is set.
-        (s.trim().to_owned(), String::new())
-    } else if let Some(s) = inline.filter(|s| !s.is_empty()) {
-        writeln!(
-            out.err,
-            "  Keeping the shared secret already in {}.",
-            config.layers.locate(&[MAS, "secret"]).path
-        )?;
-        (s.to_owned(), String::new())
-    } else {
-        writeln!(
-            out.err,
-            "  MAS's shared secret is its matrix.secret (`mas-link secret` prints it in the MAS container)."
-        )?;
-        let s = Password::new()
-            .with_prompt("MAS's shared secret (hidden)")
-            .validate_with(|s: &String| match s.trim().is_empty() {
-                true => Err("the secret is empty"),
-                false => Ok(()),
-            })
-            .interact()?;
-        files::hide(s.trim());
-        (s.trim().to_owned(), " --secret-stdin".into())
-    })
+        writeln!(out.err, "  Keeping {what} already in {}.", config.names())?;
+        return Ok((s, SecretFrom::Kept));
+    }
+    writeln!(
+        out.err,
+        "  MAS's shared secret is its matrix.secret (`mas-link secret` prints it in the MAS container)."
+    )?;
+    let s = Password::new()
+        .with_prompt("MAS's shared secret (hidden)")
+        .validate_with(|s: &String| match s.trim().is_empty() {
+            true => Err("the secret is empty"),
+            false => Ok(()),
+        })
+        .interact()?;
+    files::hide(s.trim());
+    Ok((s.trim().to_owned(), SecretFrom::Stdin))
 }
 
 /// Synapse's users are not locked out: with users in its database, the wizard asks whether
 /// they are in MAS already (`--users-migrated`'s question); with a database it cannot read,
 /// whether the server never had users (`--new-server`'s). A no stops it with the way forward.
 /// Returns the flag the command without questions needs.
-fn users_flag(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Result<&'static str> {
+fn users_flag(
+    config: &files::Config,
+    set: &Settings,
+    mas_url: &str,
+    out: &mut Out,
+) -> Result<Option<&'static str>> {
     if synapse::is_linked(config.layers.value()) {
-        return Ok("");
+        return Ok(None);
     }
     let db = users::database(config.layers.value());
-    let flags = flags("--synapse-config", given);
+    let at = settings::syn2mas_at(
+        &config.given,
+        set.mas.as_deref().unwrap_or_default(),
+        Some(mas_url),
+    );
     match database::users(&db) {
-        database::Users::None => Ok(""),
+        database::Users::None => Ok(None),
         database::Users::Unread(why) => {
             writeln!(out.err, "  Synapse's users could not be read: {why}.")?;
             if yes_no(out, "Has this server never had any user?")? {
-                return Ok(" --new-server");
+                return Ok(Some("--new-server"));
             }
             bail!("{}", users::unread_refusal(&why))
         }
@@ -394,10 +352,9 @@ fn users_flag(config: &files::Config, given: &[PathBuf], out: &mut Out) -> Resul
                 out,
                 "Have they been migrated to MAS (`mas-cli syn2mas migrate`)?",
             )? {
-                return Ok(" --users-migrated");
+                return Ok(Some("--users-migrated"));
             }
-            let mas = format!(" --config {}", mas::DEFAULT_CONFIG);
-            bail!("{}", users::migration_steps(&census, &db, &flags, &mas))
+            bail!("{}", users::migration_steps(&census, &db, &at))
         }
     }
 }
@@ -500,92 +457,104 @@ fn guided(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         None => None,
     };
     let hs_root = hs_config.as_ref().map(|c| c.layers.value());
+    let secret = match &mas_path {
+        Some(p) => SecretFrom::MasConfig(p.clone()),
+        None => SecretFrom::resolve(&[], a.secret_file.as_deref(), false)?,
+    };
+    let set = Settings {
+        synapse: hs_path.clone(),
+        mas: mas_path.clone(),
+        secret: Some(secret),
+        secret_path: None,
+        endpoint: a.endpoint.clone(),
+        synapse_endpoint: a.synapse_endpoint.clone(),
+        homeserver: a.homeserver.clone(),
+    };
     let mut commands = Vec::new();
     let mut wrote = Vec::new();
+    // The other Cloudron app, by the URL this side reaches it at.
+    let mut other = None;
     if let Some(p) = &mas_path {
         let hs = hs_root.zip(hs_path.as_deref());
-        let (command, written) = mas_side(a, p, hs, out)?;
+        let (command, written, synapse_url) = mas_side(&set, p, hs, out)?;
         commands.push(command);
+        other = Some(synapse_url);
         if written {
-            wrote.push("MAS");
+            wrote.push(Source::Mas);
         }
     }
     if let Some(p) = &hs_path {
-        let (command, written) = synapse_side(a, p, mas_path.as_deref(), out)?;
+        let (command, written, mas_url) = synapse_side(&set, p, out)?;
         commands.push(command);
+        other = Some(mas_url);
         if written {
-            wrote.push("Synapse");
+            wrote.push(Source::Synapse);
         }
     }
     step(out, "Next steps")?;
-    let files = Files {
-        synapse: hs_path.as_deref(),
-        mas: mas_path.as_deref(),
-    };
-    next_steps(out, &wrote, &files, hs_root)?;
+    let at = set.place(other.as_deref());
+    next_steps(out, &wrote, &set, &at, hs_root)?;
     writeln!(out.out, "\nThe same without questions:")?;
-    for c in &commands {
-        writeln!(out.out, "  {c}")?;
+    for c in commands {
+        writeln!(out.out, "  {}", c.placed(&at))?;
     }
     Ok(0)
 }
 
-/// The files the wizard found, for the commands it prints.
-struct Files<'a> {
-    synapse: Option<&'a [PathBuf]>,
-    mas: Option<&'a [PathBuf]>,
-}
-
-impl Files<'_> {
-    /// ` --FLAG PATH` for each file here that is not at its default place.
-    fn flags(&self) -> (String, String) {
-        let flag = |name: &str, path: Option<&[PathBuf]>, default: &str| {
-            path.map(|p| plan::path_flag(name, p, default))
-                .unwrap_or_default()
-        };
-        (
-            flag("--synapse-config", self.synapse, synapse::DEFAULT_CONFIG),
-            flag("--mas-config", self.mas, mas::DEFAULT_CONFIG),
-        )
-    }
-}
-
-fn next_steps(out: &mut Out, wrote: &[&str], files: &Files, hs: Option<&Value>) -> Result<()> {
-    let cloudron = env("CLOUDRON_APP_ORIGIN").is_some();
+/// What is left to do: restart what was written, the other side where it is elsewhere, check,
+/// and the way back; each command as it runs (on Cloudron, a `cloudron exec` line).
+fn next_steps(
+    out: &mut Out,
+    wrote: &[Source],
+    set: &Settings,
+    at: &Where,
+    hs: Option<&Value>,
+) -> Result<()> {
     let mut text = String::new();
     for side in wrote {
-        text.push_str(&match cloudron {
-            true => format!(
-                "  - restart {side}: `cloudron restart --app <{}-app>`\n",
-                side.to_lowercase()
+        let name = match side {
+            Source::Synapse => "Synapse",
+            Source::Mas => "MAS",
+        };
+        text.push_str(&match &at.cloudron {
+            Some(c) => format!(
+                "  - restart {name}: `cloudron restart --app {}`\n",
+                c.app(*side)
             ),
-            false => format!("  - restart {side} so that it reads its new configuration\n"),
+            None => format!("  - restart {name} so that it reads its new configuration\n"),
         });
     }
-    if files.synapse.is_none() {
-        text.push_str(
-            "  - Synapse is in another container; from your own machine run, if Synapse signs \
-             users in with single sign-on (Cloudron's OIDC, Keycloak, ...):\n      \
-             cloudron exec --app <matrix-app> -- /app/data/mas-link sso | cloudron exec --app <mas-app> -- /app/data/mas-link mas --sso-stdin --yes\n    \
-             then, in any case:\n      \
-             cloudron exec --app <mas-app> -- /app/data/mas-link secret --bundle | cloudron exec --app <matrix-app> -- /app/data/mas-link synapse --secret-stdin --yes\n",
-        );
-    }
-    if files.mas.is_none() {
-        let name = text_at(hs, &["server_name"]).unwrap_or_else(|| "NAME".into());
+    if set.synapse.is_none() {
+        let sso = command(Sub::Sso, &[]).pipe(command(Sub::Mas, &["--sso-stdin", "--yes"]));
+        let link = command(Sub::Secret, &["--bundle"])
+            .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"]));
         text.push_str(&format!(
-            "  - MAS is in another container: there, run `mas-link mas --homeserver {name} --yes` (or this wizard)\n"
+            "  - Synapse is in another container; if it signs users in with single sign-on \
+             (Cloudron's OIDC, Keycloak, ...), run:\n      {}\n    then, in any case:\n      {}\n",
+            sso.placed(at),
+            link.placed(at)
         ));
     }
-    let (s, m) = files.flags();
-    let check = match (files.synapse, files.mas) {
-        (Some(_), Some(_)) => format!("`mas-link check{s}{m}`"),
-        _ => "`mas-link check` (in each container)".into(),
+    if set.mas.is_none() {
+        let name = text_at(hs, &["server_name"]).unwrap_or_else(|| "NAME".into());
+        let mas = command(Sub::Mas, &["--homeserver", &name, "--yes"]).placed(at);
+        text.push_str(&format!(
+            "  - MAS is in another container: there, run `{mas}` (or this wizard)\n"
+        ));
+    }
+    let check = match (&set.synapse, &set.mas) {
+        (Some(_), Some(_)) => format!("`{}`", command(Sub::Check, &[]).placed(at)),
+        _ => format!(
+            "`{}` and `{}`",
+            command(Sub::Check, &[]).on(Source::Synapse).placed(at),
+            command(Sub::Check, &[]).on(Source::Mas).placed(at)
+        ),
     };
     text.push_str(&format!("  - check: {check}\n"));
-    if files.synapse.is_some() {
+    if set.synapse.is_some() {
         text.push_str(&format!(
-            "  - undo: `mas-link unlink{s}` restores Synapse's password login\n"
+            "  - undo: `{}` restores Synapse's password login\n",
+            command(Sub::Unlink, &[]).placed(at)
         ));
     }
     out.out.write_all(text.as_bytes())?;

@@ -83,7 +83,10 @@ fn printed_next_steps_run_as_printed() {
     // Untouched since the link: the backup comes back whole, MAS block and all gone, and the
     // way back names where to look for the secret sources.
     let printed = next_commands(&stdout(&run_printed(dir.path(), &unlink[0])));
-    assert_eq!(printed, ["mas-link synapse --help"]);
+    assert_eq!(
+        printed,
+        ["mas-link synapse --synapse-config hs.yaml --help"]
+    );
     stdout(&run_printed(dir.path(), &printed[0]));
     // Edited since the link: unlink keeps the disabled block, and relinking is the printed
     // command alone.

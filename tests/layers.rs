@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["apply", "database", "loader", "online"],
     &["check"],
     &["show"],
+    &["settings"],
     &["wizard"],
     &["cli"],
 ];

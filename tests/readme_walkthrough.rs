@@ -56,11 +56,101 @@ done
 root="$FAKE_APPS/$app"
 case "$verb" in
   push) mkdir -p "$root$(dirname "$2")"; cp "$1" "$root$2" ;;
-  exec) exec unshare --mount --propagation private -- sh -c 'mount --bind "$0" /app && exec "$@"' "$root/app" "$@" ;;
+  exec) CLOUDRON_APP_ORIGIN="https://$app" exec unshare --mount --propagation private -- sh -c 'mount --bind "$0" /app && exec "$@"' "$root/app" "$@" ;;
   restart) echo "restarted $app" ;;
+  stop) echo "stopped $app" ;;
+  start) echo "started $app" ;;
   *) echo "cloudron: $verb?" >&2; exit 2 ;;
 esac
 "#;
+
+/// Two Cloudron apps as folders (Synapse's with the database a real Synapse made, MAS's), the
+/// operator's machine with the built binary, and the stand-in `cloudron` on PATH.
+struct Apps {
+    work: tempfile::TempDir,
+    apps: std::path::PathBuf,
+    mas: std::path::PathBuf,
+    matrix: std::path::PathBuf,
+    desk: std::path::PathBuf,
+    tools: std::path::PathBuf,
+}
+
+impl Apps {
+    fn new() -> Apps {
+        let work = tempfile::tempdir().unwrap();
+        let apps = work.path().join("apps");
+        let mas = apps.join("auth.example.com/app/data");
+        let matrix = apps.join("matrix.example.com/app/data");
+        fs::create_dir_all(&mas).unwrap();
+        fs::create_dir_all(matrix.join("configs")).unwrap();
+        // Cloudron's shape: Synapse signs users in through Cloudron's OpenID Connect, and the
+        // MAS app has its own provider for it.
+        fs::copy(fixture("sso/cloudron/config.yaml"), mas.join("config.yaml")).unwrap();
+        let hs = matrix.join("configs/homeserver.yaml");
+        fs::copy(fixture("sso/cloudron/homeserver.yaml"), &hs).unwrap();
+        // The Synapse app's database, where its homeserver.yaml says
+        // (/app/data/data/homeserver.db), made by a real Synapse that ran once and has no user
+        // yet: mas-link reads it, as it reads the real app's, and fails closed without it.
+        let made = tempfile::tempdir().unwrap();
+        drop(server::Server::start(&synapse_python(), made.path()));
+        fs::create_dir_all(matrix.join("data")).unwrap();
+        fs::copy(made.path().join("hs.db"), matrix.join("data/homeserver.db")).unwrap();
+        // The operator's machine: the binary `cargo dist` builds, and the two CLIs.
+        let desk = work.path().join("desk");
+        let built = desk.join("target/x86_64-unknown-linux-gnu/release");
+        fs::create_dir_all(&built).unwrap();
+        fs::copy(common::bin(), built.join("mas-link")).unwrap();
+        let tools = work.path().join("tools");
+        fs::create_dir(&tools).unwrap();
+        fs::write(tools.join("cloudron"), CLOUDRON).unwrap();
+        fs::write(tools.join("cargo"), "#!/bin/sh\necho \"(built)\"\n").unwrap();
+        for t in ["cloudron", "cargo"] {
+            let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+            fs::set_permissions(tools.join(t), mode).unwrap();
+        }
+        // A mount point for the apps' /app (outside the namespaces, an empty folder).
+        if !Path::new("/app").exists() {
+            fs::create_dir("/app").expect("root makes /app, the apps' mount point");
+        }
+        Apps {
+            work,
+            apps,
+            mas,
+            matrix,
+            desk,
+            tools,
+        }
+    }
+
+    /// Runs a shell script on the operator's machine; its exit status, stdout and stderr.
+    fn sh(&self, script: &str) -> (bool, String, String) {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(&self.desk)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.tools.display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .env("FAKE_APPS", &self.apps)
+            .env("NO_COLOR", "1")
+            .env("MAS_LINK_SYNAPSE_PYTHON", "none")
+            .env_remove("MAS_SECRET")
+            .env_remove("MAS_ENDPOINT")
+            .env_remove("CLOUDRON_APP_ORIGIN")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
 
 #[test]
 #[ignore = "needs root (mount namespaces stand in for the apps) and Synapse (MAS_LINK_SYNAPSE_PYTHON, to make the app's database): as root, cargo test --test readme_walkthrough -- --include-ignored"]
@@ -68,62 +158,12 @@ fn the_cloudron_walkthrough_runs_as_written() {
     let readme = fs::read_to_string(repo().join("README.md")).unwrap();
     let commands = section_commands(&readme, "## Cloudron, step by step");
     assert!(commands.len() >= 10, "{commands:#?}");
-    let work = tempfile::tempdir().unwrap();
-    let apps = work.path().join("apps");
-    let mas = apps.join("auth.example.com/app/data");
-    let matrix = apps.join("matrix.example.com/app/data");
-    fs::create_dir_all(&mas).unwrap();
-    fs::create_dir_all(matrix.join("configs")).unwrap();
-    // Cloudron's shape: Synapse signs users in through Cloudron's OpenID Connect, and the MAS
-    // app has its own provider for it.
-    fs::copy(fixture("sso/cloudron/config.yaml"), mas.join("config.yaml")).unwrap();
-    let hs = matrix.join("configs/homeserver.yaml");
-    fs::copy(fixture("sso/cloudron/homeserver.yaml"), &hs).unwrap();
-    // The Synapse app's database, where its homeserver.yaml says (/app/data/data/homeserver.db),
-    // made by a real Synapse that ran once and has no user yet: mas-link reads it, as it
-    // reads the real app's, and fails closed without it.
-    let made = tempfile::tempdir().unwrap();
-    drop(server::Server::start(&synapse_python(), made.path()));
-    fs::create_dir_all(matrix.join("data")).unwrap();
-    fs::copy(made.path().join("hs.db"), matrix.join("data/homeserver.db")).unwrap();
-    // The operator's machine: the binary `cargo dist` builds, and the two CLIs.
-    let desk = work.path().join("desk");
-    let built = desk.join("target/x86_64-unknown-linux-gnu/release");
-    fs::create_dir_all(&built).unwrap();
-    fs::copy(common::bin(), built.join("mas-link")).unwrap();
-    let tools = work.path().join("tools");
-    fs::create_dir(&tools).unwrap();
-    fs::write(tools.join("cloudron"), CLOUDRON).unwrap();
-    fs::write(tools.join("cargo"), "#!/bin/sh\necho \"(built)\"\n").unwrap();
-    for t in ["cloudron", "cargo"] {
-        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-        fs::set_permissions(tools.join(t), mode).unwrap();
-    }
-    // A mount point for the apps' /app (outside the namespaces, an empty folder).
-    if !Path::new("/app").exists() {
-        fs::create_dir("/app").expect("root makes /app, the apps' mount point");
-    }
+    let a = Apps::new();
+    let (mas, hs) = (&a.mas, a.matrix.join("configs/homeserver.yaml"));
+    let _ = &a.work;
     let script = format!("set -eu\n{}\n", commands.join("\n"));
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(&desk)
-        .env(
-            "PATH",
-            format!("{}:{}", tools.display(), std::env::var("PATH").unwrap()),
-        )
-        .env("FAKE_APPS", &apps)
-        .env("NO_COLOR", "1")
-        .env("MAS_LINK_SYNAPSE_PYTHON", "none")
-        .env_remove("MAS_SECRET")
-        .env_remove("MAS_ENDPOINT")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{script}\n{stdout}\n{stderr}");
+    let (ok, stdout, stderr) = a.sh(&script);
+    assert!(ok, "{script}\n{stdout}\n{stderr}");
     // The three checks (step 5: each side, and across the pipe) said OK, and the last step
     // undid the link.
     assert_eq!(stdout.matches("OK: 0 error(s)").count(), 3, "{stdout}");
@@ -152,4 +192,73 @@ fn the_cloudron_walkthrough_runs_as_written() {
     // No secret on any command line the walkthrough ran.
     assert!(!script.contains(MAS_SECRET));
     assert!(!script.contains("a-cloudron-oidc-secret"));
+}
+
+/// The commands quoted (between backticks) in lines that start with `prefix`, which run on
+/// the operator's machine (`cloudron …`).
+fn quoted_cloudron(text: &str, prefix: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.trim_start().starts_with(prefix))
+        .flat_map(|l| l.split('`').skip(1).step_by(2))
+        .filter(|c| c.starts_with("cloudron "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// On Cloudron each command mas-link prints is a `cloudron exec` line for the app it belongs
+/// to, run from the operator's machine as printed: the link's way back, and check's fix for a
+/// secret that differs (MAS's app, then Synapse's).
+#[test]
+#[ignore = "needs root (mount namespaces stand in for the apps) and Synapse (MAS_LINK_SYNAPSE_PYTHON, to make the app's database): as root, cargo test --test readme_walkthrough -- --include-ignored"]
+fn printed_cloudron_commands_run_as_printed() {
+    let a = Apps::new();
+    let bin = "/app/data/mas-link";
+    for app in [&a.mas, &a.matrix] {
+        fs::copy(common::bin(), app.join("mas-link")).unwrap();
+    }
+    let (ok, out, err) = a.sh(&format!(
+        "cloudron exec --app matrix.example.com -- {bin} sso | cloudron exec --app auth.example.com -- {bin} mas --sso-stdin --yes && \
+         cloudron exec --app auth.example.com -- {bin} secret --bundle | cloudron exec --app matrix.example.com -- {bin} synapse --secret-stdin --yes"
+    ));
+    assert!(ok, "{out}\n{err}");
+    let undo = quoted_cloudron(&out, "Next:");
+    assert_eq!(
+        undo.last().map(String::as_str),
+        Some(format!("cloudron exec --app matrix.example.com -- {bin} unlink --yes").as_str()),
+        "{out}"
+    );
+    // Synapse's secret no longer MAS's: the pipe check names it, and its fix mends it.
+    let hs = a.matrix.join("configs/homeserver.yaml");
+    let text = fs::read_to_string(&hs).unwrap();
+    let at = text.find("matrix_authentication_service:").unwrap();
+    let line = at + text[at..].find("  secret: ").unwrap();
+    let end = line + text[line..].find('\n').unwrap();
+    let broken = format!(
+        "{}  secret: \"not-mas-secret-0123456789\"{}",
+        &text[..line],
+        &text[end..]
+    );
+    fs::write(&hs, broken).unwrap();
+    let check = format!(
+        "cloudron exec --app auth.example.com -- {bin} secret --bundle | cloudron exec --app matrix.example.com -- {bin} check --mas-bundle-stdin"
+    );
+    let (ok, out, _) = a.sh(&check);
+    assert!(!ok, "{out}");
+    let fix = quoted_cloudron(&out, "fix:");
+    assert_eq!(
+        fix,
+        [format!(
+            "cloudron exec --app auth.example.com -- {bin} secret | cloudron exec --app matrix.example.com -- {bin} synapse --secret-stdin --yes"
+        )],
+        "{out}"
+    );
+    let (ok, out, err) = a.sh(&fix[0]);
+    assert!(ok, "{out}\n{err}");
+    let (ok, out, _) = a.sh(&check);
+    assert!(ok && out.contains("OK: 0 error(s)"), "{out}");
+    // The way back, as printed.
+    let (ok, out, err) = a.sh(&undo[undo.len() - 1]);
+    assert!(ok && out.contains("Wrote"), "{out}\n{err}");
+    let unlinked = fs::read_to_string(&hs).unwrap();
+    assert!(unlinked.contains("oidc_providers:"), "{unlinked}");
 }

@@ -73,6 +73,30 @@ fn refused_reported_linked(d: &std::path::Path, postgres: bool) {
         );
         assert!(!err.contains("a-db-password"), "{err}");
     }
+    // In Synapse's Cloudron app, the steps run in MAS's app: homeserver.yaml copied there
+    // through a pipe, Synapse's app stopped, syn2mas reading the copy.
+    let out = link()
+        .env("CLOUDRON_APP_ORIGIN", "https://matrix.example.com")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let copy = format!(
+        "`cloudron exec --app matrix.example.com -- cat {} | cloudron exec --app 127.0.0.1 -- sh \
+         -c 'umask 077; cat > /tmp/homeserver.yaml'`",
+        hs.display()
+    );
+    assert!(err.contains(&copy), "{err}");
+    assert!(
+        err.contains("`cloudron stop --app matrix.example.com`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "syn2mas check --config /app/data/config.yaml --synapse-config /tmp/homeserver.yaml"
+        ),
+        "{err}"
+    );
     assert_eq!(fs::read(&hs).unwrap(), before, "nothing written");
     let report = mas_link()
         .current_dir(d)

@@ -23,14 +23,16 @@ pub use args::{
 use crate::apply::{self, Lock};
 use crate::database;
 use crate::files;
+use crate::findings::Source;
 use crate::loader;
 use crate::plan::{self, Backup, LinkRequest, Proposal};
 use crate::rules::mas::{self, Bundle, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url, with_slash};
 use crate::rules::record::Record;
 use crate::rules::sso;
-use crate::rules::synapse::{self, MAS};
+use crate::rules::synapse;
 use crate::rules::users;
+use crate::settings;
 use crate::show::{self, Out, WriteReport};
 use crate::wizard;
 use crate::yaml::{Document, Options, Value};
@@ -267,6 +269,19 @@ fn synapse_config(
     let config = files::load_synapse(&files.synapse_config, &paths)?;
     say_read(out, &config)?;
     Ok((locks, config))
+}
+
+/// On Cloudron, the next step's commands as `cloudron exec` lines for their apps (`other`:
+/// the other app's URL as this side knows it); elsewhere, as the plan named them.
+fn on_cloudron(mut p: Proposal, side: Source, given: &[PathBuf], other: Option<&str>) -> Proposal {
+    let at = match side {
+        Source::Synapse => settings::place(Some(given), None, other),
+        Source::Mas => settings::place(None, Some(given), other),
+    };
+    if at.cloudron.is_some() {
+        p.next_step.place(&at);
+    }
+    p
 }
 
 /// Shows a proposal, then writes it when asked to: the shared end of `synapse`, `mas` and

@@ -9,6 +9,7 @@ use super::names::{check_server_name, check_url, is_loopback};
 use super::sso::MasProvider;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Place, Source};
+use crate::findings::{Guide, Sub, command};
 use crate::yaml::{Document, Edit, NewScalar, Options, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/config.yaml";
@@ -258,8 +259,9 @@ pub fn loopback_endpoint(view: &MasView, synapse_elsewhere: bool) -> Option<Find
                  another (a Cloudron app of its own): MAS's calls to Synapse reach nothing, and \
                  sign-ins fail"
             ),
-            "pipe Synapse's side in from its app: `mas-link sso | mas-link mas --sso-stdin \
-             --yes` (Synapse's URL replaces the loopback one), or give --synapse-endpoint URL",
+            Guide::text("pipe Synapse's side in from its app: ")
+                .run(command(Sub::Sso, &[]).pipe(command(Sub::Mas, &["--sso-stdin", "--yes"])))
+                .then(" (Synapse's URL replaces the loopback one), or give --synapse-endpoint URL"),
         )
     })
 }
@@ -691,12 +693,19 @@ struct Found<'a> {
 }
 
 impl Found<'_> {
-    fn add(&mut self, effect: Effect, path: &[&str], message: String, fix: &str) {
+    fn add(&mut self, effect: Effect, path: &[&str], message: String, fix: impl Into<Guide>) {
         self.add_at(effect, path, path, message, fix);
     }
 
     /// A finding about `path`, pointing at `at` (a key that is missing points at its parent).
-    fn add_at(&mut self, effect: Effect, path: &[&str], at: &[&str], message: String, fix: &str) {
+    fn add_at(
+        &mut self,
+        effect: Effect,
+        path: &[&str],
+        at: &[&str],
+        message: String,
+        fix: impl Into<Guide>,
+    ) {
         let place = self.cfg.locate(at);
         self.out
             .push(Finding::new(Source::Mas, effect, path, place, message, fix));
@@ -713,7 +722,7 @@ impl Found<'_> {
                     "`{kind}` is not a kind MAS knows ({}): MAS refuses to start",
                     KINDS.join(", ")
                 ),
-                "`mas-link mas --kind synapse`",
+                Guide::default().run(command(Sub::Mas, &["--kind", "synapse"])),
             );
         }
     }
@@ -733,13 +742,13 @@ impl Found<'_> {
                 &["matrix", "secret"],
                 &["matrix"],
                 "neither `secret` nor `secret_file` is set: MAS refuses to start".into(),
-                "`mas-link mas` generates one",
+                Guide::default().run(command(Sub::Mas, &[])).then(" generates one"),
             ),
             (Some(s), None) if s.is_empty() => self.add(
                 Effect::Breaks,
                 &["matrix", "secret"],
                 "`secret` is empty: Synapse counts an empty secret as missing".into(),
-                "`mas-link mas` generates one",
+                Guide::default().run(command(Sub::Mas, &[])).then(" generates one"),
             ),
             (Some(s), None) => return Some(s.clone()),
             (None, Some(f)) => match secret_file {
@@ -777,7 +786,7 @@ impl Found<'_> {
                 Effect::Refuses,
                 key,
                 problem.to_string(),
-                "`mas-link mas --synapse-endpoint URL`",
+                Guide::default().run(command(Sub::Mas, &["--synapse-endpoint", "URL"])),
             ),
             Ok(())
                 if e.splitn(4, '/')
@@ -805,7 +814,7 @@ impl Found<'_> {
                 Effect::Breaks,
                 &["matrix", "homeserver"],
                 format!("{why}; it must equal Synapse's server_name"),
-                "`mas-link mas --homeserver NAME`",
+                Guide::default().run(command(Sub::Mas, &["--homeserver", "NAME"])),
             );
         }
     }

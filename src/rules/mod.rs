@@ -134,6 +134,18 @@ pub fn is_secret_name(key: &str) -> bool {
             .any(|s| k.ends_with(s)))
 }
 
+/// The other Cloudron app's URL as one side's file knows it: Synapse's names MAS's endpoint;
+/// MAS's names Synapse's (`matrix.endpoint`, unless it is loopback).
+pub fn other_app_url(synapse: Option<&Value>, mas: Option<&Value>) -> Option<String> {
+    let text = |root: Option<&Value>, path: &[&str]| {
+        root?.at(path).and_then(Value::as_str).map(str::to_owned)
+    };
+    match synapse {
+        Some(_) => text(synapse, &[MAS, "endpoint"]),
+        None => text(mas, &["matrix", "endpoint"]).filter(|e| !names::is_loopback(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use super::mas::MasView;
 use super::names::{host_of, same_url};
 use super::sso;
 use crate::findings::{Effect, Finding, Source};
+use crate::findings::{Guide, Sub, command};
 
 /// What is known of the Synapse side for the pairing rules.
 pub struct SynapseView<'a> {
@@ -57,8 +58,9 @@ fn providers(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
                         p.label()
                     )
                 }),
-                "add it to MAS: `mas-link sso | mas-link mas --sso-stdin --yes` (across \
-                 containers, from Synapse's to MAS's)",
+                Guide::text("add it to MAS: ")
+                    .run(command(Sub::Sso, &[]).pipe(command(Sub::Mas, &["--sso-stdin", "--yes"])))
+                    .then(" (across containers, from Synapse's to MAS's)"),
             )
         })
         .collect()
@@ -76,7 +78,9 @@ fn secrets(hs: &SynapseView, mas: &MasView) -> Option<Finding> {
             hs.cfg.locate(&["matrix_authentication_service", "secret"]),
             "the shared secret differs from MAS's matrix.secret: MAS's calls to Synapse \
                  get 401/403 and every login loops",
-            "copy MAS's secret over: `mas-link secret | mas-link synapse --secret-stdin --yes`",
+            Guide::text("copy MAS's secret over: ").run(
+                command(Sub::Secret, &[]).pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"])),
+            ),
         )
     })
 }
@@ -93,7 +97,8 @@ fn names(hs: &SynapseView, mas: &MasView) -> Option<Finding> {
             "matrix.homeserver is `{hs_name}` but Synapse's server_name is `{name}`: MAS \
                  would mint user IDs on the wrong server"
         ),
-        format!("set it to `{name}`: `mas-link mas --homeserver {name}`"),
+        Guide::text(format!("set it to `{name}`: "))
+            .run(command(Sub::Mas, &["--homeserver", name])),
     ))
 }
 
@@ -127,7 +132,8 @@ fn endpoints(hs: &SynapseView, mas: &MasView) -> Vec<Finding> {
             &["matrix", "endpoint"],
             mas.at(&["matrix", "endpoint"]),
             format!("matrix.endpoint `{me}` is MAS's own public_base: MAS would call itself"),
-            "point it at Synapse: `mas-link mas --synapse-endpoint URL`",
+            Guide::text("point it at Synapse: ")
+                .run(command(Sub::Mas, &["--synapse-endpoint", "URL"])),
         ));
     }
     if let (Some(e), Some(pb)) = (syn_endpoint, &mas.public_base)

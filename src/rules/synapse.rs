@@ -7,6 +7,7 @@ use super::record::Record;
 use super::sso;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Source};
+use crate::findings::{Guide, Sub, command};
 use crate::yaml::{Edit, NewScalar, Pos, Value};
 
 pub const DEFAULT_CONFIG: &str = "/app/data/configs/homeserver.yaml";
@@ -14,9 +15,14 @@ pub use super::MAS;
 
 /// How to link, as a fix: the secret comes with MAS's side (a bare `mas-link synapse` would
 /// have none to use).
-pub const LINK_FIX: &str = "link it with MAS's secret and URL: `mas-link secret --bundle | \
-    mas-link synapse --secret-stdin --yes` (across two containers, the bundle from MAS's into \
-    Synapse's)";
+pub fn link_fix() -> Guide {
+    Guide::text("link it with MAS's secret and URL: ")
+        .run(
+            command(Sub::Secret, &["--bundle"])
+                .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"])),
+        )
+        .then(" (across two containers, the bundle from MAS's into Synapse's)")
+}
 
 /// How Synapse gets the shared secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +48,7 @@ pub struct Refusal {
     pub key: String,
     pub file: String,
     pub pos: Pos,
-    pub message: String,
+    pub message: Guide,
 }
 
 /// Settings Synapse refuses next to MAS that hold no data: turned off in the same plan.
@@ -208,13 +214,15 @@ pub fn refusals(cfg: &Layers, mas: Option<&[sso::MasProvider]>) -> Vec<Refusal> 
         .iter()
         .filter_map(|p| sso::issuer_clash(p, mas.unwrap_or_default()))
         .collect();
+    let sso = || command(Sub::Sso, &[]).pipe(command(Sub::Mas, &["--sso-stdin", "--yes"]));
+    let relink = || {
+        command(Sub::Secret, &["--bundle"])
+            .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"]))
+    };
     let sso_why = || match &uncovered {
-        Some(_) if !clashes.is_empty() => clashes.join("; "),
-        Some(missing) => format!(
-            "MAS does not cover Synapse's SSO provider{} {}: add {} to MAS first with \
-             `mas-link sso | mas-link mas --sso-stdin --yes` (across containers, each side in \
-             its own: Synapse's, then MAS's), then run this again with MAS's side: \
-             `mas-link secret --bundle | mas-link synapse --secret-stdin --yes`",
+        Some(_) if !clashes.is_empty() => Guide::text(clashes.join("; ")),
+        Some(missing) => Guide::text(format!(
+            "MAS does not cover Synapse's SSO provider{} {}: add {} to MAS first with ",
             if missing.len() > 1 { "s" } else { "" },
             missing
                 .iter()
@@ -222,12 +230,21 @@ pub fn refusals(cfg: &Layers, mas: Option<&[sso::MasProvider]>) -> Vec<Refusal> 
                 .collect::<Vec<_>>()
                 .join(", "),
             if missing.len() > 1 { "them" } else { "it" }
-        ),
-        None => "SSO moves to MAS, and mas-link needs MAS's side to see that MAS covers \
-                      each provider: after `mas-link sso | mas-link mas --sso-stdin --yes` has \
-                      added them to MAS, run `mas-link secret --bundle | mas-link synapse \
-                      --secret-stdin --yes` (or give --mas-config)"
-            .to_owned(),
+        ))
+        .run(sso())
+        .then(
+            " (across containers, each side in its own: Synapse's, then MAS's), then run this \
+             again with MAS's side: ",
+        )
+        .run(relink()),
+        None => Guide::text(
+            "SSO moves to MAS, and mas-link needs MAS's side to see that MAS covers each \
+             provider: after ",
+        )
+        .run(sso())
+        .then(" has added them to MAS, run ")
+        .run(relink())
+        .then(" (or give --mas-config)"),
     };
     CONFLICTS
         .iter()
@@ -241,7 +258,7 @@ pub fn refusals(cfg: &Layers, mas: Option<&[sso::MasProvider]>) -> Vec<Refusal> 
                 pos: at.pos,
                 message: match is_oidc(c) {
                     true => sso_why(),
-                    false => c.why.into(),
+                    false => Guide::text(c.why),
                 },
             }
         })
@@ -581,7 +598,7 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
             Effect::NotLinked,
             &[MAS, "enabled"],
             "Synapse is not linked to MAS: matrix_authentication_service is not enabled".into(),
-            LINK_FIX,
+            link_fix(),
         );
     }
     duplicates(&mut f);
@@ -595,7 +612,7 @@ struct Found<'a> {
 }
 
 impl Found<'_> {
-    fn add(&mut self, effect: Effect, path: &[&str], message: String, fix: &str) {
+    fn add(&mut self, effect: Effect, path: &[&str], message: String, fix: impl Into<Guide>) {
         self.out.push(Finding::new(
             Source::Synapse,
             effect,
@@ -629,7 +646,7 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
                 "`{MAS}` is a {}, not a mapping: Synapse fails to start",
                 mas.type_name()
             ),
-            "write it as a mapping: run `mas-link synapse`",
+            Guide::text("write it as a mapping: run ").run(command(Sub::Synapse, &[])),
         );
     }
     let get = |k: &str| mas.get(k);
@@ -662,7 +679,7 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
                     "`secret` must be a string; Synapse reads this one as a {} and refuses to start",
                     v.type_name()
                 ),
-                "quote it: run `mas-link synapse` to rewrite it",
+                Guide::text("quote it: run ").run(command(Sub::Synapse, &[])).then(" to rewrite it"),
             );
             None
         }
@@ -675,20 +692,23 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
                     Effect::Breaks,
                     &[MAS, "secret_path"],
                     format!("`{p}` is empty: Synapse starts, but every call from MAS is refused"),
-                    "write MAS's secret into it: `mas-link synapse --secret-path PATH`",
+                    Guide::text("write MAS's secret into it: ")
+                        .run(command(Sub::Synapse, &["--secret-path", "PATH"])),
                 ),
                 Some(FileState::Contents(contents)) => secret = Some(contents.trim().to_owned()),
                 Some(FileState::Unreadable(why)) => f.add(
                     Effect::Refuses,
                     &[MAS, "secret_path"],
                     format!("`{p}` is not an existing file ({why}): Synapse refuses to start"),
-                    "create it with MAS's secret: `mas-link synapse --secret-path PATH`",
+                    Guide::text("create it with MAS's secret: ")
+                        .run(command(Sub::Synapse, &["--secret-path", "PATH"])),
                 ),
                 None => f.add(
                     Effect::Refuses,
                     &[MAS, "secret_path"],
                     format!("`{p}` was not read: Synapse needs it to be an existing file"),
-                    "create it with MAS's secret: `mas-link synapse --secret-path PATH`",
+                    Guide::text("create it with MAS's secret: ")
+                        .run(command(Sub::Synapse, &["--secret-path", "PATH"])),
                 ),
             }
             true
@@ -719,7 +739,7 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
                 format!(
                     "`endpoint` must be an http(s) URL with a host: {m}, and Synapse refuses to start"
                 ),
-                "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
+                Guide::text("write MAS's URL, e.g. ").run(command(Sub::Synapse, &["--endpoint", "https://auth.example.com/"])),
             ),
         },
         Some(v) => f.add(
@@ -729,7 +749,7 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
                 "`endpoint` must be an http(s) URL with a host; `{}` is not, and Synapse refuses to start",
                 v.python_str()
             ),
-            "write MAS's URL, e.g. `mas-link synapse --endpoint https://auth.example.com/`",
+            Guide::text("write MAS's URL, e.g. ").run(command(Sub::Synapse, &["--endpoint", "https://auth.example.com/"])),
         ),
     }
     let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
@@ -738,7 +758,10 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
             Effect::Refuses,
             &[MAS, "secret_path"],
             "`secret` and `secret_path` are both set: Synapse refuses to start".into(),
-            "keep one: `mas-link synapse` (inline) or `mas-link synapse --secret-path PATH`",
+            Guide::text("keep one: ")
+                .run(command(Sub::Synapse, &[]))
+                .then(" (inline) or ")
+                .run(command(Sub::Synapse, &["--secret-path", "PATH"])),
         );
     } else if enabled && !inline_set && !path_set {
         f.add(
@@ -747,7 +770,7 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
             "MAS is enabled without `secret` or `secret_path` (an empty string counts as missing): \
              Synapse refuses to start"
                 .into(),
-            "give it MAS's secret: `mas-link synapse --mas-config PATH`",
+            Guide::text("give it MAS's secret: ").run(command(Sub::Synapse, &["--mas-config", "PATH"])),
         );
     }
     if inline_set {
@@ -763,7 +786,9 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
 /// The settings Synapse refuses next to MAS (it checks them only when MAS is on).
 fn conflicts(f: &mut Found) {
     let root = f.cfg.value();
-    let relink = "run `mas-link synapse` to set it";
+    let relink = Guide::text("run ")
+        .run(command(Sub::Synapse, &[]))
+        .then(" to set it");
     let password = root.at(&["password_config", "enabled"]);
     if password.is_some_and(Value::truthy) {
         f.add(
@@ -774,7 +799,7 @@ fn conflicts(f: &mut Found) {
                  Synapse refuses it next to MAS",
                 password.map(Value::python_str).unwrap_or_default()
             ),
-            relink,
+            relink.clone(),
         );
     }
     if let Some(v) = root.get("enable_registration") {
@@ -799,10 +824,11 @@ fn conflicts(f: &mut Found) {
     }
     for c in CONFLICTS {
         if (c.applies)(root) {
-            let fix = if c.fix.is_some() {
-                "run `mas-link synapse`, which turns it off"
-            } else {
-                c.why
+            let fix = match c.fix {
+                Some(_) => Guide::text("run ")
+                    .run(command(Sub::Synapse, &[]))
+                    .then(", which turns it off"),
+                None => Guide::text(c.why),
             };
             f.add(
                 Effect::Refuses,
@@ -838,7 +864,9 @@ fn experimental(f: &mut Found, enabled: bool) {
             Effect::Refuses,
             &["experimental_features", "msc3861"],
             "the legacy MSC3861 block: Synapse 1.157+ refuses to start with it".into(),
-            "run `mas-link synapse`, which removes it and sets matrix_authentication_service",
+            Guide::text("run ")
+                .run(command(Sub::Synapse, &[]))
+                .then(", which removes it and sets matrix_authentication_service"),
         );
     }
     let msc4108 = x("msc4108_enabled");
@@ -848,7 +876,7 @@ fn experimental(f: &mut Found, enabled: bool) {
             Effect::Refuses,
             &["experimental_features", "msc4108_enabled"],
             "MSC4108 (QR-code login) needs matrix_authentication_service enabled: Synapse refuses to start".into(),
-            LINK_FIX,
+            link_fix(),
         );
     }
     if delegation && msc4108.is_some_and(Value::truthy) {
@@ -866,7 +894,7 @@ fn experimental(f: &mut Found, enabled: bool) {
             format!(
                 "msc4108_enabled is the string \"{s}\": the loader accepts it, but Synapse 1.157+ crashes at start-up"
             ),
-            "write a bare `true`: run `mas-link synapse`",
+            Guide::text("write a bare `true`: run ").run(command(Sub::Synapse, &[])),
         );
     }
     if enabled && !delegation && msc4108 != Some(&Value::Bool(true)) {
@@ -874,7 +902,9 @@ fn experimental(f: &mut Found, enabled: bool) {
             Effect::Advice,
             &["experimental_features", "msc4108_enabled"],
             "QR-code login (MSC4108) is off: Element X cannot link new devices by QR code".into(),
-            "run `mas-link synapse`, which turns it on",
+            Guide::text("run ")
+                .run(command(Sub::Synapse, &[]))
+                .then(", which turns it on"),
         );
     }
     match x("msc4388_mode") {
@@ -885,7 +915,7 @@ fn experimental(f: &mut Found, enabled: bool) {
                 &["experimental_features", "msc4388_mode"],
                 "MSC4388 needs matrix_authentication_service enabled: Synapse refuses to start"
                     .into(),
-                "run `mas-link synapse`, or set it to \"off\"",
+                Guide::text("run ").run(command(Sub::Synapse, &[])).then(", or set it to \"off\""),
             )
         }
         Some(Value::Str(m)) if MSC4388_MODES.contains(&m.as_str()) => {}
@@ -1195,7 +1225,7 @@ mod tests {
             ("oidc_providers", 2, 1)
         );
         assert!(
-            r[0].message.contains("needs MAS's side"),
+            r[0].message.to_string().contains("needs MAS's side"),
             "{}",
             r[0].message
         );
@@ -1204,7 +1234,11 @@ mod tests {
         let mut o = opts();
         o.mas_providers = Some(vec![claim("oidc-y")]);
         let r = plan_link(&one(&d), &o).unwrap_err();
-        assert!(r[0].message.contains("`oidc-x`"), "{}", r[0].message);
+        assert!(
+            r[0].message.to_string().contains("`oidc-x`"),
+            "{}",
+            r[0].message
+        );
         o.mas_providers = Some(vec![claim("oidc-x")]);
         let r = plan_link(&one(&d), &o).unwrap_err();
         assert_eq!(r.len(), 1, "only user_consent is left");

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::Changes;
 use super::mas::MasView;
 use crate::findings::{Effect, Finding, Source};
+use crate::findings::{Guide, Sub, command};
 use crate::yaml::{Edit, NewScalar, Schema, Value};
 
 /// Where Synapse's database is, as homeserver.yaml's `database:` section says.
@@ -154,7 +155,8 @@ pub fn findings(c: &Census, mas: &MasView, synapse_root: &Value) -> Vec<Finding>
                      claims (synapse_idp_id): they could not sign in through MAS, and MAS's \
                      migration refuses to run"
                 ),
-                "add the provider to MAS: `mas-link sso | mas-link mas --sso-stdin --yes`",
+                Guide::text("add the provider to MAS: ")
+                    .run(command(Sub::Sso, &[]).pipe(command(Sub::Mas, &["--sso-stdin", "--yes"]))),
             ));
         }
     }
@@ -176,8 +178,12 @@ pub fn findings(c: &Census, mas: &MasView, synapse_root: &Value) -> Vec<Finding>
                  MAS's migration refuses to run",
                 c.with_password
             ),
-            "while MAS has no users of its own: `mas-link sso | mas-link mas --sso-stdin \
-             --renumber-password-scheme --yes` (across containers, from Synapse's to MAS's)",
+            Guide::text("while MAS has no users of its own: ")
+                .run(command(Sub::Sso, &[]).pipe(command(
+                    Sub::Mas,
+                    &["--sso-stdin", "--renumber-password-scheme", "--yes"],
+                )))
+                .then(" (across containers, from Synapse's to MAS's)"),
         ));
     }
     if c.oauth_delegated > 0 {
@@ -319,17 +325,27 @@ pub fn plan_passwords(mas_root: &Value, pepper: Option<&str>, renumber: bool) ->
     plan
 }
 
+/// Where `mas-cli syn2mas` runs, for the steps that name it: the ` --synapse-config PATH` and
+/// ` --config PATH` flags it needs (it reads `./config.yaml` without the second), and, when
+/// homeserver.yaml is not in MAS's container, the step that copies it there and the way to
+/// stop Synapse (Cloudron's two apps).
+#[derive(Debug, Clone, Default)]
+pub struct Syn2masAt {
+    pub synapse_config: String,
+    pub mas_config: String,
+    pub copy: Option<String>,
+    pub stop: Option<String>,
+}
+
 /// The steps that bring existing users over before the link, in order, for the refusal.
 /// `synapse_config` is the `--synapse-config …` flags of the files as given; the database URI
 /// comes from homeserver.yaml, its password masked.
-/// `synapse_config` and `mas_config` are the ` --synapse-config PATH` and ` --config PATH`
-/// flags `mas-cli syn2mas` needs (it reads `./config.yaml` without the second).
-pub fn migration_steps(
-    census: &Census,
-    db: &Database,
-    synapse_config: &str,
-    mas_config: &str,
-) -> String {
+pub fn migration_steps(census: &Census, db: &Database, at: &Syn2masAt) -> String {
+    let Syn2masAt {
+        synapse_config,
+        mas_config,
+        ..
+    } = at;
     let sqlite = matches!(db, Database::Sqlite { .. });
     let mut steps = Vec::new();
     if sqlite {
@@ -340,7 +356,8 @@ pub fn migration_steps(
                 .to_owned(),
         );
     }
-    steps.push("stop Synapse".into());
+    steps.extend(at.copy.clone());
+    steps.push(at.stop.clone().unwrap_or_else(|| "stop Synapse".into()));
     let uri = masked_uri(db);
     let uri = uri
         .as_deref()

@@ -10,6 +10,7 @@ use crate::check::{self, Online, Request};
 use crate::cli::{CheckArgs, env, loader_setting, mas_paths, read_stdin_secret};
 use crate::files;
 use crate::rules::{mas, synapse};
+use crate::settings;
 use crate::show::{self, Out};
 
 pub(in crate::cli) fn cmd_check(a: &CheckArgs, out: &mut Out) -> Result<u8> {
@@ -42,6 +43,8 @@ fn request(a: &CheckArgs) -> Result<Request> {
         false => None,
     };
     Ok(Request {
+        // The commands printed name these files; on Cloudron, each is a `cloudron exec` line.
+        at: settings::place(synapse.as_deref(), mas.as_deref(), None),
         synapse,
         mas,
         mas_bundle,
@@ -51,7 +54,5 @@ fn request(a: &CheckArgs) -> Result<Request> {
             mas_url: a.mas_url.clone(),
             insecure: a.insecure,
         }),
-        // On Cloudron, Synapse and MAS are always two apps.
-        cloudron: env("CLOUDRON_APP_ORIGIN").is_some(),
     })
 }

@@ -76,7 +76,7 @@ fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
     let synapse = synapse_side(a)?;
     let opts = matrix_options(a, config.layers.value(), synapse.as_ref())?;
     let secret_file = files::mas_secret_file(&config.layers);
-    Ok(plan::mas(
+    let p = plan::mas(
         config,
         &opts,
         &files::new_secret()?,
@@ -84,7 +84,8 @@ fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
         synapse.as_ref(),
         a.renumber_password_scheme,
         &mut files::new_ulid,
-    )?)
+    )?;
+    Ok(on_cloudron(p, Source::Mas, paths, Some(&opts.endpoint)))
 }
 
 pub(in crate::cli) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {

@@ -2,87 +2,40 @@
 //! and the file itself; Synapse's users checked (fail closed); the plan shown and written.
 
 use crate::cli::*;
-
-/// The secret from at most one source; none given is `None`.
-fn given_secret(a: &SynapseArgs) -> Result<Option<Bundle>> {
-    let env_secret = env("MAS_SECRET");
-    env_secret.iter().for_each(|s| files::hide(s));
-    let flag = !a.mas_config.is_empty() || a.secret_file.is_some() || a.secret_stdin;
-    if flag && env_secret.is_some() {
-        bail!(
-            "give the secret one way only: --mas-config, --secret-file, --secret-stdin or MAS_SECRET"
-        );
-    }
-    let bare = |secret: String| Bundle {
-        secret,
-        ..Default::default()
-    };
-    if !a.mas_config.is_empty() {
-        return Ok(Some(files::mas_bundle(&a.mas_config)?));
-    }
-    if let Some(p) = &a.secret_file {
-        return Ok(Some(bare(files::read_secret(p)?)));
-    }
-    if a.secret_stdin {
-        return read_stdin_secret().map(Some);
-    }
-    Ok(env_secret.map(|s| bare(s.trim().to_owned())))
-}
-
-/// `mas-cli`'s ` --config PATH`: MAS's file when given, else where mas-link looks for it.
-fn syn2mas_config(mas_config: &[PathBuf]) -> String {
-    match mas_config {
-        [] => format!(" --config {}", mas::DEFAULT_CONFIG),
-        given => plan::path_flag("--config", given, ""),
-    }
-}
+use crate::settings::{self, SecretFrom};
 
 /// What the link needs, from the flags, the environment, the MAS side and the file itself
 /// (its MAS block, when one is there, so that relinking needs no flags).
 fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequest> {
-    let block = |k: &str| {
-        root.at(&[MAS, k])
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
+    let from = SecretFrom::resolve(&a.mas_config, a.secret_file.as_deref(), a.secret_stdin)?;
+    let given = match from {
+        SecretFrom::Stdin => Some(read_stdin_secret()?),
+        _ => from.read()?,
     };
-    let bundle = match given_secret(a)? {
-        Some(b) => b,
-        None => {
-            let secret = if let Some(token) = synapse::legacy_admin_token(root) {
+    let bundle = match (given, settings::kept_secret(root)) {
+        (Some(b), _) => b,
+        (None, Some((secret, legacy))) => {
+            if legacy {
                 writeln!(
                     out.err,
                     "note: using experimental_features.msc3861.admin_token as the shared secret; \
                      MAS's matrix.secret must hold the same value"
                 )?;
-                token
-            } else if let Some(s) = block("secret") {
-                s
-            } else if let Some(s) =
-                synapse::secret_path(root).and_then(|p| files::read_secret(Path::new(p)).ok())
-            {
-                s
-            } else {
-                bail!(
-                    "no secret given: pass --mas-config PATH (MAS's config.yaml), \
-                     --secret-file PATH, --secret-stdin, or set MAS_SECRET"
-                )
-            };
+            }
             Bundle {
                 secret,
                 ..Default::default()
             }
         }
+        (None, None) => bail!(
+            "no secret given: pass --mas-config PATH (MAS's config.yaml), --secret-file PATH, \
+             --secret-stdin, or set MAS_SECRET"
+        ),
     };
     // An endpoint already set is kept unless one is given: it may be an internal address
     // (`http://mas.internal:8080/`) where MAS's public URL is not the way to reach it.
-    let endpoint = a
-        .endpoint
-        .clone()
-        .or_else(|| env("MAS_ENDPOINT"))
-        .or_else(|| block("endpoint").filter(|e| check_url(e).is_ok()))
-        .or(bundle.endpoint.clone())
-        .ok_or_else(|| {
+    let endpoint =
+        settings::mas_endpoint(a.endpoint.as_deref(), root, Some(&bundle)).ok_or_else(|| {
             anyhow!(
                 "no MAS endpoint: pass --endpoint URL (where Synapse reaches MAS), set \
                  MAS_ENDPOINT, or give --mas-config with http.public_base"
@@ -124,20 +77,20 @@ fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result
         return Ok(());
     }
     let db = users::database(config.layers.value());
-    // Every file named, the default too: syn2mas has no default of its own.
-    let flags = plan::path_flag("--synapse-config", &config.given, "");
-    let mas_flag = syn2mas_config(&a.mas_config);
+    let root = config.layers.value();
+    let mas_url = settings::mas_endpoint(a.endpoint.as_deref(), root, None);
+    let at = settings::syn2mas_at(&config.given, &a.mas_config, mas_url.as_deref());
     let refusal = match database::users(&db) {
         database::Users::None => return Ok(()),
         database::Users::Some(census) if a.new_server => format!(
             "--new-server, but Synapse's database holds {} active local user(s): they must be \
              migrated first.\n{}",
             census.active,
-            users::migration_steps(&census, &db, &flags, &mas_flag)
+            users::migration_steps(&census, &db, &at)
         ),
         database::Users::Some(census) => format!(
             "{}\n(Already migrated? Add --users-migrated.)",
-            users::migration_steps(&census, &db, &flags, &mas_flag)
+            users::migration_steps(&census, &db, &at)
         ),
         database::Users::Unread(why) if a.new_server => {
             writeln!(
@@ -162,6 +115,12 @@ pub(in crate::cli) fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> 
     let req = link_request(a, config.layers.value(), out)?;
     let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
     let p = plan::link(config, &req, &records)?;
+    let p = on_cloudron(
+        p,
+        Source::Synapse,
+        &a.synapse.synapse_config,
+        Some(&req.endpoint),
+    );
     vet(out, &p, &a.synapse)?;
     finish(out, &p, &a.write)
 }

@@ -62,7 +62,14 @@ pub(in crate::cli) fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
         )?,
         _ => {}
     }
+    let mas_url = crate::rules::other_app_url(Some(config.layers.value()), None);
     let p = plan::unlink(config, &records, backups, secret_file.as_ref())?;
+    let p = on_cloudron(
+        p,
+        Source::Synapse,
+        &a.synapse.synapse_config,
+        mas_url.as_deref(),
+    );
     vet(out, &p, &a.synapse)?;
     finish(out, &p, &a.write)
 }
