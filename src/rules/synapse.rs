@@ -635,7 +635,6 @@ struct MasSection {
 /// The `matrix_authentication_service` section, as Synapse's pydantic model reads it.
 fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
     let root = f.cfg.value();
-    let mut secret = None;
     let mas = root.get(MAS).unwrap_or(&Value::Null);
     let section_ok = matches!(mas, Value::Map(_) | Value::Null);
     if !section_ok {
@@ -649,8 +648,23 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
             Guide::text("write it as a mapping: run ").run(command(Sub::Synapse, &[])),
         );
     }
+    let enabled = mas_booleans(f, mas);
+    let inline = inline_secret(f, mas);
+    let (path_set, from_file) = secret_path_file(f, mas, secret_file);
+    mas_endpoint(f, mas);
+    let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
+    secret_pair(f, enabled, inline_set, path_set);
+    MasSection {
+        section_ok,
+        enabled,
+        secret: if inline_set { inline } else { from_file },
+    }
+}
+
+/// `enabled` and `force_http2`, strict booleans for pydantic: only true/false (YAML 1.1's
+/// yes/no/on/off too); null is refused. Whether MAS is enabled.
+fn mas_booleans(f: &mut Found, mas: &Value) -> bool {
     let get = |k: &str| mas.get(k);
-    // pydantic strict booleans: only true/false (YAML 1.1's yes/no/on/off too); null is refused.
     let mut enabled = false;
     for key in ["enabled", "force_http2"] {
         match get(key) {
@@ -668,7 +682,13 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
             ),
         }
     }
-    let inline = match get("secret") {
+    enabled
+}
+
+/// The inline `secret`, when it is a string.
+fn inline_secret(f: &mut Found, mas: &Value) -> Option<String> {
+    let get = |k: &str| mas.get(k);
+    match get("secret") {
         None | Some(Value::Null) => None,
         Some(Value::Str(s)) => Some(s.clone()),
         Some(v) => {
@@ -683,7 +703,17 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
             );
             None
         }
-    };
+    }
+}
+
+/// `secret_path`: whether it is set, and the secret its file holds (read by the caller).
+fn secret_path_file(
+    f: &mut Found,
+    mas: &Value,
+    secret_file: Option<&FileState>,
+) -> (bool, Option<String>) {
+    let get = |k: &str| mas.get(k);
+    let mut secret = None;
     let path_set = match get("secret_path") {
         None | Some(Value::Null) => false,
         Some(Value::Str(p)) => {
@@ -723,6 +753,12 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
             true
         }
     };
+    (path_set, secret)
+}
+
+/// `endpoint`, an http(s) URL with a host.
+fn mas_endpoint(f: &mut Found, mas: &Value) {
+    let get = |k: &str| mas.get(k);
     match get("endpoint") {
         None => {}
         Some(Value::Str(url)) => match check_url(url) {
@@ -752,7 +788,10 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
             Guide::text("write MAS's URL, e.g. ").run(command(Sub::Synapse, &["--endpoint", "https://auth.example.com/"])),
         ),
     }
-    let inline_set = inline.as_deref().is_some_and(|s| !s.is_empty());
+}
+
+/// Exactly one of `secret` and `secret_path` when MAS is enabled.
+fn secret_pair(f: &mut Found, enabled: bool, inline_set: bool, path_set: bool) {
     if enabled && inline_set && path_set {
         f.add(
             Effect::Refuses,
@@ -772,14 +811,6 @@ fn mas_section(f: &mut Found, secret_file: Option<&FileState>) -> MasSection {
                 .into(),
             Guide::text("give it MAS's secret: ").run(command(Sub::Synapse, &["--mas-config", "PATH"])),
         );
-    }
-    if inline_set {
-        secret = inline;
-    }
-    MasSection {
-        section_ok,
-        enabled,
-        secret,
     }
 }
 
