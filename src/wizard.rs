@@ -393,11 +393,7 @@ fn restore_terminal_on_interrupt() {
 
 pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        bail!(
-            "the wizard needs a terminal. Without one, use the commands it would run:\n  \
-             mas-link synapse --synapse-config PATH --mas-config PATH --yes\n  \
-             mas-link mas --mas-config PATH --homeserver NAME --yes\n(see `mas-link synapse --help`)"
-        );
+        bail!("{}", without_terminal(a));
     }
     restore_terminal_on_interrupt();
     match guided(a, out) {
@@ -409,6 +405,25 @@ pub fn run(a: &WizardArgs, out: &mut Out) -> Result<u8> {
         }
         other => other,
     }
+}
+
+/// The commands the wizard would run, for a run without a terminal: each side's pipe, placed
+/// for the files given here and, on Cloudron, as `cloudron exec` lines (run from the
+/// operator's machine). MAS's side first: it gets Synapse's side, then gives its secret.
+fn without_terminal(a: &WizardArgs) -> String {
+    let hs = files::given_or_default(&a.synapse_config, synapse::DEFAULT_CONFIG);
+    let mas = files::given_or_default(&a.mas_config, mas::DEFAULT_CONFIG);
+    let at = settings::place(hs.as_deref(), mas.as_deref(), None);
+    let mas_side = command(Sub::Sso, &[]).pipe(command(Sub::Mas, &["--sso-stdin", "--yes"]));
+    let synapse_side = command(Sub::Secret, &["--bundle"])
+        .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"]));
+    format!(
+        "the wizard needs a terminal. Without one, run the commands it would run, MAS's side \
+         first (each end of a pipe in its own container when they are two):\n  {}\n  {}\n\
+         (`mas-link synapse --help` and `mas-link mas --help` list the other ways)",
+        mas_side.placed(&at),
+        synapse_side.placed(&at)
+    )
 }
 
 /// Whether an error is a read interrupted by a signal.
