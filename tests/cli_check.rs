@@ -14,6 +14,7 @@ matrix_authentication_service:\n  enabled: true\n  endpoint: \"http://localhost:
 password_config:\n  enabled: false\nenable_registration: false\nexperimental_features:\n  msc4108_enabled: true\n";
 
 const MAS: &str = "http:\n  public_base: https://auth.example.com/\n  issuer: https://auth.example.com/\n\
+secrets:\n  encryption: 0000000000000000000000000000000000000000000000000000000000000000\n\
 matrix:\n  kind: synapse\n  homeserver: example.com\n  secret: S3cretS3cret\n  endpoint: http://localhost:8008/\n";
 
 /// Runs `check --format json` on the two texts; returns the exit code and the report.
@@ -136,7 +137,7 @@ fn mas_reads_yaml_12_strictly() {
             .contains("MAS reads the last"),
         "{report:#}"
     );
-    assert_eq!(f["line"], 6);
+    assert_eq!(f["line"], 8);
     // A number where MAS wants a string.
     assert_eq!(
         check(HS, &MAS.replace("secret: S3cretS3cret", "secret: 12345")).0,

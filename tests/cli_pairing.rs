@@ -97,7 +97,11 @@ fn mas_sets_the_matrix_section_and_keeps_the_rest() {
 fn mas_generates_a_secret_when_there_is_none() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
-    fs::write(&cfg, "http:\n  public_base: https://auth.example.com/\n").unwrap();
+    fs::write(
+        &cfg,
+        "http:\n  public_base: https://auth.example.com/\nsecrets:\n  encryption_file: /etc/mas/encryption\n",
+    )
+    .unwrap();
     mas_link()
         .current_dir(dir.path())
         .args(["mas", "--mas-config", "config.yaml", "--yes"])

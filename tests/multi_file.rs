@@ -225,7 +225,7 @@ fn mas_files_merge_as_mas_merges_them() {
     let d = dir.path();
     fs::write(
         d.join("base.yaml"),
-        "http:\n  public_base: https://auth.example.com/\nmatrix:\n  homeserver: example.com\n  secret: old-secret-in-base\n",
+        "http:\n  public_base: https://auth.example.com/\nsecrets:\n  encryption_file: /etc/mas/encryption\nmatrix:\n  homeserver: example.com\n  secret: old-secret-in-base\n",
     )
     .unwrap();
     fs::write(

@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 const HS: &str = "server_name: \"example.com\"\nreport_stats: false\n";
-const MAS: &str = "matrix:\n  kind: synapse\n  homeserver: example.com\n  secret: S3cretS3cret\n  endpoint: http://localhost:8008/\n";
+const MAS: &str = "secrets:\n  encryption_file: /etc/mas/encryption\nmatrix:\n  kind: synapse\n  homeserver: example.com\n  secret: S3cretS3cret\n  endpoint: http://localhost:8008/\n";
 
 /// (value, accepted, what the refusal says)
 const NAMES: &[(&str, bool, &str)] = &[

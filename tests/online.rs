@@ -126,6 +126,7 @@ fn write_mas_config(dir: &Path, port: u16, mas_port: u16, secret: &str) {
         dir.join("config.yaml"),
         format!(
             "http:\n  public_base: http://127.0.0.1:{mas_port}/\n  issuer: http://127.0.0.1:{mas_port}/\n\
+             secrets:\n  encryption_file: /etc/mas/encryption\n\
              matrix:\n  kind: synapse\n  homeserver: localhost\n  secret: {secret}\n  endpoint: http://127.0.0.1:{port}/\n"
         ),
     )

@@ -639,7 +639,8 @@ pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<F
     f.homeserver(&matrix);
     f.public_base(&http);
     f.duplicates();
-    let out = f.out;
+    let mut out = f.out;
+    out.extend(super::mas_start::findings(&cfg));
     let view = MasView {
         secret,
         homeserver: matrix.homeserver,

@@ -4,6 +4,7 @@
 
 pub mod layers;
 pub mod mas;
+pub mod mas_start;
 pub mod names;
 pub mod pairing;
 pub mod record;
