@@ -95,7 +95,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__check)
-            opts="-h --synapse-config --mas-config --synapse-python --mas-bundle-stdin --format --json --online --synapse-url --mas-url --insecure --color --help"
+            opts="-h --synapse-config --mas-config --synapse-python --mas-cli --mas-bundle-stdin --format --json --online --synapse-url --mas-url --insecure --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,6 +110,10 @@ _mas__link() {
                     return 0
                     ;;
                 --synapse-python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-cli)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -299,7 +303,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__mas)
-            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --renumber-password-scheme --kind --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
+            opts="-y -h --mas-config --homeserver --synapse-config --sso-stdin --synapse-endpoint --renumber-password-scheme --mas-cli --kind --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,6 +322,10 @@ _mas__link() {
                     return 0
                     ;;
                 --synapse-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-cli)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

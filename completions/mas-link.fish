@@ -70,6 +70,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l mas-config -d 
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l homeserver -d 'Synapse\'s server_name [env: MATRIX_HOMESERVER_DOMAIN; default: --synapse-config\'s]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-config -d 'Synapse\'s homeserver.yaml, when both files are on this host (repeatable, as Synapse\'s -c): its server name, URL and OpenID Connect providers' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l synapse-endpoint -d 'Where MAS reaches Synapse [default: the endpoint already set, the Synapse file\'s public_baseurl, or https://NAME/]' -r
+complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l mas-cli -d 'MAS\'s `mas-cli`, for MAS\'s own `config check`, or `none` for mas-link\'s own rules only [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli, /app/code/mas-cli]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand mas" -l kind -d 'matrix.kind [default: synapse; an existing valid kind is kept]' -r -f -a "synapse\t''
 synapse_modern\t''
 synapse_read_only\t''
@@ -97,6 +98,7 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -s h -l help -d '
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-config -d 'MAS\'s config.yaml; repeat for several files [env: MAS_CONFIG; default: /app/data/config.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-python -d 'Synapse\'s Python, for Synapse\'s own config loader, or `none` for mas-link\'s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]' -r
+complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-cli -d 'MAS\'s `mas-cli`, for MAS\'s own `config check`, or `none` for mas-link\'s own rules only [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli, /app/code/mas-cli]' -r
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l format -d 'Output format; json is documented in README (format_version 1)' -r -f -a "human\t''
 json\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-url -d 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]' -r

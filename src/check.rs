@@ -13,6 +13,7 @@ use crate::findings::{
     Command, Effect, FORMAT_VERSION, Finding, Guide, Severity, Source, Sub, Where, command,
 };
 use crate::loader::{self, LoaderError};
+use crate::mas_cli;
 use crate::online::{self, Probe};
 use crate::rules::layers::Layers;
 use crate::rules::mas::{self, Bundle, MasView};
@@ -32,6 +33,8 @@ pub struct Request {
     /// MAS's side as a `secret --bundle` line carried it, when MAS runs elsewhere.
     pub mas_bundle: Option<Bundle>,
     pub loader: loader::Setting,
+    /// How MAS's own `mas-cli config check` is found.
+    pub mas_cli: mas_cli::Setting,
     /// The live probes, when asked for.
     pub online: Option<Online>,
     /// Where the commands printed run: the files named, and Cloudron's two apps.
@@ -52,6 +55,8 @@ pub enum CheckError {
     Read(#[from] ReadError),
     #[error(transparent)]
     Loader(#[from] LoaderError),
+    #[error(transparent)]
+    MasCli(#[from] mas_cli::MasCliError),
     #[error("{0}")]
     Online(String),
 }
@@ -80,6 +85,9 @@ pub struct Report {
     /// Whether Synapse's own config loader judged Synapse's side, and how.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synapse_loader: Option<String>,
+    /// Whether MAS's own `mas-cli config check` judged MAS's side, and how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mas_check: Option<String>,
     /// With `--online`: each live probe, passed or not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probes: Option<Vec<Probe>>,
@@ -109,7 +117,8 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
         }
         None => None,
     };
-    let (mas_config, mas_view) = mas_side(req, &mut findings)?;
+    let mas = mas_side(req, &mut findings, &mut not_checked)?;
+    let (mas_config, mas_view) = (mas.config, mas.view);
     match pair(hs.as_ref(), mas_view.as_ref()) {
         Ok(found) => findings.extend(found),
         Err(missing) => not_checked.push(missing),
@@ -170,6 +179,7 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
             .chain(sso::mas_report(mas_providers.unwrap_or_default()))
             .collect(),
         synapse_loader: hs.as_ref().map(|s| s.judged.describe()),
+        mas_check: mas.judged.as_ref().map(mas_cli::Judged::describe),
         probes,
         findings,
     })
@@ -259,20 +269,67 @@ fn unlinked_by_choice(found: &mut [Finding]) {
     }
 }
 
-/// MAS's side: its files and findings, or the bundle piped in.
+/// MAS's side as checked: its configuration, what mas-link reads of it, MAS's own word.
+struct MasSide {
+    config: Option<Config>,
+    view: Option<MasView>,
+    judged: Option<mas_cli::Judged>,
+}
+
+/// MAS's side: its files and findings (with MAS's own `config check` where it is installed),
+/// or the bundle piped in.
 fn mas_side(
     req: &Request,
     findings: &mut Vec<Finding>,
-) -> Result<(Option<Config>, Option<MasView>), CheckError> {
+    not_checked: &mut Vec<Guide>,
+) -> Result<MasSide, CheckError> {
     let Some(paths) = &req.mas else {
-        return Ok((None, req.mas_bundle.clone().map(bundle_view)));
+        return Ok(MasSide {
+            config: None,
+            view: req.mas_bundle.clone().map(bundle_view),
+            judged: None,
+        });
     };
     let config = files::load_mas(paths)?;
     let secret_file = files::mas_secret_file(&config.layers);
-    let (view, found) = mas::findings(config.layers.clone(), secret_file.as_ref());
+    let (view, mut found) = mas::findings(config.layers.clone(), secret_file.as_ref());
+    let targets: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
+    let judged = mas_cli::judge(&req.mas_cli, &targets)?;
+    match &judged {
+        mas_cli::Judged::By(v) => match &v.refusal {
+            // MAS starts: its word over the native rules on whether it refuses.
+            None => found.retain(|f| {
+                f.effect != Effect::Refuses || mas::READ_AT_START.contains(&f.key.as_str())
+            }),
+            Some(r) => found.push(mas_refusal(r, &config)),
+        },
+        _ => not_checked.push(judged.describe().into()),
+    }
     findings.extend(found);
     findings.extend(mas::loopback_endpoint(&view, req.at.cloudron.is_some()));
-    Ok((Some(config), Some(view)))
+    Ok(MasSide {
+        config: Some(config),
+        view: Some(view),
+        judged: Some(judged),
+    })
+}
+
+/// MAS's own refusal, at the key it names (its secrets masked).
+fn mas_refusal(r: &mas_cli::Refusal, config: &Config) -> Finding {
+    let keys: Vec<&str> = r.path.iter().map(String::as_str).collect();
+    Finding::new(
+        Source::Mas,
+        Effect::Refuses,
+        &keys,
+        config.layers.locate(&keys),
+        format!(
+            "MAS's own `mas-cli config check` refuses it: {}",
+            mas_cli::masked(&r.message, &config.layers)
+        ),
+        Guide::text("fix what MAS's message names, then run ")
+            .run(command(Sub::Check, &[]).on(Source::Mas))
+            .then(" again"),
+    )
 }
 
 /// The pairing rules when both sides are known; else which side is missing, and how to
@@ -302,7 +359,8 @@ fn pair(synapse: Option<&SynapseSide>, mas: Option<&MasView>) -> Result<Vec<Find
 
 /// `mas-link secret --bundle | mas-link check --mas-bundle-stdin`: MAS's side piped in.
 fn bundle_check() -> Command {
-    command(Sub::Secret, &["--bundle"]).pipe(command(Sub::Check, &["--mas-bundle-stdin"]))
+    command(Sub::Secret, &["--bundle"])
+        .pipe(command(Sub::Check, &["--mas-bundle-stdin"]).on(Source::Synapse))
 }
 
 /// What a bundle says of MAS's side, for the pairing rules.

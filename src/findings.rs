@@ -143,7 +143,8 @@ impl Sub {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     sub: Sub,
-    side: Source,
+    /// Where it runs, when said (`check` runs on either side, or where both files are).
+    side: Option<Source>,
     args: Vec<String>,
     files: Vec<String>,
     app: Option<(String, String)>,
@@ -157,7 +158,7 @@ pub struct Command(Vec<Step>);
 pub fn command(sub: Sub, args: &[&str]) -> Command {
     Command(vec![Step {
         sub,
-        side: sub.side(),
+        side: None,
         args: args.iter().map(|a| (*a).to_owned()).collect(),
         files: Vec::new(),
         app: None,
@@ -167,7 +168,7 @@ pub fn command(sub: Sub, args: &[&str]) -> Command {
 impl Command {
     /// The command run in `side`'s container (`check` runs in either).
     pub fn on(mut self, side: Source) -> Command {
-        self.0.iter_mut().for_each(|s| s.side = side);
+        self.0.iter_mut().for_each(|s| s.side = Some(side));
         self
     }
 
@@ -180,15 +181,14 @@ impl Command {
     /// Each run names the files of its side and, on Cloudron, runs in its side's app.
     pub fn place(&mut self, at: &Where) {
         for step in &mut self.0 {
-            step.files = match step.sub {
-                Sub::Check => [&at.synapse_files[..], &at.mas_files[..]].concat(),
-                _ if step.side == Source::Mas => at.mas_files.clone(),
+            step.files = match (step.sub, step.side) {
+                (Sub::Check, None) => [&at.synapse_files[..], &at.mas_files[..]].concat(),
+                (_, Some(Source::Mas)) => at.mas_files.clone(),
+                (sub, None) if sub.side() == Source::Mas => at.mas_files.clone(),
                 _ => at.synapse_files.clone(),
             };
-            step.app = at
-                .cloudron
-                .as_ref()
-                .map(|c| (c.app(step.side), c.bin.clone()));
+            let side = step.side.unwrap_or(step.sub.side());
+            step.app = at.cloudron.as_ref().map(|c| (c.app(side), c.bin.clone()));
         }
     }
 

@@ -5,7 +5,7 @@
 //! verdicts; [`rules`] knows each program's rules (pure: no files, no terminal); [`files`]
 //! reads what the rules need (a configuration may be several files); [`plan`] makes a
 //! proposal; [`show`] and [`apply`] display and write it, [`loader`] asks Synapse's own config
-//! loader where Synapse is installed, [`database`] counts Synapse's users, and [`online`]
+//! loader where Synapse is installed and [`mas_cli`] MAS's own `mas-cli config check`, [`database`] counts Synapse's users, and [`online`]
 //! probes the running services; [`check`] judges both sides and their pairing; [`settings`]
 //! resolves what a run was given once, for both [`wizard`] and [`cli`], thin layers over all
 //! of it. No module imports one listed after it
@@ -24,6 +24,7 @@ pub mod plan;
 pub mod apply;
 pub mod database;
 pub mod loader;
+pub mod mas_cli;
 pub mod online;
 
 pub mod check;

@@ -402,6 +402,11 @@ pub fn write_check(w: &mut impl Write, r: &Report) -> std::io::Result<()> {
     {
         writeln!(w, "{l}")?;
     }
+    if let Some(l) = &r.mas_check
+        && !r.not_checked.contains(&l.as_str().into())
+    {
+        writeln!(w, "{l}")?;
+    }
     let checked: Vec<&str> = [&r.synapse_config, &r.mas_config]
         .into_iter()
         .flatten()

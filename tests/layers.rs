@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["rules"],
     &["files"],
     &["plan"],
-    &["apply", "database", "loader", "online"],
+    &["apply", "database", "loader", "mas_cli", "online"],
     &["check"],
     &["show"],
     &["settings"],

@@ -5,6 +5,8 @@
 //! merges them) mas-link must agree with it on accept or refuse, the secret (or its file),
 //! homeserver, endpoint and kind.
 
+mod common;
+
 use std::path::PathBuf;
 
 use figment::Figment;
@@ -351,6 +353,81 @@ fn mas_link_reads_mas_config_as_mas_does() {
         if theirs != ours {
             disagreements.push(format!(
                 "{name}: MAS {theirs:?} ({why_theirs}), mas-link {ours:?} ({why_ours})"
+            ));
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} disagree:\n{}",
+        disagreements.len(),
+        cases.len(),
+        disagreements.join("\n")
+    );
+}
+
+/// What the real MAS read: `mas-cli config dump` of a base with the sections MAS needs besides
+/// `matrix` (the generated texts have none), then the files, merged by MAS itself.
+fn mas_cli_reads(paths: &[PathBuf]) -> (Reading, String) {
+    let out = std::process::Command::new(common::mas_cli())
+        .args(["config", "dump"])
+        .args(
+            paths
+                .iter()
+                .flat_map(|p| [std::ffi::OsStr::new("-c"), p.as_os_str()]),
+        )
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let why = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("");
+        return (Reading::Refused, why.to_owned());
+    }
+    let dump: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    let c: MatrixConfig = serde_yaml::from_value(dump["matrix"].clone()).unwrap();
+    (
+        Reading::Read {
+            kind: format!("{:?}", c.kind),
+            homeserver: c.homeserver,
+            secret: c.secret.secret,
+            secret_file: c.secret.secret_file,
+            endpoint: c.endpoint.to_string(),
+        },
+        String::new(),
+    )
+}
+
+/// The same cases judged by the real MAS (`mas-cli config dump`): mas-link reads what MAS
+/// reads, or refuses what it refuses.
+#[test]
+#[ignore = "needs MAS's mas-cli: MAS_LINK_MAS_CLI=path/to/mas-cli cargo test -- --include-ignored (CONTRIBUTING: Tests)"]
+fn mas_link_reads_mas_config_as_mas_cli_dumps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.yaml");
+    std::fs::write(
+        &base,
+        "http:\n  public_base: https://auth.example.com/\nsecrets:\n  encryption: \
+         0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000\n",
+    )
+    .unwrap();
+    let mut cases: Vec<(String, Vec<String>)> = configs()
+        .into_iter()
+        .map(|(name, text)| (name, vec![text]))
+        .collect();
+    cases.extend(several());
+    let mut disagreements = Vec::new();
+    for (name, texts) in &cases {
+        let mut paths = vec![base.clone()];
+        for (i, text) in texts.iter().enumerate() {
+            let path = dir.path().join(format!("{name}.{i}.yaml"));
+            std::fs::write(&path, text).unwrap();
+            paths.push(path);
+        }
+        let (theirs, why_theirs) = mas_cli_reads(&paths);
+        let (ours, why_ours) = mas_link_reads(&paths);
+        if theirs != ours {
+            disagreements.push(format!(
+                "{name}: mas-cli {theirs:?} ({why_theirs}), mas-link {ours:?} ({why_ours})"
             ));
         }
     }

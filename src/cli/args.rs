@@ -321,6 +321,11 @@ pub struct MasArgs {
     /// migrated passwords (bcrypt with Synapse's pepper).
     #[arg(long)]
     pub renumber_password_scheme: bool,
+    /// MAS's `mas-cli`, for MAS's own `config check`, or `none` for mas-link's own rules only
+    /// [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli,
+    /// /app/code/mas-cli].
+    #[arg(long, value_name = "PATH")]
+    pub mas_cli: Option<String>,
     /// matrix.kind [default: synapse; an existing valid kind is kept].
     #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(KINDS))]
     pub kind: Option<String>,
@@ -365,6 +370,11 @@ pub struct CheckArgs {
     /// that imports synapse].
     #[arg(long, value_name = "PATH")]
     pub synapse_python: Option<String>,
+    /// MAS's `mas-cli`, for MAS's own `config check`, or `none` for mas-link's own rules only
+    /// [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli,
+    /// /app/code/mas-cli].
+    #[arg(long, value_name = "PATH")]
+    pub mas_cli: Option<String>,
     /// MAS's side from a `mas-link secret --bundle` line on standard input (MAS in another
     /// container): the secret, homeserver and URL are checked against Synapse's file.
     #[arg(long, conflicts_with = "mas_config")]

@@ -158,8 +158,12 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "Synapse's Python, for Synapse's own config loader (as --synapse-python); `none` turns it off.",
     ),
     (
+        "MAS_LINK_MAS_CLI",
+        "MAS's mas-cli, for MAS's own config check (as --mas-cli); `none` turns it off.",
+    ),
+    (
         "CLOUDRON_APP_ORIGIN",
-        "Set by Cloudron inside an app: the wizard names the app it runs in, and its next steps are `cloudron` commands.",
+        "Set by Cloudron inside an app: every command mas-link prints is a `cloudron exec` line for the app it belongs to, run from the operator's machine.",
     ),
     ("NO_COLOR", "Any value: no colours (as --color never)."),
     (

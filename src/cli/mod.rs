@@ -25,6 +25,7 @@ use crate::database;
 use crate::files;
 use crate::findings::Source;
 use crate::loader;
+use crate::mas_cli;
 use crate::plan::{self, Backup, LinkRequest, Proposal};
 use crate::rules::mas::{self, Bundle, MatrixOptions};
 use crate::rules::names::{check_server_name, check_url, with_slash};
@@ -197,6 +198,11 @@ fn loader_setting(flag: &Option<String>) -> loader::Setting {
             .or_else(|| env("MAS_LINK_SYNAPSE_PYTHON"))
             .as_deref(),
     )
+}
+
+/// How this run reaches MAS's `mas-cli`: the flag, else `MAS_LINK_MAS_CLI`.
+fn mas_cli_setting(flag: &Option<String>) -> mas_cli::Setting {
+    mas_cli::Setting::from_flag(flag.clone().or_else(|| env("MAS_LINK_MAS_CLI")).as_deref())
 }
 
 /// Synapse's own loader on the planned configuration, where it is installed: a refusal stops

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::layers::{Layer, Layers, Merge};
-use super::names::{check_server_name, check_url, is_loopback};
+use super::names::{UrlProblem, check_server_name, check_url, is_loopback};
 use super::sso::MasProvider;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Place, Source};
@@ -652,6 +652,32 @@ pub fn findings(cfg: Layers, secret_file: Option<&FileState>) -> (MasView, Vec<F
     (view, out)
 }
 
+/// Whether `url` is an absolute URL of a scheme other than http(s) (`localhost:8008`,
+/// `synapse:8008`): MAS reads it (its URL parser takes any scheme), and calls nothing there.
+fn has_other_scheme(url: &str) -> bool {
+    let Some((scheme, rest)) = url.trim().split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let is = |s: &str| scheme.eq_ignore_ascii_case(s);
+    // The special schemes but `file` need a host; http(s) ones are judged by `check_url`.
+    let parses = match scheme {
+        _ if is("http") || is("https") => false,
+        _ if is("ws") || is("wss") || is("ftp") => rest
+            .strip_prefix("//")
+            .is_some_and(|r| !r.is_empty() && !r.starts_with('/')),
+        _ => true,
+    };
+    scheme_ok && parses && !rest.contains(char::is_whitespace)
+}
+
+/// The keys whose refusal comes from a file MAS reads as it starts, which `mas-cli config
+/// check` does not open: its acceptance does not answer for them.
+pub const READ_AT_START: &[&str] = &["matrix.secret_file"];
+
 /// A configuration MAS cannot read: that one finding, and nothing known of its side.
 fn unreadable(cfg: Layers, e: &MasError) -> (MasView, Vec<Finding>) {
     let (file, line, col, message) = match e {
@@ -783,10 +809,18 @@ impl Found<'_> {
         };
         let key: &[&str] = &["matrix", "endpoint"];
         match check_url(e) {
+            // MAS reads any absolute URL (`localhost:8008` has the scheme `localhost`), and
+            // refuses only what is none.
             Err(problem) => self.add(
-                Effect::Refuses,
+                match (&problem, has_other_scheme(e)) {
+                    (UrlProblem::Invalid(_), false) => Effect::Refuses,
+                    _ => Effect::Breaks,
+                },
                 key,
-                problem.to_string(),
+                match (&problem, has_other_scheme(e)) {
+                    (UrlProblem::Invalid(_), false) => format!("{problem}: MAS refuses to start"),
+                    _ => format!("{problem}: MAS starts, but its calls to Synapse go wrong"),
+                },
                 Guide::default().run(command(Sub::Mas, &["--synapse-endpoint", "URL"])),
             ),
             Ok(())

@@ -41,6 +41,7 @@ pub fn findings(cfg: &Layers) -> Vec<Finding> {
         .into_iter()
         .chain(http(root))
         .chain(ids(root))
+        .chain(providers(root))
         .chain(templates(root))
     {
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -176,6 +177,86 @@ fn ids(root: &Value) -> Vec<Refusal> {
                  id MAS stores",
             ));
         }
+    }
+    out
+}
+
+/// Each upstream provider's fields as its `token_endpoint_auth_method` needs them (MAS's
+/// `UpstreamOAuth2Config::validate`): an issuer unless discovery is off, a client secret
+/// exactly for the methods that use one, a signing algorithm exactly for the JWT ones, the
+/// `sign_in_with_apple` section exactly for Apple's.
+fn providers(root: &Value) -> Vec<Refusal> {
+    let Some(Value::Seq(list)) = root.at(&["upstream_oauth2", "providers"]) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let index = i.to_string();
+        let at = ["upstream_oauth2", "providers", index.as_str()];
+        let method = p.get("token_endpoint_auth_method").and_then(Value::as_str);
+        for (key, why) in provider_problems(p, method) {
+            out.push((
+                keys(&[&at[..], &[key][..]].concat()),
+                keys(&at),
+                format!("provider {i}: {why}: MAS refuses to start"),
+                "make the provider's fields fit its token_endpoint_auth_method (MAS's \
+                 documentation, upstream_oauth2)",
+            ));
+        }
+    }
+    out
+}
+
+/// What MAS refuses in one provider, key by key.
+fn provider_problems(p: &Value, method: Option<&str>) -> Vec<(&'static str, String)> {
+    let has = |k: &str| p.get(k).is_some_and(|v| *v != Value::Null);
+    let mut out = Vec::new();
+    let discovery_off = p.get("discovery_mode").and_then(Value::as_str) == Some("disabled");
+    if !discovery_off && !has("issuer") {
+        out.push(("issuer", "no `issuer` while discovery is on".to_owned()));
+    }
+    let Some(method) = method else {
+        out.push((
+            "token_endpoint_auth_method",
+            "no `token_endpoint_auth_method` (MAS: \"missing field\")".to_owned(),
+        ));
+        return out;
+    };
+    let secret = has("client_secret") || has("client_secret_file");
+    let (wants_secret, wants_alg) = match method {
+        "none" | "sign_in_with_apple" => (false, false),
+        "private_key_jwt" => (false, true),
+        "client_secret_jwt" => (true, true),
+        "client_secret_basic" | "client_secret_post" => (true, false),
+        // Another method is MAS's own to judge (a type error, or a newer one).
+        _ => return out,
+    };
+    if secret != wants_secret {
+        out.push((
+            "client_secret",
+            match wants_secret {
+                true => format!("`{method}` needs `client_secret` (or `client_secret_file`)"),
+                false => format!("`{method}` takes no `client_secret`"),
+            },
+        ));
+    }
+    if has("token_endpoint_auth_signing_alg") != wants_alg {
+        out.push((
+            "token_endpoint_auth_signing_alg",
+            match wants_alg {
+                true => format!("`{method}` needs `token_endpoint_auth_signing_alg`"),
+                false => format!("`{method}` takes no `token_endpoint_auth_signing_alg`"),
+            },
+        ));
+    }
+    if has("sign_in_with_apple") != (method == "sign_in_with_apple") {
+        out.push((
+            "sign_in_with_apple",
+            match method {
+                "sign_in_with_apple" => "`sign_in_with_apple` needs its section".to_owned(),
+                _ => format!("`{method}` takes no `sign_in_with_apple` section"),
+            },
+        ));
     }
     out
 }

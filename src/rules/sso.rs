@@ -581,6 +581,13 @@ pub fn translate(p: &SynapseProvider, id: &str) -> Vec<(Vec<String>, NewScalar)>
         (None, None) => "client_secret_basic",
     };
     set("token_endpoint_auth_method", s(method));
+    // MAS refuses private_key_jwt without the algorithm it signs with (`mas-cli config check`:
+    // "missing field `token_endpoint_auth_signing_alg`"): the one the provider was set up for
+    // with Synapse, else RS256 (MAS's generated keys hold an RSA key).
+    if method == "private_key_jwt" {
+        let alg = p.jwt_key.as_ref().and_then(|k| k.alg.as_deref());
+        set("token_endpoint_auth_signing_alg", s(alg.unwrap_or("RS256")));
+    }
     if let Some(k) = p.jwt_key.as_ref().filter(|k| k.is_apple()) {
         if let Some(f) = &k.key_file {
             set("sign_in_with_apple.private_key_file", s(f));

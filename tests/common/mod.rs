@@ -174,3 +174,15 @@ pub fn schema_errors(yaml: &str) -> Vec<String> {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect()
 }
+
+/// Why the tests that need the real MAS are ignored by default, and how to run them.
+pub const NEEDS_MAS: &str = "needs MAS's mas-cli: \
+    MAS_LINK_MAS_CLI=path/to/mas-cli cargo test -- --include-ignored (CONTRIBUTING: Tests)";
+
+/// MAS's `mas-cli` (MAS_LINK_MAS_CLI): `.ci/run` unpacks the real MAS and names it.
+pub fn mas_cli() -> PathBuf {
+    match std::env::var_os("MAS_LINK_MAS_CLI") {
+        Some(p) if p != "none" => PathBuf::from(p),
+        _ => panic!("this test {NEEDS_MAS}"),
+    }
+}

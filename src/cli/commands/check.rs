@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::check::{self, Online, Request};
-use crate::cli::{CheckArgs, env, loader_setting, mas_paths, read_stdin_secret};
+use crate::cli::{CheckArgs, env, loader_setting, mas_cli_setting, mas_paths, read_stdin_secret};
 use crate::files;
 use crate::rules::{mas, synapse};
 use crate::settings;
@@ -49,6 +49,7 @@ fn request(a: &CheckArgs) -> Result<Request> {
         mas,
         mas_bundle,
         loader: loader_setting(&a.synapse_python),
+        mas_cli: mas_cli_setting(&a.mas_cli),
         online: a.online.then(|| Online {
             synapse_url: a.synapse_url.clone(),
             mas_url: a.mas_url.clone(),

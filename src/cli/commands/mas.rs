@@ -92,5 +92,11 @@ pub(in crate::cli) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {
     let paths = mas_paths(&a.mas_config);
     let _locks = lock(&a.write, &paths, "mas")?;
     let p = mas_proposal(a, &paths)?;
+    // MAS's own check on the planned files: a refusal stops the run, nothing written.
+    if let Some(judged) = mas_cli::vet(&mas_cli_setting(&a.mas_cli), &p)?
+        && judged != mas_cli::Judged::Off
+    {
+        writeln!(out.err, "note: {}", judged.describe())?;
+    }
     finish(out, &p, &a.write)
 }
