@@ -122,6 +122,11 @@ impl Server {
         );
     }
 
+    /// The process id of the running Synapse.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }

@@ -1,0 +1,724 @@
+//! The production path end to end, against the real programs: Debian's PostgreSQL, Synapse
+//! 1.163.2 on it with a password pepper and users made the classic way (one logged in, holding
+//! a token), and the real MAS (`mas-cli`, built from MAS's source) with a config from
+//! `mas-cli config generate` that knows nothing of Synapse. mas-link pairs them as README's
+//! production path says — MAS's side with `--renumber-password-scheme`, Synapse's refused
+//! while its users are not migrated, the `syn2mas` commands it prints run as printed, then
+//! `--users-migrated` — and both start. The stack starts once for this file (127.0.0.1 only),
+//! and its processes are stopped by their ids when the test binary ends.
+//!
+//! Ignored by default: they need root (PostgreSQL runs as `postgres`), Synapse's venv
+//! (MAS_LINK_SYNAPSE_PYTHON, with psycopg2) and MAS's mas-cli (MAS_LINK_MAS_CLI); `.ci/run`
+//! gives all three.
+
+mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
+#[path = "common/server.rs"]
+mod server;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+const PEPPER: &str = "an-e2e-password-pepper";
+const ALICE: (&str, &str) = ("alice", "alice-old-password-1");
+const BOB: (&str, &str) = ("bob", "bob-old-password-2");
+
+/// The running pair and what the way to it left behind.
+struct Stack {
+    root: PathBuf,
+    /// Synapse's folder: homeserver.yaml (named in full in every command), keys, logs.
+    hs_dir: PathBuf,
+    mas_config: PathBuf,
+    synapse_port: u16,
+    mas_port: u16,
+    synapse: Mutex<Option<server::Server>>,
+    /// Alice's access token from Synapse, before MAS.
+    alice_token: String,
+    /// The `mas-cli syn2mas …` commands mas-link printed (Unix socket), and what they said.
+    printed: Vec<String>,
+    printed_ran: Vec<(bool, String)>,
+    /// `syn2mas check` with the URI mas-link printed for the same database over TCP.
+    tcp_check: (String, bool, String),
+    _pg: postgres::Postgres,
+    _mas: Child,
+}
+
+/// The tests that change the pair (the way back) run alone; the others share it.
+static TURN: RwLock<()> = RwLock::new(());
+
+fn stack() -> &'static Stack {
+    static STACK: OnceLock<Result<Stack, String>> = OnceLock::new();
+    let built = STACK.get_or_init(|| {
+        std::panic::catch_unwind(build).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default()
+        })
+    });
+    match built {
+        Ok(s) => s,
+        Err(why) => panic!("the stack did not start: {why}"),
+    }
+}
+
+fn kit() -> PathBuf {
+    mas_cli().parent().unwrap().to_owned()
+}
+
+fn hs(s: &Stack) -> PathBuf {
+    s.hs_dir.join("homeserver.yaml")
+}
+
+fn synapse_url(s: &Stack, path: &str) -> String {
+    format!("http://127.0.0.1:{}{path}", s.synapse_port)
+}
+
+fn mas_url(s: &Stack, path: &str) -> String {
+    format!("http://127.0.0.1:{}{path}", s.mas_port)
+}
+
+/// An HTTP call that answers whatever the status; (status, JSON body or null).
+fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut answer = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
+        (_, body) => {
+            let mut r = agent.post(url).header("Content-Type", "application/json");
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.send(body.unwrap_or(json!({})).to_string())
+        }
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let text = answer.body_mut().read_to_string().unwrap_or_default();
+    (
+        answer.status().as_u16(),
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// Password login at `base` (MAS's compatibility layer, or Synapse alone): the token, or the
+/// status it was refused with.
+fn password_login(base: &str, user: &str, password: &str) -> Result<String, u16> {
+    let body = json!({
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": user},
+        "password": password,
+    });
+    match call(
+        "POST",
+        &format!("{base}/_matrix/client/v3/login"),
+        None,
+        Some(body),
+    ) {
+        (200, v) => Ok(v["access_token"].as_str().unwrap().to_owned()),
+        (status, _) => Err(status),
+    }
+}
+
+/// Who Synapse says a token belongs to.
+fn whoami(s: &Stack, token: &str) -> (u16, Value) {
+    call(
+        "GET",
+        &synapse_url(s, "/_matrix/client/v3/account/whoami"),
+        Some(token),
+        None,
+    )
+}
+
+fn wait_for(url: &str, seconds: u64, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if ureq::get(url).call().is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!(
+        "{url} did not answer in {seconds} s:\n{}",
+        fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// mas-link with the real MAS as MAS's judge (MAS_LINK_MAS_CLI stays set) and Synapse's
+/// loader on.
+fn mas_link_real() -> assert_cmd::Command {
+    let mut c = mas_link();
+    with_loader(&mut c);
+    c
+}
+
+fn run_ok(c: &mut assert_cmd::Command) -> String {
+    let out = c.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{c:?}\n{text}");
+    text
+}
+
+/// The commands quoted in `text` that start with `prefix`.
+fn quoted(text: &str, prefix: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| c.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A printed command run as printed, with the real MAS's `mas-cli` on PATH.
+fn sh(dir: &Path, command: &str) -> (bool, String) {
+    let path = format!("{}:{}", kit().display(), std::env::var("PATH").unwrap());
+    let out = Command::new("sh")
+        .args(["-c", command])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Stops the stack's processes by their ids once this test binary has ended (a static is
+/// never dropped): Synapse's from the id [`start_synapse`] keeps (it is restarted),
+/// PostgreSQL's from its pid file, MAS's by its own; then removes the folder.
+fn stop_at_exit(root: &Path, hs_dir: &Path, pg_data: &Path, mas_pid: u32) {
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done\n\
+         kill {mas_pid} 2>/dev/null\n\
+         [ -f {hs}/synapse.id ] && kill $(cat {hs}/synapse.id) 2>/dev/null\n\
+         [ -f {pg}/postmaster.pid ] && kill -INT $(head -1 {pg}/postmaster.pid) 2>/dev/null\n\
+         sleep 5\nrm -rf {root}\n",
+        me = std::process::id(),
+        hs = hs_dir.display(),
+        pg = pg_data.display(),
+        root = root.display(),
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+}
+
+/// MAS's generated config made to run here: its database, its two listeners on 127.0.0.1,
+/// its public URL. Its `matrix` section stays as generated (it knows nothing of Synapse).
+fn mas_config(root: &Path, pg: &postgres::Postgres, mas_port: u16, health_port: u16) -> PathBuf {
+    let path = root.join("mas/config.yaml");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let out = Command::new(mas_cli())
+        .args(["config", "generate", "--output"])
+        .arg(&path)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut c: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    c["database"] = serde_yaml::from_str(&format!(
+        "{{socket: '{}', port: {}, username: postgres, database: mas}}",
+        pg.socket_dir.display(),
+        pg.port
+    ))
+    .unwrap();
+    let base = format!("http://127.0.0.1:{mas_port}/");
+    c["http"]["public_base"] = base.clone().into();
+    c["http"]["issuer"] = base.into();
+    for l in c["http"]["listeners"].as_sequence_mut().unwrap() {
+        let port = match l["name"].as_str() {
+            Some("web") => mas_port,
+            _ => health_port,
+        };
+        l["binds"] = serde_yaml::from_str(&format!("[{{address: '127.0.0.1:{port}'}}]")).unwrap();
+    }
+    // The tests log in many times from one address within seconds.
+    c["rate_limiting"] = serde_yaml::from_str(
+        "{login: {per_ip: {burst: 1000, per_second: 100}, per_account: {burst: 1000, per_second: 100}}}",
+    )
+    .unwrap();
+    fs::write(&path, serde_yaml::to_string(&c).unwrap()).unwrap();
+    path
+}
+
+/// Synapse's homeserver.yaml on PostgreSQL through its Unix socket (Debian's layout), with a
+/// pepper, password login on and registration off.
+fn synapse_config(py: &Path, hs_dir: &Path, pg: &postgres::Postgres, port: u16) {
+    fs::create_dir_all(hs_dir).unwrap();
+    let database = format!(
+        "database:\n  name: psycopg2\n  args:\n    user: postgres\n    database: synapse\n    host: \"{}\"\n    port: {}\n    cp_min: 1\n    cp_max: 5\n",
+        pg.socket_dir.display(),
+        pg.port
+    );
+    server::write_config(py, hs_dir, port, &database);
+    let path = hs_dir.join("homeserver.yaml");
+    let mut text = fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "password_config:\n  enabled: true\n  pepper: \"{PEPPER}\"\nenable_registration: false\n"
+    ));
+    fs::write(&path, text).unwrap();
+}
+
+/// The TCP form of Synapse's database (127.0.0.1, TLS), as another homeserver.yaml: the URI
+/// mas-link prints for it, and what `syn2mas check` made of it.
+fn tcp_check(
+    s_root: &Path,
+    hs_path: &Path,
+    mas: &Path,
+    pg: &postgres::Postgres,
+) -> (String, bool, String) {
+    let tcp = s_root.join("tcp/homeserver.yaml");
+    fs::create_dir_all(tcp.parent().unwrap()).unwrap();
+    let text = fs::read_to_string(hs_path).unwrap().replace(
+        &format!("host: \"{}\"", pg.socket_dir.display()),
+        "host: \"127.0.0.1\"\n    sslmode: require",
+    );
+    fs::write(&tcp, text).unwrap();
+    let out = mas_link()
+        .args(["synapse", "--dry-run", "--synapse-config"])
+        .arg(&tcp)
+        .arg("--mas-config")
+        .arg(mas)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    let check = quoted(&said, "mas-cli syn2mas check")
+        .pop()
+        .unwrap_or_else(|| panic!("no syn2mas check printed: {said}"));
+    let (ok, answer) = sh(s_root, &check);
+    (check, ok, answer)
+}
+
+/// Synapse started on its folder, its process id kept there for [`stop_at_exit`].
+fn start_synapse(py: &Path, hs_dir: &Path, port: u16) -> server::Server {
+    let synapse = server::Server::run(py, hs_dir, port);
+    fs::write(hs_dir.join("synapse.id"), synapse.id().to_string()).unwrap();
+    synapse
+}
+
+fn build() -> Stack {
+    let py = synapse_python();
+    let root = tempfile::tempdir().unwrap().keep();
+    fs::set_permissions(&root, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let pg = postgres::Postgres::start(&root.join("pg").tap_mkdir(), server::free_port());
+    pg.psql(
+        "CREATE DATABASE synapse ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    )
+    .unwrap();
+    pg.psql("CREATE DATABASE mas").unwrap();
+    let (synapse_port, mas_port, health_port) = (
+        server::free_port(),
+        server::free_port(),
+        server::free_port(),
+    );
+    let hs_dir = root.join("synapse");
+    synapse_config(&py, &hs_dir, &pg, synapse_port);
+    let hs_path = hs_dir.join("homeserver.yaml");
+
+    // Phase 1: Synapse alone, its users made the classic way; Alice logs in.
+    let synapse = start_synapse(&py, &hs_dir, synapse_port);
+    synapse.register(ALICE.0, ALICE.1, false);
+    synapse.register(BOB.0, BOB.1, true);
+    let alice_token = synapse.login(ALICE.0, ALICE.1);
+
+    // MAS's side: a config that knows nothing of Synapse, paired by mas-link (passwords
+    // carried: bcrypt with Synapse's pepper as scheme version 1).
+    let mas = mas_config(&root, &pg, mas_port, health_port);
+    run_ok(
+        mas_link_real()
+            .args(["mas", "--renumber-password-scheme", "--yes", "--mas-config"])
+            .arg(&mas)
+            .arg("--synapse-config")
+            .arg(&hs_path),
+    );
+
+    // Synapse's side is refused while its users are not in MAS: the steps, printed.
+    let refused = mas_link_real()
+        .args(["synapse", "--yes", "--synapse-config"])
+        .arg(&hs_path)
+        .arg("--mas-config")
+        .arg(&mas)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    let printed: Vec<String> = quoted(&said, "mas-cli ");
+    assert!(printed.len() >= 2, "{said}");
+
+    // Synapse stopped; the printed commands run as printed; then the link.
+    drop(synapse);
+    let tcp_check = tcp_check(&root, &hs_path, &mas, &pg);
+    let printed_ran: Vec<(bool, String)> = printed.iter().map(|c| sh(&root, c)).collect();
+    run_ok(
+        mas_link_real()
+            .args(["synapse", "--users-migrated", "--yes", "--synapse-config"])
+            .arg(&hs_path)
+            .arg("--mas-config")
+            .arg(&mas),
+    );
+
+    // Both start.
+    let synapse = start_synapse(&py, &hs_dir, synapse_port);
+    let log = fs::File::create(root.join("mas.log")).unwrap();
+    let mas_child = Command::new(mas_cli())
+        .args(["server", "-c"])
+        .arg(&mas)
+        .current_dir(kit())
+        .env("RUST_BACKTRACE", "0")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    stop_at_exit(&root, &hs_dir, &root.join("pg/pgdata"), mas_child.id());
+    wait_for(
+        &format!("http://127.0.0.1:{health_port}/health"),
+        120,
+        &root.join("mas.log"),
+    );
+    Stack {
+        root,
+        hs_dir,
+        mas_config: mas,
+        synapse_port,
+        mas_port,
+        synapse: Mutex::new(Some(synapse)),
+        alice_token,
+        printed,
+        printed_ran,
+        tcp_check,
+        _pg: pg,
+        _mas: mas_child,
+    }
+}
+
+trait Mkdir {
+    fn tap_mkdir(self) -> Self;
+}
+
+impl Mkdir for PathBuf {
+    fn tap_mkdir(self) -> Self {
+        fs::create_dir_all(&self).unwrap();
+        self
+    }
+}
+
+const NEEDS: &str = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run";
+
+/// The syn2mas commands mas-link printed ran as printed: `--config` naming MAS's file, the
+/// database URI for the Unix socket (`%2F…`) and for TCP accepted by MAS.
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn the_printed_syn2mas_commands_run_as_printed() {
+    let _ = NEEDS;
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    let mas = s.mas_config.display().to_string();
+    assert!(
+        s.printed
+            .iter()
+            .any(|c| c.starts_with("mas-cli syn2mas check")),
+        "{:?}",
+        s.printed
+    );
+    for (command, (ok, said)) in s.printed.iter().zip(&s.printed_ran) {
+        assert!(command.contains(&format!("--config {mas}")), "{command}");
+        assert!(
+            command.contains("--synapse-database-uri 'postgresql://postgres@%2F"),
+            "{command}"
+        );
+        assert!(ok, "{command}\n{said}");
+    }
+    let (command, ok, said) = &s.tcp_check;
+    assert!(command.contains("@127.0.0.1:"), "{command}");
+    assert!(ok, "{command}\n{said}");
+}
+
+/// Every old user logs in with the old password through MAS's compatibility login, and the
+/// token MAS gives works on Synapse; Alice's Synapse token still works; a wrong password is
+/// refused.
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn old_users_log_in_through_mas() {
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    for (user, password) in [ALICE, BOB] {
+        let token = password_login(&mas_url(s, ""), user, password)
+            .unwrap_or_else(|status| panic!("{user}: MAS refused the old password ({status})"));
+        let (status, me) = whoami(s, &token);
+        assert_eq!(status, 200, "{me}");
+        assert_eq!(me["user_id"], format!("@{user}:localhost"));
+    }
+    let (status, me) = whoami(s, &s.alice_token);
+    assert_eq!(
+        (status, me["user_id"].as_str()),
+        (200, Some("@alice:localhost")),
+        "{me}"
+    );
+    assert_eq!(
+        password_login(&mas_url(s, ""), ALICE.0, "not-her-password"),
+        Err(403)
+    );
+    // Synapse itself no longer answers password logins: MAS does.
+    assert!(password_login(&synapse_url(s, ""), ALICE.0, ALICE.1).is_err());
+}
+
+/// A user made in MAS logs in; Synapse tells clients to log in with MAS (its issuer), and
+/// QR-code login is there, as msc4108_enabled promises.
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn a_mas_user_logs_in_and_synapse_advertises_mas() {
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new(mas_cli())
+        .args([
+            "manage",
+            "register-user",
+            "--yes",
+            "--ignore-password-complexity",
+        ])
+        .args(["-p", "carol-new-password-3", "-c"])
+        .arg(&s.mas_config)
+        .arg("carol")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let token = password_login(&mas_url(s, ""), "carol", "carol-new-password-3").unwrap();
+    assert_eq!(whoami(s, &token).1["user_id"], "@carol:localhost");
+    let (status, meta) = call(
+        "GET",
+        &synapse_url(s, "/_matrix/client/v1/auth_metadata"),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{meta}");
+    assert_eq!(meta["issuer"], mas_url(s, "/"));
+    let (status, _) = call(
+        "GET",
+        &synapse_url(s, "/_matrix/client/unstable/org.matrix.msc4108/rendezvous"),
+        None,
+        None,
+    );
+    assert_ne!(status, 404, "QR-code login's rendezvous endpoint");
+}
+
+fn check_online(s: &Stack, hs: &Path, mas: &Path) -> (i32, Value) {
+    let out = mas_link_real()
+        .args(["check", "--online", "--format", "json", "--synapse-config"])
+        .arg(hs)
+        .arg("--mas-config")
+        .arg(mas)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let _ = s;
+    (out.status.code().unwrap(), report)
+}
+
+fn probe<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no probe {name}: {report:#}"))
+}
+
+/// `check` and `check --online` pass against the live pair, with Synapse's loader and MAS's
+/// own check as judges; `--online` says what password clients meet at Synapse's URL.
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn check_passes_on_the_live_pair() {
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    let (code, report) = check_online(s, &hs(s), &s.mas_config);
+    assert_eq!(code, 0, "{report:#}");
+    for name in [
+        "synapse_from_mas",
+        "client_versions",
+        "mas_discovery",
+        "shared_secret",
+        "auth_metadata",
+        "qr_login",
+    ] {
+        assert_eq!(probe(&report, name)["ok"], true, "{name}: {report:#}");
+    }
+    assert!(
+        report["mas_check"].as_str().unwrap().contains("accepts"),
+        "{report:#}"
+    );
+    assert!(
+        report["synapse_loader"]
+            .as_str()
+            .unwrap()
+            .contains("accepts"),
+        "{report:#}"
+    );
+    // Probed directly (no reverse proxy), Synapse's /login answers 404, and MAS serves it.
+    let login = probe(&report, "login_routed");
+    assert_eq!(login["ok"], false);
+    assert!(
+        login["detail"].as_str().unwrap().contains(&format!(
+            "MAS serves it at {}",
+            mas_url(s, "/_matrix/client/v3/login")
+        )),
+        "{login}"
+    );
+}
+
+/// A copy of one side's file, changed: the live probes against the running pair.
+fn changed_copy(s: &Stack, from: &Path, name: &str, change: &dyn Fn(String) -> String) -> PathBuf {
+    let dir = s.root.join(format!("copies/{name}"));
+    fs::create_dir_all(&dir).unwrap();
+    let to = dir.join(from.file_name().unwrap());
+    fs::write(&to, change(fs::read_to_string(from).unwrap())).unwrap();
+    to
+}
+
+/// The secret in the copy's `matrix` section (MAS's), replaced.
+fn other_secret(text: String) -> String {
+    let at = text.find("\nmatrix:").unwrap();
+    let line = at + text[at..].find("  secret: ").unwrap();
+    let end = line + text[line..].find('\n').unwrap();
+    format!(
+        "{}  secret: not-the-secret-synapse-has-0123{}",
+        &text[..line],
+        &text[end..]
+    )
+}
+
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn online_fails_when_the_secret_differs() {
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    let mas = changed_copy(s, &s.mas_config, "secret", &other_secret);
+    let (code, report) = check_online(s, &hs(s), &mas);
+    assert_eq!(code, 1, "{report:#}");
+    let p = probe(&report, "shared_secret");
+    assert_eq!(p["ok"], false);
+    assert!(
+        p["detail"].as_str().unwrap().contains("secret mismatch"),
+        "{p}"
+    );
+    assert!(
+        !report
+            .to_string()
+            .contains("not-the-secret-synapse-has-0123")
+    );
+}
+
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn online_fails_when_mas_cannot_reach_synapse() {
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    let closed = server::free_port();
+    let mas = changed_copy(s, &s.mas_config, "endpoint", &|t| {
+        t.replace(
+            &format!("127.0.0.1:{}", s.synapse_port),
+            &format!("127.0.0.1:{closed}"),
+        )
+    });
+    let (code, report) = check_online(s, &hs(s), &mas);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        probe(&report, "synapse_from_mas")["ok"],
+        false,
+        "{report:#}"
+    );
+    assert!(
+        report["findings"]
+            .to_string()
+            .contains("MAS cannot reach Synapse at its matrix.endpoint"),
+        "{report:#}"
+    );
+}
+
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn online_fails_when_synapse_cannot_reach_mas() {
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    let closed = server::free_port();
+    let hs = changed_copy(s, &hs(s), "mas-endpoint", &|t| {
+        t.replace(
+            &format!("http://127.0.0.1:{}/", s.mas_port),
+            &format!("http://127.0.0.1:{closed}/"),
+        )
+    });
+    let (code, report) = check_online(s, &hs, &s.mas_config);
+    assert_eq!(code, 1, "{report:#}");
+    let p = probe(&report, "mas_discovery");
+    assert_eq!(p["ok"], false, "{report:#}");
+    assert!(p["detail"].as_str().unwrap().contains("unreachable"), "{p}");
+}
+
+/// The way back: `unlink`, Synapse alone, the old users log in with their passwords through
+/// Synapse; then linked again as the first time, and MAS logs them in again.
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn the_way_back_and_forth() {
+    let s = stack();
+    let _turn = TURN.write().unwrap_or_else(|e| e.into_inner());
+    let py = synapse_python();
+    let restart = || {
+        let mut synapse = s.synapse.lock().unwrap();
+        drop(synapse.take());
+        *synapse = Some(start_synapse(&py, &s.hs_dir, s.synapse_port));
+    };
+    run_ok(
+        mas_link_real()
+            .args(["unlink", "--yes", "--synapse-config"])
+            .arg(hs(s)),
+    );
+    restart();
+    for (user, password) in [ALICE, BOB] {
+        let token = password_login(&synapse_url(s, ""), user, password)
+            .unwrap_or_else(|status| panic!("{user}: Synapse alone refused ({status})"));
+        assert_eq!(whoami(s, &token).1["user_id"], format!("@{user}:localhost"));
+    }
+    run_ok(
+        mas_link_real()
+            .args(["synapse", "--users-migrated", "--yes", "--synapse-config"])
+            .arg(hs(s))
+            .arg("--mas-config")
+            .arg(&s.mas_config),
+    );
+    restart();
+    let token = password_login(&mas_url(s, ""), ALICE.0, ALICE.1).unwrap();
+    assert_eq!(whoami(s, &token).0, 200);
+}
