@@ -212,6 +212,10 @@ fn sh(dir: &Path, command: &str) -> (bool, String) {
 /// Stops the stack's processes by their ids once this test binary has ended (a static is
 /// never dropped): Synapse's from the id [`start_synapse`] keeps (it is restarted),
 /// PostgreSQL's from its pid file, MAS's by its own; then removes the folder.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the watchdog outlives the test binary on purpose: its end is the signal"
+)]
 fn stop_at_exit(root: &Path, hs_dir: &Path, pg_data: &Path, mas_pid: u32) {
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 0.5; done\n\
