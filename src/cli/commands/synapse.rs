@@ -2,12 +2,38 @@
 //! and the file itself; Synapse's users checked (fail closed); the plan shown and written.
 
 use crate::cli::*;
-use crate::settings::{self, SecretFrom};
+use crate::settings::{self, SecretFrom, Settings};
 
-/// What the link needs, from the flags, the environment, the MAS side and the file itself
-/// (its MAS block, when one is there, so that relinking needs no flags).
-fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequest> {
-    let from = SecretFrom::resolve(&a.mas_config, a.secret_file.as_deref(), a.secret_stdin)?;
+/// The flags and the environment, resolved once (as the wizard resolves its own).
+fn settings(a: &SynapseArgs) -> Result<Settings> {
+    if let Some(p) = &a.secret_path
+        && !p.is_absolute()
+    {
+        bail!(
+            "--secret-path {}: give an absolute path; Synapse reads a relative one from its own \
+             working directory, not this one",
+            p.display()
+        );
+    }
+    Ok(Settings {
+        synapse: Some(a.synapse.synapse_config.clone()),
+        mas: (!a.mas_config.is_empty()).then(|| a.mas_config.clone()),
+        secret: Some(SecretFrom::resolve(
+            &a.mas_config,
+            a.secret_file.as_deref(),
+            a.secret_stdin,
+        )?),
+        secret_path: a.secret_path.clone(),
+        endpoint: a.endpoint.clone(),
+        synapse_endpoint: None,
+        homeserver: None,
+    })
+}
+
+/// What the link needs, from the settings, MAS's side and the file itself (its MAS block,
+/// when one is there, so that relinking needs no flags).
+fn link_request(set: &Settings, root: &Value, out: &mut Out) -> Result<LinkRequest> {
+    let from = set.secret.clone().unwrap_or(SecretFrom::Kept);
     let given = match from {
         SecretFrom::Stdin => Some(read_stdin_secret()?),
         _ => from.read()?,
@@ -34,26 +60,17 @@ fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequ
     };
     // An endpoint already set is kept unless one is given: it may be an internal address
     // (`http://mas.internal:8080/`) where MAS's public URL is not the way to reach it.
-    let endpoint =
-        settings::mas_endpoint(a.endpoint.as_deref(), root, Some(&bundle)).ok_or_else(|| {
+    let endpoint = settings::mas_endpoint(set.endpoint.as_deref(), root, Some(&bundle))
+        .ok_or_else(|| {
             anyhow!(
                 "no MAS endpoint: pass --endpoint URL (where Synapse reaches MAS), set \
                  MAS_ENDPOINT, or give --mas-config with http.public_base"
             )
         })?;
     check_url(&endpoint).map_err(|e| anyhow!("--endpoint: {e}"))?;
-    if let Some(p) = &a.secret_path
-        && !p.is_absolute()
-    {
-        bail!(
-            "--secret-path {}: give an absolute path; Synapse reads a relative one from its own \
-             working directory, not this one",
-            p.display()
-        );
-    }
     // A `secret_path` already set (absolute: a relative one is Synapse's working directory's)
     // is kept, its file rewritten only when it does not hold the secret.
-    let secret_path = a.secret_path.clone().or_else(|| {
+    let secret_path = set.secret_path.clone().or_else(|| {
         synapse::secret_path(root)
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
@@ -71,15 +88,21 @@ fn link_request(a: &SynapseArgs, root: &Value, out: &mut Out) -> Result<LinkRequ
 /// Refuses to link a Synapse whose users MAS may not know: users in its database not yet
 /// migrated, or a database that cannot be read (unless the operator says why that is fine).
 /// A dry run says what `--yes` would do, and goes on to show the diff.
-fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result<()> {
+fn no_lock_out(
+    a: &SynapseArgs,
+    set: &Settings,
+    config: &files::Config,
+    out: &mut Out,
+) -> Result<()> {
     // Already linked: MAS handles the logins now, and the link only changes its settings.
     if a.users_migrated || synapse::is_linked(config.layers.value()) {
         return Ok(());
     }
     let db = users::database(config.layers.value());
     let root = config.layers.value();
-    let mas_url = settings::mas_endpoint(a.endpoint.as_deref(), root, None);
-    let at = settings::syn2mas_at(&config.given, &a.mas_config, mas_url.as_deref());
+    let mas_url = settings::mas_endpoint(set.endpoint.as_deref(), root, None);
+    let mas = set.mas.as_deref().unwrap_or_default();
+    let at = settings::syn2mas_at(&config.given, mas, mas_url.as_deref());
     let refusal = match database::users(&db) {
         database::Users::None => return Ok(()),
         database::Users::Some(census) if a.new_server => format!(
@@ -110,9 +133,10 @@ fn no_lock_out(a: &SynapseArgs, config: &files::Config, out: &mut Out) -> Result
 }
 
 pub(in crate::cli) fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> {
+    let set = settings(a)?;
     let (_locks, config) = synapse_config(&a.synapse, &a.write, "synapse", out)?;
-    no_lock_out(a, &config, out)?;
-    let req = link_request(a, config.layers.value(), out)?;
+    no_lock_out(a, &set, &config, out)?;
+    let req = link_request(&set, config.layers.value(), out)?;
     let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
     let p = plan::link(config, &req, &records)?;
     let p = on_cloudron(
