@@ -29,6 +29,8 @@ use serde_json::{Value, json};
 const PEPPER: &str = "an-e2e-password-pepper";
 const ALICE: (&str, &str) = ("alice", "alice-old-password-1");
 const BOB: (&str, &str) = ("bob", "bob-old-password-2");
+/// Dave's subject at the upstream identity provider.
+const DAVE_SUBJECT: &str = "dave-at-the-upstream-provider";
 
 /// The running pair and what the way to it left behind.
 struct Stack {
@@ -46,8 +48,9 @@ struct Stack {
     printed_ran: Vec<(bool, String)>,
     /// `syn2mas check` with the URI mas-link printed for the same database over TCP.
     tcp_check: (String, bool, String),
-    _pg: postgres::Postgres,
-    _mas: Child,
+    pg: postgres::Postgres,
+    /// MAS, and the upstream MAS.
+    _mas: [Child; 2],
 }
 
 /// The tests that change the pair (the way back) run alone; the others share it.
@@ -216,14 +219,19 @@ fn sh(dir: &Path, command: &str) -> (bool, String) {
     clippy::zombie_processes,
     reason = "the watchdog outlives the test binary on purpose: its end is the signal"
 )]
-fn stop_at_exit(root: &Path, hs_dir: &Path, pg_data: &Path, mas_pid: u32) {
+fn stop_at_exit(root: &Path, hs_dir: &Path, pg_data: &Path, mas_pids: &[u32]) {
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 0.5; done\n\
-         kill {mas_pid} 2>/dev/null\n\
+         kill {mas} 2>/dev/null\n\
          [ -f {hs}/synapse.id ] && kill $(cat {hs}/synapse.id) 2>/dev/null\n\
          [ -f {pg}/postmaster.pid ] && kill -INT $(head -1 {pg}/postmaster.pid) 2>/dev/null\n\
          sleep 5\nrm -rf {root}\n",
         me = std::process::id(),
+        mas = mas_pids
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
         hs = hs_dir.display(),
         pg = pg_data.display(),
         root = root.display(),
@@ -239,8 +247,14 @@ fn stop_at_exit(root: &Path, hs_dir: &Path, pg_data: &Path, mas_pid: u32) {
 
 /// MAS's generated config made to run here: its database, its two listeners on 127.0.0.1,
 /// its public URL. Its `matrix` section stays as generated (it knows nothing of Synapse).
-fn mas_config(root: &Path, pg: &postgres::Postgres, mas_port: u16, health_port: u16) -> PathBuf {
-    let path = root.join("mas/config.yaml");
+fn mas_config(
+    root: &Path,
+    name: &str,
+    pg: &postgres::Postgres,
+    mas_port: u16,
+    health_port: u16,
+) -> PathBuf {
+    let path = root.join(format!("{name}/config.yaml"));
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     let out = Command::new(mas_cli())
         .args(["config", "generate", "--output"])
@@ -252,7 +266,7 @@ fn mas_config(root: &Path, pg: &postgres::Postgres, mas_port: u16, health_port: 
     let mut c: serde_yaml::Value =
         serde_yaml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
     c["database"] = serde_yaml::from_str(&format!(
-        "{{socket: '{}', port: {}, username: postgres, database: mas}}",
+        "{{socket: '{}', port: {}, username: postgres, database: {name}}}",
         pg.socket_dir.display(),
         pg.port
     ))
@@ -276,9 +290,53 @@ fn mas_config(root: &Path, pg: &postgres::Postgres, mas_port: u16, health_port: 
     path
 }
 
+/// The upstream identity provider Synapse signs users in with: a second MAS (an OpenID
+/// provider itself) with Synapse as its client.
+const UPSTREAM_CLIENT: &str = "01JE2E0000SYNAPSEC11ENT000";
+const UPSTREAM_SECRET: &str = "an-upstream-client-secret-0123456789";
+
+/// The upstream MAS's config (its own database `upstream`), with Synapse as a client.
+fn upstream_config(
+    root: &Path,
+    pg: &postgres::Postgres,
+    port: u16,
+    health: u16,
+    synapse_port: u16,
+) -> PathBuf {
+    let path = mas_config(root, "upstream", pg, port, health);
+    let mut c: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    c["clients"] = serde_yaml::from_str(&format!(
+        "[{{client_id: '{UPSTREAM_CLIENT}', client_auth_method: client_secret_basic, \
+         client_secret: '{UPSTREAM_SECRET}', \
+         redirect_uris: ['http://127.0.0.1:{synapse_port}/_synapse/client/oidc/callback']}}]"
+    ))
+    .unwrap();
+    fs::write(&path, serde_yaml::to_string(&c).unwrap()).unwrap();
+    path
+}
+
+/// A MAS server on `config`, run from the kit (it reads `./share`), answering on `health`.
+fn start_mas(root: &Path, config: &Path, name: &str, health: u16) -> Child {
+    let log_path = root.join(format!("{name}.log"));
+    let log = fs::File::create(&log_path).unwrap();
+    let child = Command::new(mas_cli())
+        .args(["server", "-c"])
+        .arg(config)
+        .current_dir(kit())
+        .env("RUST_BACKTRACE", "0")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&format!("http://127.0.0.1:{health}/health"), 120, &log_path);
+    child
+}
+
 /// Synapse's homeserver.yaml on PostgreSQL through its Unix socket (Debian's layout), with a
 /// pepper, password login on and registration off.
-fn synapse_config(py: &Path, hs_dir: &Path, pg: &postgres::Postgres, port: u16) {
+fn synapse_config(py: &Path, hs_dir: &Path, pg: &postgres::Postgres, port: u16, upstream: u16) {
     fs::create_dir_all(hs_dir).unwrap();
     let database = format!(
         "database:\n  name: psycopg2\n  args:\n    user: postgres\n    database: synapse\n    host: \"{}\"\n    port: {}\n    cp_min: 1\n    cp_max: 5\n",
@@ -289,7 +347,12 @@ fn synapse_config(py: &Path, hs_dir: &Path, pg: &postgres::Postgres, port: u16) 
     let path = hs_dir.join("homeserver.yaml");
     let mut text = fs::read_to_string(&path).unwrap();
     text.push_str(&format!(
-        "password_config:\n  enabled: true\n  pepper: \"{PEPPER}\"\nenable_registration: false\n"
+        "password_config:\n  enabled: true\n  pepper: \"{PEPPER}\"\nenable_registration: false\n\
+         oidc_providers:\n  - idp_id: upstream\n    idp_name: Upstream\n    \
+         issuer: \"http://127.0.0.1:{upstream}/\"\n    client_id: \"{UPSTREAM_CLIENT}\"\n    \
+         client_secret: \"{UPSTREAM_SECRET}\"\n    skip_verification: true\n    \
+         scopes: [\"openid\"]\n    user_mapping_provider:\n      config:\n        \
+         localpart_template: \"{{{{ user.preferred_username }}}}\"\n"
     ));
     fs::write(&path, text).unwrap();
 }
@@ -341,24 +404,33 @@ fn build() -> Stack {
     )
     .unwrap();
     pg.psql("CREATE DATABASE mas").unwrap();
-    let (synapse_port, mas_port, health_port) = (
-        server::free_port(),
-        server::free_port(),
-        server::free_port(),
-    );
+    pg.psql("CREATE DATABASE upstream").unwrap();
+    let port = server::free_port;
+    let (synapse_port, mas_port, health_port) = (port(), port(), port());
+    let (upstream_port, upstream_health) = (port(), port());
+    // The identity provider Synapse signs users in with (Synapse checks it as it starts).
+    let upstream = upstream_config(&root, &pg, upstream_port, upstream_health, synapse_port);
+    let upstream = start_mas(&root, &upstream, "upstream", upstream_health);
     let hs_dir = root.join("synapse");
-    synapse_config(&py, &hs_dir, &pg, synapse_port);
+    synapse_config(&py, &hs_dir, &pg, synapse_port, upstream_port);
     let hs_path = hs_dir.join("homeserver.yaml");
 
-    // Phase 1: Synapse alone, its users made the classic way; Alice logs in.
+    // Phase 1: Synapse alone, its users made the classic way; Alice logs in; Dave signs in
+    // with the upstream provider (his link made through the admin API).
     let synapse = start_synapse(&py, &hs_dir, synapse_port);
     synapse.register(ALICE.0, ALICE.1, false);
     synapse.register(BOB.0, BOB.1, true);
     let alice_token = synapse.login(ALICE.0, ALICE.1);
+    let admin = synapse.login(BOB.0, BOB.1);
+    synapse.admin_put_user(
+        &admin,
+        "@dave:localhost",
+        json!({"external_ids": [{"auth_provider": "oidc-upstream", "external_id": DAVE_SUBJECT}]}),
+    );
 
     // MAS's side: a config that knows nothing of Synapse, paired by mas-link (passwords
     // carried: bcrypt with Synapse's pepper as scheme version 1).
-    let mas = mas_config(&root, &pg, mas_port, health_port);
+    let mas = mas_config(&root, "mas", &pg, mas_port, health_port);
     run_ok(
         mas_link_real()
             .args(["mas", "--renumber-password-scheme", "--yes", "--mas-config"])
@@ -394,22 +466,12 @@ fn build() -> Stack {
 
     // Both start.
     let synapse = start_synapse(&py, &hs_dir, synapse_port);
-    let log = fs::File::create(root.join("mas.log")).unwrap();
-    let mas_child = Command::new(mas_cli())
-        .args(["server", "-c"])
-        .arg(&mas)
-        .current_dir(kit())
-        .env("RUST_BACKTRACE", "0")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    stop_at_exit(&root, &hs_dir, &root.join("pg/pgdata"), mas_child.id());
-    wait_for(
-        &format!("http://127.0.0.1:{health_port}/health"),
-        120,
-        &root.join("mas.log"),
+    let mas_child = start_mas(&root, &mas, "mas", health_port);
+    stop_at_exit(
+        &root,
+        &hs_dir,
+        &root.join("pg/pgdata"),
+        &[mas_child.id(), upstream.id()],
     );
     Stack {
         root,
@@ -422,8 +484,8 @@ fn build() -> Stack {
         printed,
         printed_ran,
         tcp_check,
-        _pg: pg,
-        _mas: mas_child,
+        pg,
+        _mas: [mas_child, upstream],
     }
 }
 
@@ -725,4 +787,43 @@ fn the_way_back_and_forth() {
     restart();
     let token = password_login(&mas_url(s, ""), ALICE.0, ALICE.1).unwrap();
     assert_eq!(whoami(s, &token).0, 200);
+}
+
+/// Dave, who signed in to Synapse through the upstream provider, keeps his identity: after
+/// `syn2mas`, MAS links him to the provider mas-link handed over (the upstream's issuer) under
+/// the same subject.
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn an_sso_user_keeps_their_identity() {
+    let s = stack();
+    let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-t", "-A", "-U", "postgres", "-h"])
+        .arg(&s.pg.socket_dir)
+        .args(["-p", &s.pg.port.to_string(), "-d", "mas", "-c"])
+        .arg(
+            "SELECT u.username || ' ' || l.subject || ' ' || p.issuer \
+             FROM upstream_oauth_links l JOIN users u USING (user_id) \
+             JOIN upstream_oauth_providers p USING (upstream_oauth_provider_id)",
+        )
+        .output()
+        .unwrap();
+    let links = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mas = fs::read_to_string(&s.mas_config).unwrap();
+    let issuer = mas
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("issuer: "))
+        .map(|i| i.trim_matches('"').to_owned())
+        .find(|i| !i.contains(&s.mas_port.to_string()));
+    let issuer = issuer.unwrap_or_else(|| panic!("no upstream issuer in MAS's config:\n{mas}"));
+    assert_eq!(
+        links.trim(),
+        format!("dave {DAVE_SUBJECT} {issuer}"),
+        "{mas}"
+    );
 }
