@@ -136,14 +136,7 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
         }
         None => None,
     };
-    let mut at = req.at.clone();
-    if let Some(c) = at.cloudron.as_mut().filter(|c| c.other.is_none()) {
-        let other = crate::rules::other_app_url(
-            hs.as_ref().map(|s| s.config.layers.value()),
-            mas_config.as_ref().map(|c| c.layers.value()),
-        );
-        c.other = other.as_deref().and_then(host_of).map(str::to_owned);
-    }
+    let at = where_commands_run(req, hs.as_ref(), mas_config.as_ref());
     placed(&mut findings, &mut not_checked, &at);
     let errors = findings
         .iter()
@@ -183,6 +176,20 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
         probes,
         findings,
     })
+}
+
+/// Where the printed commands run: the request's, with the other Cloudron app named from the
+/// files when the request does not know it.
+fn where_commands_run(req: &Request, hs: Option<&SynapseSide>, mas: Option<&Config>) -> Where {
+    let mut at = req.at.clone();
+    if let Some(c) = at.cloudron.as_mut().filter(|c| c.other.is_none()) {
+        let other = crate::rules::other_app_url(
+            hs.map(|s| s.config.layers.value()),
+            mas.map(|c| c.layers.value()),
+        );
+        c.other = other.as_deref().and_then(host_of).map(str::to_owned);
+    }
+    at
 }
 
 /// The commands printed (fixes, and the ways to bring a missing side) with the files this run

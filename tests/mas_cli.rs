@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 /// `mas-cli config generate`'s config, read.
 fn generated(dir: &Path) -> Value {
@@ -350,5 +350,23 @@ fn mas_refusal_is_reported_with_its_message() {
     // The secret MAS's generated config holds is never printed.
     let secret = v["matrix"]["secret"].as_str().unwrap();
     assert!(!said.contains(secret));
-    let _ = Mapping::new();
+    // MAS's message quotes a value it refuses: a secret is masked in it.
+    let mut v = generated(dir.path());
+    v["matrix"]
+        .as_mapping_mut()
+        .unwrap()
+        .insert("secret".into(), Value::Number(9_876_543_210_123u64.into()));
+    fs::write(&file, serde_yaml::to_string(&v).unwrap()).unwrap();
+    let out = mas_link()
+        .current_dir(dir.path())
+        .args(["check", "--mas-config", "config.yaml", "--mas-cli"])
+        .arg(mas_cli())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("refuses it: invalid type: found unsigned int"),
+        "{said}"
+    );
+    assert!(!said.contains("9876543210123"), "{said}");
 }

@@ -551,28 +551,54 @@ pub fn plan_mas(
 /// MAS's provider for a Synapse provider: its settings in MAS's names, as scalars at paths
 /// within the new item.
 pub fn translate(p: &SynapseProvider, id: &str) -> Vec<(Vec<String>, NewScalar)> {
-    let mut item: Vec<(Vec<String>, NewScalar)> = Vec::new();
-    let mut set = |path: &str, value: NewScalar| {
-        item.push((path.split('.').map(str::to_owned).collect(), value));
-    };
-    let s = NewScalar::string;
-    set("id", s(id));
-    set("synapse_idp_id", s(&p.auth_provider));
-    for (key, v) in [
-        ("human_name", &p.name),
-        ("brand_name", &p.brand),
-        ("issuer", &p.issuer),
-    ] {
-        if let Some(v) = v {
-            set(key, s(v));
+    let mut item = Item::default();
+    item.text("id", Some(id));
+    item.text("synapse_idp_id", Some(&p.auth_provider));
+    item.text("human_name", p.name.as_deref());
+    item.text("brand_name", p.brand.as_deref());
+    item.text("issuer", p.issuer.as_deref());
+    item.text(
+        "client_id",
+        Some(p.client_id.as_deref().unwrap_or_default()),
+    );
+    if let Some(secret) = &p.client_secret {
+        item.text("client_secret", Some(secret));
+    } else if let Some(path) = &p.client_secret_path {
+        item.text("client_secret_file", Some(path));
+    }
+    client_auth(&mut item, p);
+    let scopes = discovery(&mut item, p);
+    claims(&mut item, p, &scopes);
+    for (k, v) in &p.additional_authorization_parameters {
+        item.0.push((
+            vec!["additional_authorization_parameters".into(), k.clone()],
+            NewScalar::string(v),
+        ));
+    }
+    item.0
+}
+
+/// A MAS provider's keys (dotted paths) and values, in the order they are written.
+#[derive(Default)]
+struct Item(Vec<(Vec<String>, NewScalar)>);
+
+impl Item {
+    fn set(&mut self, path: &str, value: NewScalar) {
+        self.0
+            .push((path.split('.').map(str::to_owned).collect(), value));
+    }
+
+    /// A string, when there is one.
+    fn text(&mut self, path: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.set(path, NewScalar::string(v));
         }
     }
-    set("client_id", s(p.client_id.as_deref().unwrap_or_default()));
-    if let Some(secret) = &p.client_secret {
-        set("client_secret", s(secret));
-    } else if let Some(path) = &p.client_secret_path {
-        set("client_secret_file", s(path));
-    }
+}
+
+/// How MAS authenticates to the provider: Synapse's method, its JWT key as MAS's
+/// `private_key_jwt` (with its algorithm) or Sign in with Apple.
+fn client_auth(item: &mut Item, p: &SynapseProvider) {
     let method = match (&p.jwt_key, p.client_auth_method.as_deref()) {
         (Some(k), _) if k.is_apple() => "sign_in_with_apple",
         (Some(_), _) => "private_key_jwt",
@@ -580,89 +606,88 @@ pub fn translate(p: &SynapseProvider, id: &str) -> Vec<(Vec<String>, NewScalar)>
         (None, None) if p.client_secret.is_none() && p.client_secret_path.is_none() => "none",
         (None, None) => "client_secret_basic",
     };
-    set("token_endpoint_auth_method", s(method));
+    item.text("token_endpoint_auth_method", Some(method));
     // MAS refuses private_key_jwt without the algorithm it signs with (`mas-cli config check`:
     // "missing field `token_endpoint_auth_signing_alg`"): the one the provider was set up for
     // with Synapse, else RS256 (MAS's generated keys hold an RSA key).
     if method == "private_key_jwt" {
         let alg = p.jwt_key.as_ref().and_then(|k| k.alg.as_deref());
-        set("token_endpoint_auth_signing_alg", s(alg.unwrap_or("RS256")));
+        item.text(
+            "token_endpoint_auth_signing_alg",
+            Some(alg.unwrap_or("RS256")),
+        );
     }
     if let Some(k) = p.jwt_key.as_ref().filter(|k| k.is_apple()) {
         if let Some(f) = &k.key_file {
-            set("sign_in_with_apple.private_key_file", s(f));
+            item.text("sign_in_with_apple.private_key_file", Some(f));
         } else if let Some(key) = &k.key {
-            set("sign_in_with_apple.private_key", s(key));
+            item.text("sign_in_with_apple.private_key", Some(key));
         }
-        set(
+        item.text(
             "sign_in_with_apple.team_id",
-            s(k.iss.as_deref().unwrap_or_default()),
+            Some(k.iss.as_deref().unwrap_or_default()),
         );
-        set(
+        item.text(
             "sign_in_with_apple.key_id",
-            s(k.kid.as_deref().unwrap_or_default()),
+            Some(k.kid.as_deref().unwrap_or_default()),
         );
     }
+}
+
+/// The scopes asked for, discovery, and the endpoints given by hand; returns the scopes.
+fn discovery(item: &mut Item, p: &SynapseProvider) -> Vec<String> {
     let mut scopes = p.scopes.clone().unwrap_or_else(|| vec!["openid".into()]);
     let apple = p.jwt_key.as_ref().is_some_and(JwtKey::is_apple);
     // Apple answers with an ID token, which MAS asks for with `openid` (MAS's Apple example).
     if apple && !scopes.iter().any(|s| s == "openid") {
         scopes.insert(0, "openid".into());
     }
-    set("scope", s(&scopes.join(" ")));
+    item.text("scope", Some(&scopes.join(" ")));
     let mode = match (p.discover, p.skip_verification) {
         (Some(false), _) => Some("disabled"),
         (_, Some(true)) => Some("insecure"),
         _ => None,
     };
-    if let Some(mode) = mode {
-        set("discovery_mode", s(mode));
-    }
-    for (key, v) in [
-        ("authorization_endpoint", &p.authorization_endpoint),
-        ("token_endpoint", &p.token_endpoint),
-        ("userinfo_endpoint", &p.userinfo_endpoint),
-        ("jwks_uri", &p.jwks_uri),
-        ("pkce_method", &p.pkce_method),
-    ] {
-        if let Some(v) = v {
-            set(key, s(v));
-        }
-    }
+    item.text("discovery_mode", mode);
+    item.text(
+        "authorization_endpoint",
+        p.authorization_endpoint.as_deref(),
+    );
+    item.text("token_endpoint", p.token_endpoint.as_deref());
+    item.text("userinfo_endpoint", p.userinfo_endpoint.as_deref());
+    item.text("jwks_uri", p.jwks_uri.as_deref());
+    item.text("pkce_method", p.pkce_method.as_deref());
+    scopes
+}
+
+/// Where the user's attributes come from: the userinfo endpoint when Synapse reads it, and
+/// Synapse's templates as MAS's claims imports.
+fn claims(item: &mut Item, p: &SynapseProvider, scopes: &[String]) {
     // Synapse reads the userinfo endpoint when asked, or (`auto`) when no ID token comes
     // (no `openid` scope); MAS only when told.
     let no_id_token = !scopes.iter().any(|s| s == "openid");
     if p.user_profile_method.as_deref() == Some("userinfo_endpoint") || no_id_token {
-        set("fetch_userinfo", NewScalar::bool(true));
+        item.set("fetch_userinfo", NewScalar::bool(true));
     }
     if let Some(claim) = &p.subject_claim {
-        set(
-            "claims_imports.subject.template",
-            s(&format!("{{{{ user.{claim} }}}}")),
-        );
+        let template = format!("{{{{ user.{claim} }}}}");
+        item.text("claims_imports.subject.template", Some(&template));
     }
     if let Some(t) = &p.localpart_template {
-        set("claims_imports.localpart.action", s("require"));
-        set("claims_imports.localpart.template", s(t));
+        item.text("claims_imports.localpart.action", Some("require"));
+        item.text("claims_imports.localpart.template", Some(t));
         if p.allow_existing_users == Some(true) {
-            set("claims_imports.localpart.on_conflict", s("add"));
+            item.text("claims_imports.localpart.on_conflict", Some("add"));
         }
     }
     if let Some(t) = &p.display_name_template {
-        set("claims_imports.displayname.action", s("suggest"));
-        set("claims_imports.displayname.template", s(t));
+        item.text("claims_imports.displayname.action", Some("suggest"));
+        item.text("claims_imports.displayname.template", Some(t));
     }
     if let Some(t) = &p.email_template {
-        set("claims_imports.email.action", s("suggest"));
-        set("claims_imports.email.template", s(t));
+        item.text("claims_imports.email.action", Some("suggest"));
+        item.text("claims_imports.email.template", Some(t));
     }
-    for (k, v) in &p.additional_authorization_parameters {
-        item.push((
-            vec!["additional_authorization_parameters".into(), k.clone()],
-            NewScalar::string(v),
-        ));
-    }
-    item
 }
 
 /// Synapse's side of the hand-over, once MAS covers every provider: `oidc_providers` renamed
