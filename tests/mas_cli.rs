@@ -370,3 +370,65 @@ fn mas_refusal_is_reported_with_its_message() {
     );
     assert!(!said.contains("9876543210123"), "{said}");
 }
+
+/// `mas` writes nothing MAS's own check refuses, where mas-cli is found: here a provider whose
+/// claims imports MAS refuses (a rule of MAS's that mas-link's own rules do not hold), so
+/// without mas-cli the same run writes.
+#[test]
+#[ignore = "needs MAS's mas-cli: MAS_LINK_MAS_CLI=path/to/mas-cli cargo test -- --include-ignored (CONTRIBUTING: Tests)"]
+fn mas_writes_nothing_mas_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = generated(dir.path());
+    set(&mut v, &["upstream_oauth2"], "{providers: []}");
+    set(
+        &mut v,
+        &["upstream_oauth2", "providers"],
+        &provider("none", false, false),
+    );
+    set(
+        &mut v,
+        &["upstream_oauth2", "providers", "0", "claims_imports"],
+        "{skip_confirmation: true}",
+    );
+    let file = dir.path().join("config.yaml");
+    fs::write(&file, serde_yaml::to_string(&v).unwrap()).unwrap();
+    let before = fs::read(&file).unwrap();
+    let run = |mas_cli: &str| {
+        mas_link()
+            .current_dir(dir.path())
+            .args([
+                "mas",
+                "--mas-config",
+                "config.yaml",
+                "--homeserver",
+                "example.com",
+            ])
+            .args([
+                "--synapse-endpoint",
+                "https://matrix.example.com/",
+                "--yes",
+                "--mas-cli",
+            ])
+            .arg(mas_cli)
+            .output()
+            .unwrap()
+    };
+    let out = run(&mas_cli().display().to_string());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("MAS's own `mas-cli config check`")
+            && err.contains("refuses the planned configuration; nothing was written")
+            && err.contains("`skip_confirmation`")
+            && err.contains("config.yaml"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&file).unwrap(), before, "nothing written");
+    let out = run("none");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(fs::read(&file).unwrap(), before);
+}
