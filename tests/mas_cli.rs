@@ -282,6 +282,7 @@ fn check_agrees_with_mas_config_check_on_generated_configs() {
     let base = generated(dir.path());
     let configs = cases(&base);
     let (refused, wrong) = disagreements(dir.path(), &configs);
+    eprintln!("mas-cli refused {refused} of {} configs", configs.len());
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // The cases test something: MAS refuses many, and accepts many.
     assert!(
