@@ -14,6 +14,7 @@ use crate::database;
 use crate::files;
 use crate::findings::{Command, Source, Sub, Where, command};
 use crate::loader;
+use crate::mas_cli;
 use crate::plan::file_words;
 use crate::plan::{self, LinkRequest, Proposal};
 use crate::rules::mas::{self, MatrixOptions};
@@ -179,6 +180,13 @@ fn mas_side(
         false,
         &mut files::new_ulid,
     )?;
+    // MAS's own check on what would be written, where mas-cli is found: a refusal stops here.
+    let setting = mas_cli::Setting::from_flag(env("MAS_LINK_MAS_CLI").as_deref());
+    if let Some(judged) = mas_cli::vet(&setting, &p)?
+        && judged != mas_cli::Judged::Off
+    {
+        writeln!(out.err, "  {}", judged.describe())?;
+    }
     let providers = synapse.map(|s| s.providers);
     // Synapse's SSO providers come from its file, named in the command.
     let mut args = match (hs, providers.as_deref()) {
