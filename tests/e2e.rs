@@ -29,8 +29,8 @@ use serde_json::{Value, json};
 const PEPPER: &str = "an-e2e-password-pepper";
 const ALICE: (&str, &str) = ("alice", "alice-old-password-1");
 const BOB: (&str, &str) = ("bob", "bob-old-password-2");
-/// Dave's subject at the upstream identity provider.
-const DAVE_SUBJECT: &str = "dave-at-the-upstream-provider";
+/// Dave's password at the upstream identity provider (his subject there is his id).
+const DAVE_PASSWORD: &str = "dave-upstream-password-4";
 
 /// The running pair and what the way to it left behind.
 struct Stack {
@@ -43,6 +43,8 @@ struct Stack {
     synapse: Mutex<Option<server::Server>>,
     /// Alice's access token from Synapse, before MAS.
     alice_token: String,
+    /// Dave's subject at the upstream provider, his link in Synapse.
+    dave_subject: String,
     /// The `mas-cli syn2mas …` commands mas-link printed (Unix socket), and what they said.
     printed: Vec<String>,
     printed_ran: Vec<(bool, String)>,
@@ -312,8 +314,78 @@ fn upstream_config(
          redirect_uris: ['http://127.0.0.1:{synapse_port}/_synapse/client/oidc/callback']}}]"
     ))
     .unwrap();
+    // It serves no homeserver of its own: it never writes to one.
+    c["matrix"]["kind"] = "synapse_read_only".into();
     fs::write(&path, serde_yaml::to_string(&c).unwrap()).unwrap();
     path
+}
+
+/// The upstream's client for Synapse may also send users back to MAS's callback for the
+/// provider mas-link handed over (known once it is written).
+fn allow_mas_callback(upstream: &Path, mas: &Path, mas_port: u16) {
+    let m: serde_yaml::Value = serde_yaml::from_str(&fs::read_to_string(mas).unwrap()).unwrap();
+    let id = m["upstream_oauth2"]["providers"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut c: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(upstream).unwrap()).unwrap();
+    let uris = c["clients"][0]["redirect_uris"].as_sequence_mut().unwrap();
+    uris.push(format!("http://127.0.0.1:{mas_port}/upstream/callback/{id}").into());
+    fs::write(upstream, serde_yaml::to_string(&c).unwrap()).unwrap();
+}
+
+/// Dave, made at the upstream provider; his subject there. MAS checks with a homeserver that
+/// the name is free before it makes a user: for that one command the upstream's config
+/// reaches Synapse through its admin API (`synapse_legacy`, Bob's admin token); then it is
+/// read-only again, and never writes to Synapse.
+fn upstream_user(config: &Path, pg: &postgres::Postgres, admin: &str, synapse_port: u16) -> String {
+    let set_matrix = |matrix: &str| {
+        let mut c: serde_yaml::Value =
+            serde_yaml::from_str(&fs::read_to_string(config).unwrap()).unwrap();
+        c["matrix"] = serde_yaml::from_str(matrix).unwrap();
+        fs::write(config, serde_yaml::to_string(&c).unwrap()).unwrap();
+    };
+    let read_only = fs::read_to_string(config).unwrap();
+    set_matrix(&format!(
+        "{{kind: synapse_legacy, homeserver: localhost, secret: '{admin}', \
+         endpoint: 'http://127.0.0.1:{synapse_port}/'}}"
+    ));
+    let out = Command::new(mas_cli())
+        .args([
+            "manage",
+            "register-user",
+            "--yes",
+            "--ignore-password-complexity",
+        ])
+        .args(["-p", DAVE_PASSWORD, "-c"])
+        .arg(config)
+        .arg("dave")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    fs::write(config, read_only).unwrap();
+    assert!(out.status.success(), "{out:?}");
+    mas_user_ulid(pg, "upstream", "dave")
+}
+
+/// A user's id in a MAS database, as MAS shows it (a ULID): its `sub` as an OpenID provider.
+fn mas_user_ulid(pg: &postgres::Postgres, database: &str, username: &str) -> String {
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-t", "-A", "-U", "postgres", "-h"])
+        .arg(&pg.socket_dir)
+        .args(["-p", &pg.port.to_string(), "-d", database, "-c"])
+        .arg(format!(
+            "SELECT user_id FROM users WHERE username = '{username}'"
+        ))
+        .output()
+        .unwrap();
+    let uuid = String::from_utf8_lossy(&out.stdout).trim().replace('-', "");
+    let n = u128::from_str_radix(&uuid, 16).unwrap_or_else(|e| panic!("{uuid:?}: {e}"));
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    (0..26)
+        .map(|i| DIGITS[((n >> (125 - 5 * i)) & 31) as usize] as char)
+        .collect()
 }
 
 /// A MAS server on `config`, run from the kit (it reads `./share`), answering on `health`.
@@ -410,7 +482,9 @@ fn build() -> Stack {
     let (upstream_port, upstream_health) = (port(), port());
     // The identity provider Synapse signs users in with (Synapse checks it as it starts).
     let upstream = upstream_config(&root, &pg, upstream_port, upstream_health, synapse_port);
-    let upstream = start_mas(&root, &upstream, "upstream", upstream_health);
+    let upstream_config = upstream;
+    let upstream = start_mas(&root, &upstream_config, "upstream", upstream_health);
+
     let hs_dir = root.join("synapse");
     synapse_config(&py, &hs_dir, &pg, synapse_port, upstream_port);
     let hs_path = hs_dir.join("homeserver.yaml");
@@ -422,10 +496,11 @@ fn build() -> Stack {
     synapse.register(BOB.0, BOB.1, true);
     let alice_token = synapse.login(ALICE.0, ALICE.1);
     let admin = synapse.login(BOB.0, BOB.1);
+    let dave_subject = upstream_user(&upstream_config, &pg, &admin, synapse_port);
     synapse.admin_put_user(
         &admin,
         "@dave:localhost",
-        json!({"external_ids": [{"auth_provider": "oidc-upstream", "external_id": DAVE_SUBJECT}]}),
+        json!({"external_ids": [{"auth_provider": "oidc-upstream", "external_id": dave_subject}]}),
     );
 
     // MAS's side: a config that knows nothing of Synapse, paired by mas-link (passwords
@@ -438,6 +513,13 @@ fn build() -> Stack {
             .arg("--synapse-config")
             .arg(&hs_path),
     );
+
+    // The upstream lets its users back to MAS's callback for the provider handed over.
+    allow_mas_callback(&upstream_config, &mas, mas_port);
+    let mut upstream = upstream;
+    let _ = upstream.kill();
+    let _ = upstream.wait();
+    let upstream = start_mas(&root, &upstream_config, "upstream", upstream_health);
 
     // Synapse's side is refused while its users are not in MAS: the steps, printed.
     let refused = mas_link_real()
@@ -481,6 +563,7 @@ fn build() -> Stack {
         mas_port,
         synapse: Mutex::new(Some(synapse)),
         alice_token,
+        dave_subject,
         printed,
         printed_ran,
         tcp_check,
@@ -823,7 +906,157 @@ fn an_sso_user_keeps_their_identity() {
     let issuer = issuer.unwrap_or_else(|| panic!("no upstream issuer in MAS's config:\n{mas}"));
     assert_eq!(
         links.trim(),
-        format!("dave {DAVE_SUBJECT} {issuer}"),
+        format!("dave {} {issuer}", s.dave_subject),
         "{mas}"
     );
+    // And he signs in: through MAS, which sends him to the upstream provider, and back.
+    let token = sso_login(s, "dave", DAVE_PASSWORD);
+    assert_eq!(whoami(s, &token).1["user_id"], "@dave:localhost");
+}
+
+/// A browser's cookies, one jar per server (port): enough for MAS's pages.
+#[derive(Default)]
+struct Browser {
+    jars: std::collections::HashMap<u16, Vec<(String, String)>>,
+}
+
+fn port_of(url: &str) -> u16 {
+    let rest = url.trim_start_matches("http://127.0.0.1:");
+    rest[..rest.find('/').unwrap_or(rest.len())]
+        .parse()
+        .unwrap()
+}
+
+impl Browser {
+    /// One request, redirects not followed: status, `Location`, body.
+    fn go(&mut self, url: &str, form: Option<&[(&str, &str)]>) -> (u16, Option<String>, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let port = port_of(url);
+        let cookie: Vec<String> = self
+            .jars
+            .get(&port)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let answer = match form {
+            None => agent.get(url).header("Cookie", &cookie.join("; ")).call(),
+            Some(fields) => {
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", percent(v)))
+                    .collect();
+                agent
+                    .post(url)
+                    .header("Cookie", &cookie.join("; "))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .send(body.join("&"))
+            }
+        };
+        let mut answer = answer.unwrap_or_else(|e| panic!("{url}: {e}"));
+        let jar = self.jars.entry(port).or_default();
+        for set in answer.headers().get_all("set-cookie") {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            if let Some((k, v)) = pair.split_once('=') {
+                jar.retain(|(name, _)| name != k);
+                jar.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        let location = answer
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = answer.body_mut().read_to_string().unwrap_or_default();
+        (answer.status().as_u16(), location, body)
+    }
+}
+
+fn percent(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of the hidden `csrf` field of a MAS page.
+fn csrf(body: &str) -> String {
+    const FIELD: &str = "name=\"csrf\" value=\"";
+    let at = body.find(FIELD).expect("a form with csrf") + FIELD.len();
+    body[at..at + body[at..].find('"').unwrap()].to_owned()
+}
+
+/// Sign-in through MAS's compatibility SSO, as a legacy client's browser does it: MAS's login
+/// page, its upstream provider's button, the upstream's login and consent pages, back to MAS,
+/// MAS's "continue", then the client's redirect with a login token, exchanged for a token.
+fn sso_login(s: &Stack, user: &str, password: &str) -> String {
+    let done = "http://127.0.0.1:9/done";
+    let mut b = Browser::default();
+    let mut url = mas_url(
+        s,
+        &format!(
+            "/_matrix/client/v3/login/sso/redirect?redirectUrl={}",
+            percent(done)
+        ),
+    );
+    let mut form: Option<Vec<(&str, String)>> = None;
+    let mut trail = Vec::new();
+    for _ in 0..30 {
+        let posted = form.take();
+        let fields: Option<Vec<(&str, &str)>> = posted
+            .as_ref()
+            .map(|f| f.iter().map(|(k, v)| (*k, v.as_str())).collect());
+        let (status, location, body) = b.go(&url, fields.as_deref());
+        // Tera escapes `/` and `&` in attributes.
+        let body = body
+            .replace("&#x2f;", "/")
+            .replace("&#x2F;", "/")
+            .replace("&amp;", "&");
+        trail.push(format!("{status} {url}"));
+        if let Some(to) = location {
+            url = match to.starts_with("http") {
+                true => to,
+                false => format!("http://127.0.0.1:{}{to}", port_of(&url)),
+            };
+            if let Some(token) = url.strip_prefix(&format!("{done}?loginToken=")) {
+                let body = json!({"type": "m.login.token", "token": token});
+                let login = mas_url(s, "/_matrix/client/v3/login");
+                let (status, v) = call("POST", &login, None, Some(body));
+                assert_eq!(status, 200, "{v}");
+                return v["access_token"].as_str().unwrap().to_owned();
+            }
+            continue;
+        }
+        if status != 200 {
+            let logs: String = ["mas.log", "upstream.log"]
+                .iter()
+                .map(|l| fs::read_to_string(s.root.join(l)).unwrap_or_default())
+                .map(|t| t.lines().rev().take(15).collect::<Vec<_>>().join("\n"))
+                .collect::<Vec<_>>()
+                .join("\n---\n");
+            panic!("{}\n{body}\n{logs}", trail.join("\n"));
+        }
+        if port_of(&url) == s.mas_port && body.contains("/upstream/authorize/") {
+            let at = body.find("/upstream/authorize/").unwrap();
+            let href = &body[at..at + body[at..].find('"').unwrap()];
+            url = mas_url(s, href);
+        } else if body.contains("name=\"password\"") {
+            form = Some(vec![
+                ("csrf", csrf(&body)),
+                ("username", user.to_owned()),
+                ("password", password.to_owned()),
+            ]);
+        } else {
+            form = Some(vec![("csrf", csrf(&body))]);
+        }
+    }
+    panic!("no login token after:\n{}", trail.join("\n"));
 }
