@@ -368,6 +368,9 @@ pub struct LinkRequest {
     pub mas_homeserver: Option<String>,
     /// MAS's upstream providers (their issuer and `synapse_idp_id`), when MAS's side is known.
     pub mas_providers: Option<Vec<crate::rules::sso::MasProvider>>,
+    /// Where the commands in refusals and next steps run (Cloudron's apps), when the caller
+    /// knows; the configuration's files are named in any case.
+    pub at: Option<Where>,
 }
 
 /// `mas-link synapse`: Synapse delegates to MAS. Refuses settings that hold data, and a
@@ -405,13 +408,17 @@ pub fn link(
         secret: setting,
         mas_providers: req.mas_providers.clone(),
     };
+    let at = req
+        .at
+        .clone()
+        .unwrap_or_else(|| files_at(&config, Source::Synapse));
     let changes = synapse::plan_link(&config.layers, &opts).map_err(|refused| {
         PlanError::Refused(
             refused
                 .iter()
                 .map(|r| {
                     let mut message = r.message.clone();
-                    message.place(&files_at(&config, Source::Synapse));
+                    message.place(&at);
                     format!(
                         "  {}:{}:{}: `{}`: {message}",
                         r.file, r.pos.line, r.pos.col, r.key
@@ -420,7 +427,6 @@ pub fn link(
                 .collect(),
         )
     })?;
-    let at = files_at(&config, Source::Synapse);
     let routed = config.layers.route(&changes);
     let mut p = Proposal::new(config, &changes, synapse::is_secret_key)?;
     let holds_secret =

@@ -255,6 +255,7 @@ fn synapse_side(
     let mas_providers = bundle.as_ref().and_then(|b| b.providers.clone());
     let (secret, from) = secret_for(&config, bundle, from, out)?;
     let req = LinkRequest {
+        at: Some(set.place(Some(&endpoint))),
         endpoint: endpoint.clone(),
         secret,
         secret_path: None,

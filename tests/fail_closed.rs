@@ -575,3 +575,38 @@ fn a_silent_database_never_holds_the_tool() {
         "{report:#}"
     );
 }
+
+/// On Cloudron, the commands in a refusal are `cloudron exec` lines for each side's app: an
+/// SSO server linked without MAS's side is told to bring the providers to MAS from Synapse's
+/// app, then the secret from MAS's.
+#[test]
+fn a_refusal_on_cloudron_names_each_app() {
+    let (dir, hs) = scratch(&fixture("sso/keycloak/homeserver.yaml"));
+    let out = mas_link()
+        .current_dir(dir.path())
+        .args(["synapse", "--new-server", "--yes", "--synapse-config"])
+        .arg(&hs)
+        .args(["--endpoint", "https://auth.example.com/"])
+        .env("MAS_SECRET", MAS_SECRET)
+        .env("CLOUDRON_APP_ORIGIN", "https://matrix.example.com")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let bin = "/app/data/mas-link";
+    let hs = hs.display();
+    assert!(
+        err.contains(&format!(
+            "`cloudron exec --app matrix.example.com -- {bin} sso --synapse-config {hs} | \
+             cloudron exec --app auth.example.com -- {bin} mas --sso-stdin --yes`"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "`cloudron exec --app auth.example.com -- {bin} secret --bundle | cloudron exec \
+             --app matrix.example.com -- {bin} synapse --synapse-config {hs} --secret-stdin --yes`"
+        )),
+        "{err}"
+    );
+}

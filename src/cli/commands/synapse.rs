@@ -75,7 +75,9 @@ fn link_request(set: &Settings, root: &Value, out: &mut Out) -> Result<LinkReque
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
     });
+    let at = set.place(Some(&endpoint));
     Ok(LinkRequest {
+        at: Some(at),
         endpoint,
         mas_providers: bundle.providers.clone(),
         secret: bundle.secret,
