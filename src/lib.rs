@@ -3,12 +3,13 @@
 //! The data flows one way, in the order below: [`yaml`] reads and edits files without
 //! disturbing them (and knows nothing of Synapse or MAS); [`findings`] is the vocabulary of
 //! verdicts; [`rules`] knows each program's rules (pure: no files, no terminal); [`files`]
-//! reads what the rules need (a configuration may be several files); [`plan`] makes a
-//! proposal; [`show`] and [`apply`] display and write it, [`loader`] asks Synapse's own config
-//! loader where Synapse is installed and [`mas_cli`] MAS's own `mas-cli config check`, [`database`] counts Synapse's users, and [`online`]
-//! probes the running services; [`check`] judges both sides and their pairing; [`settings`]
-//! resolves what a run was given once, for both [`wizard`] and [`cli`], thin layers over all
-//! of it. No module imports one listed after it
+//! reads what the rules need (a configuration may be several files) and [`process`] runs
+//! another program under a deadline; [`plan`] makes a proposal; [`show`] and [`apply`]
+//! display and write it, [`loader`] asks Synapse's own config loader where Synapse is
+//! installed, [`mas_cli`] MAS's own `mas-cli config check`, [`database`] counts Synapse's
+//! users, and [`online`] probes the running services; [`check`] judges both sides and their
+//! pairing; [`settings`] resolves what a run was given once, for both [`wizard`] and [`cli`],
+//! thin layers over all of it. No module imports one listed after it
 //! (`tests/layers.rs` keeps it so).
 
 pub mod yaml;
@@ -18,6 +19,7 @@ pub mod findings;
 pub mod rules;
 
 pub mod files;
+pub mod process;
 
 pub mod plan;
 

@@ -6,14 +6,14 @@
 //! the loader off), a `python3` on PATH that imports `synapse`, then the known places:
 //! Cloudron's app, Debian's package, the official Docker image.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::plan::Proposal;
+use crate::process;
 use crate::rules::layers::Layers;
 use crate::rules::synapse;
 
@@ -28,6 +28,9 @@ pub const KNOWN_PLACES: &[&str] = &[
 
 /// Synapse's loader is given this long (it takes about 2.5 s) before it is stopped.
 const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What is read of its output: one line of verdict, and Python's messages.
+const OUTPUT_LIMIT: u64 = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoaderError {
@@ -60,26 +63,7 @@ pub struct Refusal {
     pub path: Vec<String>,
 }
 
-/// How this run finds Synapse's loader.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Setting {
-    /// `none`: mas-link's own rules only.
-    Off,
-    /// A Python given by the operator: it must import Synapse.
-    Given(PathBuf),
-    /// Look on PATH and in the known places.
-    Search,
-}
-
-impl Setting {
-    pub fn from_flag(value: Option<&str>) -> Setting {
-        match value {
-            Some("none") => Setting::Off,
-            Some(p) => Setting::Given(PathBuf::from(p)),
-            None => Setting::Search,
-        }
-    }
-}
+pub use crate::process::Setting;
 
 #[derive(Debug, Deserialize)]
 struct Answer {
@@ -257,44 +241,12 @@ fn run(python: &Path, request: &str) -> Result<Option<Verdict>, LoaderError> {
         python: python.to_owned(),
         why,
     };
-    let mut child = Command::new(python)
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(e.to_string()))?;
     // The texts may hold secrets: they go through the pipe, never argv.
-    let mut stdin = child.stdin.take().expect("piped");
-    let request = request.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| fail(e.to_string()))? {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(fail(format!("no answer in {} s", TIMEOUT.as_secs())));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let _ = writer.join();
-    let out = reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
+    let mut command = Command::new(python);
+    command.args(["-c", SCRIPT]);
+    let ran =
+        process::run(command, Some(request.to_owned()), TIMEOUT, OUTPUT_LIMIT).map_err(fail)?;
+    let (status, out, err) = (ran.status, ran.out, ran.err);
     let line = out.lines().last().unwrap_or("");
     let answer: Answer = serde_json::from_str(line).map_err(|_| {
         let tail: Vec<&str> = err.lines().rev().take(5).collect();

@@ -6,12 +6,12 @@
 //! `mas-cli` is, in order: `--mas-cli` / `MAS_LINK_MAS_CLI` (`none` turns it off), `mas-cli`
 //! on PATH, then the known places: MAS's own image, the Cloudron app.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::plan::Proposal;
+use crate::process;
 use crate::rules::layers::Layers;
 use crate::rules::mas;
 
@@ -36,26 +36,7 @@ pub enum MasCliError {
     Temp(std::io::Error),
 }
 
-/// How this run finds `mas-cli`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Setting {
-    /// `none`: mas-link's own rules only.
-    Off,
-    /// Given by the operator: it must run.
-    Given(PathBuf),
-    /// Look on PATH and in the known places.
-    Search,
-}
-
-impl Setting {
-    pub fn from_flag(value: Option<&str>) -> Setting {
-        match value {
-            Some("none") => Setting::Off,
-            Some(p) => Setting::Given(PathBuf::from(p)),
-            None => Setting::Search,
-        }
-    }
-}
+pub use crate::process::Setting;
 
 /// MAS's answer on a configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,12 +65,13 @@ impl Judged {
     /// One line for the output: whether MAS's own check was used, and how it answered.
     pub fn describe(&self) -> String {
         match self {
-            Judged::Off => "MAS's own config check: not used (--mas-cli none); the verdict is \
+            Judged::Off => "MAS's own config check: not used (`none`); the verdict is \
                             mas-link's own rules"
                 .into(),
             Judged::NotFound(tried) => format!(
                 "MAS's own config check: not found (no mas-cli on PATH{}); the verdict is \
-                 mas-link's own rules. Give it with --mas-cli PATH (MAS_LINK_MAS_CLI) to use it",
+                 mas-link's own rules. Set MAS_LINK_MAS_CLI to MAS's mas-cli (check and mas also take \
+                 --mas-cli PATH) to use it",
                 tried
                     .iter()
                     .map(|p| format!(", {}", p.display()))
@@ -274,51 +256,22 @@ fn run(
     args: &[&str],
     dir: Option<&Path>,
 ) -> Result<(bool, String, String), MasCliError> {
-    let fail = |why: String| MasCliError::Run {
-        program: program.to_owned(),
-        why,
-    };
     let mut command = Command::new(program);
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
-    let mut child = command
+    command
         .args(args)
         .env_clear()
         .env("RUST_BACKTRACE", "0")
         .env("RUST_LIB_BACKTRACE", "0")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(e.to_string()))?;
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut s = Vec::new();
-            if let Some(p) = pipe {
-                let _ = p.take(OUTPUT_LIMIT).read_to_end(&mut s);
-            }
-            String::from_utf8_lossy(&s).into_owned()
-        })
-    };
-    let out = read(child.stdout.take().map(|p| Box::new(p) as _));
-    let err = read(child.stderr.take().map(|p| Box::new(p) as _));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| fail(e.to_string()))? {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(fail(format!("no answer in {} s", TIMEOUT.as_secs())));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let out = out.join().unwrap_or_default();
-    let err = err.join().unwrap_or_default();
-    Ok((status.success(), out, err))
+        .env("NO_COLOR", "1");
+    let ran =
+        process::run(command, None, TIMEOUT, OUTPUT_LIMIT).map_err(|why| MasCliError::Run {
+            program: program.to_owned(),
+            why,
+        })?;
+    Ok((ran.success, ran.out, ran.err))
 }
 
 /// MAS's message with the configuration's secret values masked (its type errors may quote

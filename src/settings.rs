@@ -59,11 +59,11 @@ impl SecretFrom {
         let from_env = env("MAS_SECRET");
         from_env.iter().for_each(|s| files::hide(s));
         let flag = !mas_config.is_empty() || file.is_some() || stdin;
-        Ok(match (from_env, flag) {
-            (Some(_), true) => return Err(SettingsError::TwoSecrets),
-            (Some(_), false) => SecretFrom::Env,
+        Ok(match (from_env, file) {
+            (Some(_), _) if flag => return Err(SettingsError::TwoSecrets),
+            (Some(_), _) => SecretFrom::Env,
             _ if !mas_config.is_empty() => SecretFrom::MasConfig(mas_config.to_vec()),
-            _ if file.is_some() => SecretFrom::File(file.unwrap().to_owned()),
+            (None, Some(file)) => SecretFrom::File(file.to_owned()),
             _ if stdin => SecretFrom::Stdin,
             _ => SecretFrom::Kept,
         })

@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["findings"],
     &["rules"],
-    &["files"],
+    &["files", "process"],
     &["plan"],
     &["apply", "database", "loader", "mas_cli", "online"],
     &["check"],

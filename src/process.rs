@@ -1,0 +1,94 @@
+//! Another program run for its verdict (Synapse's Python for its config loader, MAS's
+//! `mas-cli`): how this run finds it, and one run of it under a deadline, its input through
+//! a pipe (never argv: it may hold secrets), each output read up to a bound.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How this run finds the program: `none` turns it off, a path names it, nothing searches
+/// the places the caller knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting {
+    /// `none`: mas-link's own rules only.
+    Off,
+    /// Given by the operator: it must run.
+    Given(PathBuf),
+    /// Look where the program is installed by the layouts mas-link knows.
+    Search,
+}
+
+impl Setting {
+    pub fn from_flag(value: Option<&str>) -> Setting {
+        match value {
+            Some("none") => Setting::Off,
+            Some(p) => Setting::Given(PathBuf::from(p)),
+            None => Setting::Search,
+        }
+    }
+}
+
+/// What a run gave: whether it succeeded, its exit status (for messages), and its output.
+#[derive(Debug)]
+pub struct Ran {
+    pub success: bool,
+    pub status: std::process::ExitStatus,
+    pub out: String,
+    pub err: String,
+}
+
+/// Runs `command` with `input` on its standard input, stopped after `timeout`; each output
+/// read up to `limit` bytes. The error is why it could not run, or that it did not answer.
+pub fn run(
+    mut command: Command,
+    input: Option<String>,
+    timeout: Duration,
+    limit: u64,
+) -> Result<Ran, String> {
+    let mut child = command
+        .stdin(match input {
+            Some(_) => Stdio::piped(),
+            None => Stdio::null(),
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let writer =
+        child.stdin.take().zip(input).map(|(mut stdin, input)| {
+            std::thread::spawn(move || stdin.write_all(input.as_bytes()))
+        });
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(limit).read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let out = read(child.stdout.take().map(|p| Box::new(p) as _));
+    let err = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no answer in {} s", timeout.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    Ok(Ran {
+        success: status.success(),
+        status,
+        out: out.join().unwrap_or_default(),
+        err: err.join().unwrap_or_default(),
+    })
+}
