@@ -496,7 +496,16 @@ pub fn apply(p: &Proposal, how: Writing) -> Result<Applied, WriteError> {
     // The file that names the secret file: the first that changes (the link's).
     let config = p.files.iter().find(|f| f.changed()).unwrap_or(&p.files[0]);
     let undo = match &p.secret_file {
-        Some(s) => Some(write_secret_file(&s.path, &s.secret, &config.file.target)?),
+        // With the rights of whoever named it: a file its owner could not write is not.
+        Some(s) => Some(
+            s.rights
+                .run(|| write_secret_file(&s.path, &s.secret, &config.file.target))
+                .map_err(|e| WriteError::Io {
+                    action: "writing",
+                    path: s.path.clone(),
+                    source: std::io::Error::other(e.to_string()),
+                })??,
+        ),
         None => None,
     };
     let mut applied = Applied::default();

@@ -220,7 +220,7 @@ fn synapse_side(
     not_checked: &mut Vec<Guide>,
 ) -> Result<SynapseSide, CheckError> {
     let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
-    let secret_file = files::synapse_secret_file(config.layers.value());
+    let secret_file = files::synapse_secret_file(&config)?;
     let (mut found, secret) = synapse::findings(&config.layers, secret_file.as_ref());
     let paths: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
     let judged = loader::judge(&req.loader, &config.layers, &paths)?;
@@ -298,7 +298,7 @@ fn mas_side(
         });
     };
     let config = files::load_mas(paths)?;
-    let secret_file = files::mas_secret_file(&config.layers);
+    let secret_file = files::mas_secret_file(&config)?;
     let (view, mut found) = mas::findings(config.layers.clone(), secret_file.as_ref());
     let targets: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
     let judged = mas_cli::judge(&req.mas_cli, &targets)?;

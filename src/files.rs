@@ -6,6 +6,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::rights::{Rights, RightsError};
 use crate::rules::FileState;
 use crate::rules::layers::{Layer, Layers};
 use crate::rules::mas::{self, Bundle, MasConfig, MasError};
@@ -45,6 +46,23 @@ pub enum ReadError {
     /// Not the program's kind of file: empty, not a mapping, or the other program's.
     #[error("{path} {why}")]
     WrongFile { path: String, why: String },
+    /// Root, on another user's configuration that names a file that user may not use.
+    #[error(
+        "{config} names {path} in {key}, which {who} cannot {verb} ({why}): mas-link uses a \
+         file a configuration names with the rights of the configuration's owner; nothing was \
+         written, printed or sent. Name a file its owner may {verb}, or give the secret on the \
+         command line (--secret-file PATH)"
+    )]
+    NotOwners {
+        config: String,
+        path: PathBuf,
+        key: &'static str,
+        who: String,
+        verb: &'static str,
+        why: String,
+    },
+    #[error(transparent)]
+    Rights(#[from] RightsError),
 }
 
 /// Every secret value read so far (configs, secret files, what came through a pipe): output
@@ -184,6 +202,13 @@ impl Config {
     pub fn names(&self) -> String {
         self.layers.names().join(", ")
     }
+
+    /// The rights with which what the configuration names is opened and run: its owner's,
+    /// when root reads another user's files.
+    pub fn rights(&self) -> Rights {
+        let targets: Vec<PathBuf> = self.files.iter().map(|f| f.target.clone()).collect();
+        Rights::of(&targets)
+    }
 }
 
 /// The files a folder given to Synapse stands for: its `*.yaml` regular files, sorted
@@ -292,18 +317,33 @@ fn of_kind(config: Config, why_not: fn(&Value) -> Option<String>) -> Result<Conf
 
 /// What a config's secret file holds, or why it cannot be read (a directory, a missing file).
 pub fn state(path: &Path) -> FileState {
-    match fs::metadata(path) {
-        Ok(m) if !m.is_file() => FileState::Unreadable("not a regular file".into()),
-        Ok(_) => match read_bounded(path, path, SECRET_LIMIT).map(String::from_utf8) {
-            Ok(Ok(s)) => {
+    state_or_denied(path).unwrap_or_else(|e| FileState::Unreadable(e.to_string()))
+}
+
+/// [`state`], but a file these rights may not read (or reach) is an error.
+fn state_or_denied(path: &Path) -> Result<FileState, std::io::Error> {
+    let denied = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => Err(e),
+        _ => Ok(FileState::Unreadable(e.to_string())),
+    };
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return denied(e),
+    };
+    if !meta.is_file() {
+        return Ok(FileState::Unreadable("not a regular file".into()));
+    }
+    Ok(match read_bounded(path, path, SECRET_LIMIT) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => {
                 hide(&s);
                 FileState::Contents(s)
             }
-            Ok(Err(_)) => FileState::Unreadable("not UTF-8 text".into()),
-            Err(e) => FileState::Unreadable(e.to_string()),
+            Err(_) => FileState::Unreadable("not UTF-8 text".into()),
         },
+        Err(ReadError::Io { source, .. }) => return denied(source),
         Err(e) => FileState::Unreadable(e.to_string()),
-    }
+    })
 }
 
 /// A secret from a file, trimmed; an empty one is refused.
@@ -321,34 +361,103 @@ pub fn read_secret(path: &Path) -> Result<String, ReadError> {
     Ok(s)
 }
 
-/// What a secret file named in a config holds (relative paths from the working directory,
-/// as the programs resolve them).
-pub fn named_state(path: Option<&Path>) -> Option<FileState> {
-    path.map(state)
+/// A file a configuration names: which configuration, at which key, read with whose rights.
+#[derive(Clone, Copy)]
+pub struct Named<'a> {
+    pub config: &'a Config,
+    pub key: &'static str,
 }
 
+impl Named<'_> {
+    /// Refused: the configuration's owner may not `verb` the file.
+    pub fn refused(&self, path: &Path, verb: &'static str, why: String) -> ReadError {
+        ReadError::NotOwners {
+            config: self.config.names(),
+            path: path.to_owned(),
+            key: self.key,
+            who: self.config.rights().describe(),
+            verb,
+            why,
+        }
+    }
+}
+
+/// What a secret file named in a config holds (relative paths from the working directory,
+/// as the programs resolve them), read with the rights of the configuration's owner: one that
+/// owner may not read is refused by name, never read with root's rights.
+pub fn named_state(path: Option<&Path>, named: Named) -> Result<Option<FileState>, ReadError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let rights = named.config.rights();
+    match rights.run(|| state_or_denied(path))? {
+        Ok(state) => Ok(Some(state)),
+        Err(e) if rights != Rights::Own => Err(named.refused(path, "read", e.to_string())),
+        Err(e) => Ok(Some(FileState::Unreadable(e.to_string()))),
+    }
+}
+
+/// Refuses a file the configuration's owner could not write (nor replace: its folder is
+/// written too), when root writes for another user; a file that is not there yet needs its
+/// folder only.
+pub fn may_write(path: &Path, named: Named) -> Result<(), ReadError> {
+    use rustix::fs::{Access, access};
+    let rights = named.config.rights();
+    if rights == Rights::Own {
+        return Ok(());
+    }
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let result = rights.run(|| {
+        match access(path, Access::WRITE_OK) {
+            Err(e) if e != rustix::io::Errno::NOENT => return Err(e),
+            _ => {}
+        }
+        access(dir, Access::WRITE_OK | Access::EXEC_OK)
+    })?;
+    result.map_err(|e| named.refused(path, "write", std::io::Error::from(e).to_string()))
+}
+
+/// Synapse's `secret_path` key, for messages.
+pub const SECRET_PATH: &str = "matrix_authentication_service.secret_path";
+
 /// What Synapse's `secret_path` holds, when the configuration names one.
-pub fn synapse_secret_file(root: &Value) -> Option<FileState> {
-    named_state(crate::rules::synapse::secret_path(root).map(Path::new))
+pub fn synapse_secret_file(config: &Config) -> Result<Option<FileState>, ReadError> {
+    let path = crate::rules::synapse::secret_path(config.layers.value()).map(Path::new);
+    named_state(
+        path,
+        Named {
+            config,
+            key: SECRET_PATH,
+        },
+    )
 }
 
 /// What MAS's `matrix.secret_file` holds, when the configuration names one (a config MAS
 /// cannot read names none: its findings say why).
-pub fn mas_secret_file(cfg: &Layers) -> Option<FileState> {
-    let config = MasConfig::read(cfg).ok()?;
-    named_state(mas::secret_file(&config).map(PathBuf::as_path))
+pub fn mas_secret_file(config: &Config) -> Result<Option<FileState>, ReadError> {
+    let Ok(mas) = MasConfig::read(&config.layers) else {
+        return Ok(None);
+    };
+    named_state(
+        mas::secret_file(&mas).map(PathBuf::as_path),
+        Named {
+            config,
+            key: "matrix.secret_file",
+        },
+    )
 }
 
 /// What MAS's configuration says of the pairing, read as MAS reads it: its secret, public
 /// URL and homeserver.
 pub fn mas_bundle(paths: &[PathBuf]) -> Result<Bundle, ReadError> {
-    let cfg = load_mas(paths)?.layers;
-    let config = MasConfig::read(&cfg)?;
-    let file = named_state(mas::secret_file(&config).map(PathBuf::as_path));
-    let secret = mas::shared_secret(&config, &cfg, file.as_ref())?;
+    let config = load_mas(paths)?;
+    let file = mas_secret_file(&config)?;
+    let cfg = config.layers;
+    let mas = MasConfig::read(&cfg)?;
+    let secret = mas::shared_secret(&mas, &cfg, file.as_ref())?;
     Ok(Bundle {
-        endpoint: config.http.and_then(|h| h.public_base),
-        homeserver: config.matrix.and_then(|m| m.homeserver),
+        endpoint: mas.http.and_then(|h| h.public_base),
+        homeserver: mas.matrix.and_then(|m| m.homeserver),
         secret,
         providers: Some(crate::rules::sso::mas_providers(cfg.value())),
     })

@@ -18,6 +18,8 @@ pub mod findings;
 
 pub mod rules;
 
+pub mod rights;
+
 pub mod files;
 pub mod process;
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::plan::Proposal;
 use crate::process;
+use crate::rights::Rights;
 use crate::rules::layers::Layers;
 use crate::rules::synapse;
 
@@ -91,21 +92,17 @@ fn candidates() -> Vec<PathBuf> {
 }
 
 /// Whether a `synapse` package sits where this Python looks for packages: its prefix's
-/// `lib/python3*/{site,dist}-packages` (venvs, /usr/local, Docker), Debian's
-/// `lib/python3/dist-packages`, or the user's `~/.local/lib/python3*/site-packages`.
+/// `lib/python3*/{site,dist}-packages` (venvs, /usr/local, Docker) or Debian's
+/// `lib/python3/dist-packages`. Not the user's site: the loader runs isolated (`-I`), which
+/// does not look there.
 fn has_synapse_package(python: &Path) -> bool {
-    let prefix = python.parent().and_then(Path::parent);
-    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local"));
-    prefix
-        .map(Path::to_path_buf)
+    let Some(prefix) = python.parent().and_then(Path::parent) else {
+        return false;
+    };
+    std::fs::read_dir(prefix.join("lib"))
         .into_iter()
-        .chain(home)
-        .flat_map(|p| {
-            std::fs::read_dir(p.join("lib"))
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
+        .flatten()
+        .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
         .any(|e| {
             ["site-packages", "dist-packages"]
@@ -115,14 +112,19 @@ fn has_synapse_package(python: &Path) -> bool {
 }
 
 /// Runs Synapse's loader on the configuration's texts, with the first Python of `setting`
-/// that imports Synapse. `Ok(None)`: the loader is off, or no Python with Synapse was found
-/// (the second element lists where it looked).
+/// that imports Synapse, with the rights of the files' owner ([`Rights::of`]). `NotFound`: no
+/// Python with Synapse was found (it lists where it looked); `Unrunnable`: the owner cannot
+/// run the one found.
 pub fn judge(setting: &Setting, cfg: &Layers, files: &[PathBuf]) -> Result<Judged, LoaderError> {
-    judge_with(setting, || request(cfg, files))
+    judge_with(setting, files, || request(cfg, files))
 }
 
 /// [`judge`], with the request made only once a Python is there to answer it.
-fn judge_with(setting: &Setting, request: impl FnOnce() -> String) -> Result<Judged, LoaderError> {
+fn judge_with(
+    setting: &Setting,
+    files: &[PathBuf],
+    request: impl FnOnce() -> String,
+) -> Result<Judged, LoaderError> {
     let pythons = match setting {
         Setting::Off => return Ok(Judged::Off),
         Setting::Given(python) => vec![python.clone()],
@@ -131,23 +133,45 @@ fn judge_with(setting: &Setting, request: impl FnOnce() -> String) -> Result<Jud
     if pythons.is_empty() {
         return Ok(Judged::NotFound(pythons));
     }
-    let request = request();
-    if let Setting::Given(python) = setting {
-        return match run(python, &request)? {
-            Some(v) => Ok(Judged::By(v)),
-            None => Err(LoaderError::NoSynapse {
-                python: python.clone(),
-                hint: HINT,
-            }),
-        };
-    }
+    let rights = Rights::of(files);
+    let at = Run {
+        request: request(),
+        dir: folder_of(files),
+        rights: &rights,
+    };
+    let mut unrunnable = None;
     for python in &pythons {
-        // A Python that cannot run, or has no Synapse after all, is passed over.
-        if let Ok(Some(v)) = run(python, &request) {
-            return Ok(Judged::By(v));
+        match at.run(python) {
+            Ok(Answered::By(v)) => return Ok(Judged::By(v)),
+            Ok(Answered::Unrunnable(why)) => {
+                unrunnable.get_or_insert(Judged::Unrunnable {
+                    program: python.clone(),
+                    who: rights.describe(),
+                    why,
+                });
+            }
+            Ok(Answered::NoSynapse) if matches!(setting, Setting::Given(_)) => {
+                return Err(LoaderError::NoSynapse {
+                    python: python.clone(),
+                    hint: HINT,
+                });
+            }
+            // A Python that cannot run, or has no Synapse after all, is passed over in a search.
+            Err(e) if matches!(setting, Setting::Given(_)) => return Err(e),
+            Ok(Answered::NoSynapse) | Err(_) => {}
         }
     }
-    Ok(Judged::NotFound(pythons))
+    Ok(unrunnable.unwrap_or(Judged::NotFound(pythons)))
+}
+
+/// The loader's working directory: the folder of the files it judges (Synapse's default for
+/// its keys, and theirs or root's), never one a third user controls; `/` when there is none.
+fn folder_of(files: &[PathBuf]) -> PathBuf {
+    files
+        .last()
+        .and_then(|f| std::fs::canonicalize(f).ok())
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// Synapse's own loader on a proposal's planned configuration, before it is written: a
@@ -158,7 +182,7 @@ pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, LoaderErro
     }
     let paths: Vec<PathBuf> = p.files.iter().map(|f| f.file.target.clone()).collect();
     let mut after = None;
-    let judged = judge_with(setting, || {
+    let judged = judge_with(setting, &paths, || {
         let cfg = after.insert(p.after(Layers::new));
         request(cfg, &paths)
     })?;
@@ -178,6 +202,12 @@ pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, LoaderErro
 pub enum Judged {
     Off,
     NotFound(Vec<PathBuf>),
+    /// Found, but the configuration's owner (whose rights it runs with) cannot run it.
+    Unrunnable {
+        program: PathBuf,
+        who: String,
+        why: String,
+    },
     By(Verdict),
 }
 
@@ -203,6 +233,12 @@ impl Judged {
                             .join(", ")
                     ),
                 }
+            ),
+            Judged::Unrunnable { program, who, why } => format!(
+                "Synapse's own config loader: {} cannot be run with the rights of the \
+                 configuration's owner, {who} ({why}); mas-link never runs it as root for \
+                 another user's files, so the verdict is mas-link's own rules",
+                program.display()
             ),
             Judged::By(v) => format!(
                 "Synapse's own config loader (Synapse {}, {}): {}",
@@ -235,37 +271,86 @@ fn request(cfg: &Layers, files: &[PathBuf]) -> String {
     serde_json::json!({"files": list, "keys_dir": keys_dir, "data_dir": data_dir}).to_string()
 }
 
-/// Runs the script with `python`; `Ok(None)` when it has no Synapse.
-fn run(python: &Path, request: &str) -> Result<Option<Verdict>, LoaderError> {
-    let fail = |why: String| LoaderError::Run {
-        python: python.to_owned(),
-        why,
-    };
-    // The texts may hold secrets: they go through the pipe, never argv.
-    let mut command = Command::new(python);
-    command.args(["-c", SCRIPT]);
-    let ran =
-        process::run(command, Some(request.to_owned()), TIMEOUT, OUTPUT_LIMIT).map_err(fail)?;
-    let (status, out, err) = (ran.status, ran.out, ran.err);
-    let line = out.lines().last().unwrap_or("");
-    let answer: Answer = serde_json::from_str(line).map_err(|_| {
-        let tail: Vec<&str> = err.lines().rev().take(5).collect();
-        fail(format!(
-            "{status}, no verdict: {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
-        ))
-    })?;
-    let Some(version) = answer.synapse else {
-        return Ok(None);
-    };
-    Ok(Some(Verdict {
-        python: python.to_owned(),
-        version,
-        refusal: (!answer.ok).then(|| Refusal {
-            message: answer.error.unwrap_or_default(),
-            path: answer.path.unwrap_or_default(),
-        }),
-    }))
+/// One request to the loader, and where and as whom it runs.
+struct Run<'a> {
+    request: String,
+    dir: PathBuf,
+    rights: &'a Rights,
+}
+
+/// How a Python answered.
+enum Answered {
+    By(Verdict),
+    /// It imports no Synapse.
+    NoSynapse,
+    /// It cannot be run (or cannot import Synapse) with the owner's rights.
+    Unrunnable(String),
+}
+
+/// What the loader's Python is given of this run's environment: a plain PATH and Synapse's
+/// own settings, nothing else (`-I` ignores `PYTHON*` too).
+fn environment() -> impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)> {
+    let fixed = [
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        ("LANG", "C.UTF-8"),
+    ]
+    .map(|(k, v)| (k.into(), v.into()));
+    let synapse = std::env::vars_os().filter(|(k, _)| k.to_string_lossy().starts_with("SYNAPSE_"));
+    fixed.into_iter().chain(synapse)
+}
+
+impl Run<'_> {
+    /// Runs the script with `python`, isolated (`-I`: neither the working directory nor the
+    /// script's folder on `sys.path`, no `PYTHON*` variables, no user site), in the files'
+    /// folder, with the owner's rights.
+    fn run(&self, python: &Path) -> Result<Answered, LoaderError> {
+        let fail = |why: String| LoaderError::Run {
+            python: python.to_owned(),
+            why,
+        };
+        // The texts may hold secrets: they go through the pipe, never argv.
+        let mut command = Command::new(python);
+        command
+            .args(["-I", "-c", SCRIPT])
+            .current_dir(&self.dir)
+            .env_clear()
+            .envs(environment());
+        let owners = *self.rights != Rights::Own;
+        let ran = match process::run(
+            command,
+            Some(self.request.clone()),
+            TIMEOUT,
+            OUTPUT_LIMIT,
+            self.rights,
+        ) {
+            Ok(ran) => ran,
+            Err(process::NotRun::Start(why)) if owners => return Ok(Answered::Unrunnable(why)),
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        let (status, out, err) = (ran.status, ran.out, ran.err);
+        let line = out.lines().last().unwrap_or("");
+        let answer: Answer = serde_json::from_str(line).map_err(|_| {
+            let tail: Vec<&str> = err.lines().rev().take(5).collect();
+            fail(format!(
+                "{status}, no verdict: {}",
+                tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+            ))
+        })?;
+        let Some(version) = answer.synapse else {
+            return Ok(match owners {
+                true => Answered::Unrunnable("`import synapse` fails with these rights".into()),
+                false => Answered::NoSynapse,
+            });
+        };
+        Ok(Answered::By(Verdict {
+            python: python.to_owned(),
+            version,
+            refusal: (!answer.ok).then(|| Refusal {
+                message: answer.error.unwrap_or_default(),
+                path: answer.path.unwrap_or_default(),
+            }),
+        }))
+    }
 }
 
 /// Synapse's message with the configuration's secret values masked: its type errors quote

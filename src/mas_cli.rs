@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::plan::Proposal;
 use crate::process;
+use crate::rights::Rights;
 use crate::rules::layers::Layers;
 use crate::rules::mas;
 
@@ -58,6 +59,12 @@ pub struct Refusal {
 pub enum Judged {
     Off,
     NotFound(Vec<PathBuf>),
+    /// Found, but the configuration's owner (whose rights it runs with) cannot run it.
+    Unrunnable {
+        program: PathBuf,
+        who: String,
+        why: String,
+    },
     By(Verdict),
 }
 
@@ -76,6 +83,12 @@ impl Judged {
                     .iter()
                     .map(|p| format!(", {}", p.display()))
                     .collect::<String>()
+            ),
+            Judged::Unrunnable { program, who, why } => format!(
+                "MAS's own config check: {} cannot be run with the rights of the \
+                 configuration's owner, {who} ({why}); mas-link never runs it as root for \
+                 another user's files, so the verdict is mas-link's own rules",
+                program.display()
             ),
             Judged::By(v) => format!(
                 "MAS's own config check ({}, {}): {}",
@@ -110,16 +123,23 @@ fn candidates(setting: &Setting) -> Vec<PathBuf> {
     }
 }
 
-/// `mas-cli config check` on the configuration's files, as they are on disk.
+/// `mas-cli config check` on the configuration's files, as they are on disk, with the rights
+/// of their owner ([`Rights::of`]), in the first one's folder.
 pub fn judge(setting: &Setting, files: &[PathBuf]) -> Result<Judged, MasCliError> {
-    judge_in(setting, files, None)
+    let dir = files
+        .first()
+        .and_then(|f| std::fs::canonicalize(f).ok())
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("/"));
+    judge_in(setting, files, &dir, &Rights::of(files))
 }
 
-/// [`judge`], run in `dir` (this process's working directory when `None`).
+/// [`judge`], run in `dir` with `rights`.
 fn judge_in(
     setting: &Setting,
     files: &[PathBuf],
-    dir: Option<&Path>,
+    dir: &Path,
+    rights: &Rights,
 ) -> Result<Judged, MasCliError> {
     let Some(program) = candidates(setting).into_iter().next() else {
         return Ok(match setting {
@@ -127,8 +147,24 @@ fn judge_in(
             _ => Judged::NotFound(KNOWN_PLACES.iter().map(PathBuf::from).collect()),
         });
     };
-    let version = version(&program)?;
-    let refusal = check(&program, files, dir)?;
+    let at = Run {
+        program: &program,
+        dir,
+        rights,
+    };
+    let unrunnable = |why: String| Judged::Unrunnable {
+        program: program.clone(),
+        who: rights.describe(),
+        why,
+    };
+    let version = match at.version()? {
+        Ok(v) => v,
+        Err(why) => return Ok(unrunnable(why)),
+    };
+    let refusal = match at.check(files)? {
+        Ok(r) => r,
+        Err(why) => return Ok(unrunnable(why)),
+    };
     Ok(Judged::By(Verdict {
         program,
         version,
@@ -147,7 +183,10 @@ pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, MasCliErro
         // Off, or not found: nothing to run.
         return judge(setting, &[]).map(Some);
     }
+    // Root's own folder, private while it is written; given to the owner (deepest first, no
+    // link followed) once written, for a check with the owner's rights.
     let dir = tempfile::tempdir().map_err(MasCliError::Temp)?;
+    let rights = Rights::of(&p.files.iter().map(|f| f.file.target.clone()).collect::<Vec<_>>());
     let after = p.after(mas::layers);
     let mut paths = Vec::new();
     for (i, layer) in after.layers().iter().enumerate() {
@@ -162,10 +201,13 @@ pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, MasCliErro
         std::fs::create_dir(dir.path().join(&folder)).map_err(MasCliError::Temp)?;
         let path = folder.join(name);
         std::fs::write(dir.path().join(&path), layer.doc.text()).map_err(MasCliError::Temp)?;
+        give(&rights, &dir.path().join(&path))?;
+        give(&rights, &dir.path().join(&folder))?;
         paths.push(path);
     }
+    give(&rights, dir.path())?;
     // Run in the folder, on `0/config.yaml`…: MAS's message names them so, as given.
-    let judged = judge_in(setting, &paths, Some(dir.path()))?;
+    let judged = judge_in(setting, &paths, dir.path(), &rights)?;
     if let Judged::By(v) = &judged
         && let Some(r) = &v.refusal
     {
@@ -182,43 +224,89 @@ pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, MasCliErro
     Ok(Some(judged))
 }
 
-/// `mas-cli --version`'s answer (`mas-cli v1.22.0`).
-fn version(program: &Path) -> Result<String, MasCliError> {
-    let (ok, out, err) = run(program, &["--version"], None)?;
-    let line = out.lines().next().unwrap_or("").trim().to_owned();
-    match ok && !line.is_empty() {
-        true => Ok(line),
-        false => Err(MasCliError::Run {
-            program: program.to_owned(),
-            why: format!("`--version` gave no version: {}", tail(&err)),
-        }),
+/// A file or folder root made for the check, handed to the owner whose rights it runs with.
+fn give(rights: &Rights, path: &Path) -> Result<(), MasCliError> {
+    match rights {
+        Rights::Owner(u) => {
+            std::os::unix::fs::lchown(path, Some(u.uid), Some(u.gid)).map_err(MasCliError::Temp)
+        }
+        Rights::Own | Rights::Several(_) => Ok(()),
     }
 }
 
-/// `config check -c FILE…`: `None` when MAS accepts, else its refusal.
-fn check(
-    program: &Path,
-    files: &[PathBuf],
-    dir: Option<&Path>,
-) -> Result<Option<Refusal>, MasCliError> {
-    let mut args = vec!["config".to_owned(), "check".to_owned()];
-    for f in files {
-        args.push("-c".into());
-        args.push(f.display().to_string());
+/// `mas-cli` as this check runs it: where, and as whom.
+struct Run<'a> {
+    program: &'a Path,
+    dir: &'a Path,
+    rights: &'a Rights,
+}
+
+/// What a run gave, or (inner `Err`) why the owner could not run it.
+type Outcome<T> = Result<Result<T, String>, MasCliError>;
+
+impl Run<'_> {
+    /// `mas-cli --version`'s answer (`mas-cli v1.22.0`).
+    fn version(&self) -> Outcome<String> {
+        let (ok, out, err) = match self.run(&["--version"])? {
+            Ok(ran) => ran,
+            Err(why) => return Ok(Err(why)),
+        };
+        let line = out.lines().next().unwrap_or("").trim().to_owned();
+        match ok && !line.is_empty() {
+            true => Ok(Ok(line)),
+            false => Err(MasCliError::Run {
+                program: self.program.to_owned(),
+                why: format!("`--version` gave no version: {}", tail(&err)),
+            }),
+        }
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (ok, _, err) = run(program, &args, dir)?;
-    if ok {
-        return Ok(None);
+
+    /// `config check -c FILE…`: `None` when MAS accepts, else its refusal.
+    fn check(&self, files: &[PathBuf]) -> Outcome<Option<Refusal>> {
+        let mut args = vec!["config".to_owned(), "check".to_owned()];
+        for f in files {
+            args.push("-c".into());
+            args.push(f.display().to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, _, err) = match self.run(&args)? {
+            Ok(ran) => ran,
+            Err(why) => return Ok(Err(why)),
+        };
+        if ok {
+            return Ok(Ok(None));
+        }
+        let message = refusal_message(&err).ok_or_else(|| MasCliError::Run {
+            program: self.program.to_owned(),
+            why: format!("`config check` failed without a message: {}", tail(&err)),
+        })?;
+        Ok(Ok(Some(Refusal {
+            path: key_of(&message),
+            message,
+        })))
     }
-    let message = refusal_message(&err).ok_or_else(|| MasCliError::Run {
-        program: program.to_owned(),
-        why: format!("`config check` failed without a message: {}", tail(&err)),
-    })?;
-    Ok(Some(Refusal {
-        path: key_of(&message),
-        message,
-    }))
+
+    /// Runs `program args…` with no environment of ours (MAS reads none for a check; nothing
+    /// of this run's leaks to it), under [`TIMEOUT`], each output read up to
+    /// [`OUTPUT_LIMIT`]. The inner `Err`: the owner whose rights it runs with cannot run it.
+    fn run(&self, args: &[&str]) -> Outcome<(bool, String, String)> {
+        let mut command = Command::new(self.program);
+        command
+            .current_dir(self.dir)
+            .args(args)
+            .env_clear()
+            .env("RUST_BACKTRACE", "0")
+            .env("RUST_LIB_BACKTRACE", "0")
+            .env("NO_COLOR", "1");
+        match process::run(command, None, TIMEOUT, OUTPUT_LIMIT, self.rights) {
+            Ok(ran) => Ok(Ok((ran.success, ran.out, ran.err))),
+            Err(process::NotRun::Start(why)) if *self.rights != Rights::Own => Ok(Err(why)),
+            Err(e) => Err(MasCliError::Run {
+                program: self.program.to_owned(),
+                why: e.to_string(),
+            }),
+        }
+    }
 }
 
 /// MAS's message: the `Error:` line and the causes after it, without the backtrace.
@@ -247,31 +335,6 @@ pub fn key_of(message: &str) -> Vec<String> {
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(3)..].join(" / ")
-}
-
-/// Runs `program args…` with no environment of ours (MAS reads none for a check; nothing of
-/// this run's leaks to it), under [`TIMEOUT`], each output read up to [`OUTPUT_LIMIT`].
-fn run(
-    program: &Path,
-    args: &[&str],
-    dir: Option<&Path>,
-) -> Result<(bool, String, String), MasCliError> {
-    let mut command = Command::new(program);
-    if let Some(dir) = dir {
-        command.current_dir(dir);
-    }
-    command
-        .args(args)
-        .env_clear()
-        .env("RUST_BACKTRACE", "0")
-        .env("RUST_LIB_BACKTRACE", "0")
-        .env("NO_COLOR", "1");
-    let ran =
-        process::run(command, None, TIMEOUT, OUTPUT_LIMIT).map_err(|why| MasCliError::Run {
-            program: program.to_owned(),
-            why,
-        })?;
-    Ok((ran.success, ran.out, ran.err))
 }
 
 /// MAS's message with the configuration's secret values masked (its type errors may quote

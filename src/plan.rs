@@ -2,6 +2,7 @@
 //! as it is: the file before and after, each change with its reason, the findings on the
 //! result, and what goes with the write (a secret file, the record).
 
+use crate::rights::Rights;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -90,11 +91,13 @@ impl ChangeReport {
     }
 }
 
-/// A secret file written with the change (Synapse's `secret_path`).
+/// A secret file written with the change (Synapse's `secret_path`), with the rights of
+/// whoever named it (the operator's, or the configuration owner's).
 #[derive(Debug, Clone)]
 pub struct SecretFile {
     pub path: PathBuf,
     pub secret: String,
+    pub rights: Rights,
 }
 
 /// What happens to the record beside the file when the change is written.
@@ -364,6 +367,8 @@ pub struct LinkRequest {
     pub secret_path: Option<PathBuf>,
     /// What that file holds now, read by the caller.
     pub secret_path_now: Option<FileState>,
+    /// With whose rights that file is written.
+    pub secret_path_rights: Rights,
     /// MAS's `matrix.homeserver`, when MAS's side is known: it must be this `server_name`.
     pub mas_homeserver: Option<String>,
     /// MAS's upstream providers (their issuer and `synapse_idp_id`), when MAS's side is known.
@@ -438,6 +443,7 @@ pub fn link(
         .map(|path| SecretFile {
             path: path.clone(),
             secret: req.secret.clone(),
+            rights: req.secret_path_rights.clone(),
         });
     // The file Synapse will read holds the secret once written.
     let after_file = req

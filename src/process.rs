@@ -1,11 +1,14 @@
 //! Another program run for its verdict (Synapse's Python for its config loader, MAS's
-//! `mas-cli`): how this run finds it, and one run of it under a deadline, its input through
-//! a pipe (never argv: it may hold secrets), each output read up to a bound.
+//! `mas-cli`): how this run finds it, and one run of it under a deadline, with the rights of
+//! the configuration's owner ([`Rights`]), its input through a pipe (never argv: it may hold
+//! secrets), each output read up to a bound.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::rights::Rights;
 
 /// How this run finds the program: `none` turns it off, a path names it, nothing searches
 /// the places the caller knows.
@@ -38,14 +41,37 @@ pub struct Ran {
     pub err: String,
 }
 
-/// Runs `command` with `input` on its standard input, stopped after `timeout`; each output
-/// read up to `limit` bytes. The error is why it could not run, or that it did not answer.
+/// Why a program gave no verdict.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotRun {
+    /// It could not be started with the rights it was to run with.
+    #[error("{0}")]
+    Start(String),
+    /// It started, then failed to answer.
+    #[error("{0}")]
+    Answer(String),
+}
+
+/// Runs `command` with `rights`, `input` on its standard input, stopped after `timeout`;
+/// each output read up to `limit` bytes.
 pub fn run(
+    command: Command,
+    input: Option<String>,
+    timeout: Duration,
+    limit: u64,
+    rights: &Rights,
+) -> Result<Ran, NotRun> {
+    rights
+        .run(|| run_here(command, input, timeout, limit))
+        .map_err(|e| NotRun::Start(e.to_string()))?
+}
+
+fn run_here(
     mut command: Command,
     input: Option<String>,
     timeout: Duration,
     limit: u64,
-) -> Result<Ran, String> {
+) -> Result<Ran, NotRun> {
     let mut child = command
         .stdin(match input {
             Some(_) => Stdio::piped(),
@@ -54,7 +80,7 @@ pub fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| NotRun::Start(e.to_string()))?;
     let writer =
         child.stdin.take().zip(input).map(|(mut stdin, input)| {
             std::thread::spawn(move || stdin.write_all(input.as_bytes()))
@@ -72,13 +98,16 @@ pub fn run(
     let err = read(child.stderr.take().map(|p| Box::new(p) as _));
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+        if let Some(status) = child.try_wait().map_err(|e| NotRun::Answer(e.to_string()))? {
             break status;
         }
         if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("no answer in {} s", timeout.as_secs()));
+            return Err(NotRun::Answer(format!(
+                "no answer in {} s",
+                timeout.as_secs()
+            )));
         }
         std::thread::sleep(Duration::from_millis(10));
     };

@@ -10,6 +10,7 @@ use thiserror::Error;
 use crate::files::{self, ReadError};
 use crate::findings::{Cloudron, Source, Where, shell_word};
 use crate::plan::file_words;
+use crate::rules::FileState;
 use crate::rules::mas::{self, Bundle};
 use crate::rules::names::{check_url, host_of};
 use crate::rules::synapse::{self, MAS};
@@ -97,17 +98,21 @@ impl SecretFrom {
 
 /// The secret Synapse's file already gives MAS, when no other source is named: a legacy
 /// `msc3861.admin_token` (MAS holds it as its secret), the inline secret, or the file its
-/// `secret_path` names. The second value says it is the legacy token.
-pub fn kept_secret(root: &Value) -> Option<(String, bool)> {
+/// `secret_path` names (read with the rights of the file's owner). The second value says it
+/// is the legacy token.
+pub fn kept_secret(config: &files::Config) -> Result<Option<(String, bool)>, ReadError> {
+    let root = config.layers.value();
     if let Some(token) = synapse::legacy_admin_token(root) {
-        return Some((token, true));
+        return Ok(Some((token, true)));
     }
     let inline = root.at(&[MAS, "secret"]).and_then(Value::as_str);
     if let Some(s) = inline.filter(|s| !s.is_empty()) {
-        return Some((s.to_owned(), false));
+        return Ok(Some((s.to_owned(), false)));
     }
-    let path = synapse::secret_path(root)?;
-    files::read_secret(Path::new(path)).ok().map(|s| (s, false))
+    Ok(match files::synapse_secret_file(config)? {
+        Some(FileState::Contents(s)) if !s.trim().is_empty() => Some((s.trim().to_owned(), false)),
+        _ => None,
+    })
 }
 
 /// Where Synapse reaches MAS: the flag, else `MAS_ENDPOINT`, else the endpoint already set

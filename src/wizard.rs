@@ -168,7 +168,7 @@ fn mas_side(
         endpoint: endpoint.clone(),
         kind: None,
     };
-    let secret_file = files::mas_secret_file(&config.layers);
+    let secret_file = files::mas_secret_file(&config)?;
     // Synapse's OpenID Connect providers move to MAS when Synapse's file is here.
     let synapse = hs.map(|(r, _)| database::synapse_side(r));
     let p = plan::mas(
@@ -260,6 +260,7 @@ fn synapse_side(
         secret,
         secret_path: None,
         secret_path_now: None,
+        secret_path_rights: crate::rights::Rights::Own,
         mas_homeserver,
         mas_providers,
     };
@@ -299,7 +300,7 @@ fn secret_for(
     if let Some(b) = bundle {
         return Ok((b.secret, from));
     }
-    if let Some((s, legacy)) = settings::kept_secret(config.layers.value()) {
+    if let Some((s, legacy)) = settings::kept_secret(config)? {
         let what = match legacy {
             true => "experimental_features.msc3861.admin_token, as the shared secret",
             false => "the shared secret",

@@ -374,7 +374,7 @@ pub fn corpus() -> Vec<(String, String)> {
 fn check_refuses(path: &Path) -> (bool, Vec<String>) {
     let doc = Document::from_bytes(&fs::read(path).unwrap(), Options::PYYAML).unwrap();
     let cfg = Layers::single(path.display().to_string(), doc);
-    let secret_file = files::synapse_secret_file(cfg.value());
+    let secret_file = synapse::secret_path(cfg.value()).map(|p| files::state(Path::new(p)));
     let (findings, _) = synapse::findings(&cfg, secret_file.as_ref());
     let refusing: Vec<String> = findings
         .iter()

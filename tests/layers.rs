@@ -10,6 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["findings"],
     &["rules"],
+    &["rights"],
     &["files", "process"],
     &["plan"],
     &["apply", "database", "loader", "mas_cli", "online"],

@@ -75,7 +75,7 @@ fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
     let config = files::load_mas(paths)?;
     let synapse = synapse_side(a)?;
     let opts = matrix_options(a, config.layers.value(), synapse.as_ref())?;
-    let secret_file = files::mas_secret_file(&config.layers);
+    let secret_file = files::mas_secret_file(&config)?;
     let p = plan::mas(
         config,
         &opts,

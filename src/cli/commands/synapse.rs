@@ -2,6 +2,8 @@
 //! and the file itself; Synapse's users checked (fail closed); the plan shown and written.
 
 use crate::cli::*;
+use crate::rights::Rights;
+use crate::rules::FileState;
 use crate::settings::{self, SecretFrom, Settings};
 
 /// The flags and the environment, resolved once (as the wizard resolves its own).
@@ -32,13 +34,14 @@ fn settings(a: &SynapseArgs) -> Result<Settings> {
 
 /// What the link needs, from the settings, MAS's side and the file itself (its MAS block,
 /// when one is there, so that relinking needs no flags).
-fn link_request(set: &Settings, root: &Value, out: &mut Out) -> Result<LinkRequest> {
+fn link_request(set: &Settings, config: &files::Config, out: &mut Out) -> Result<LinkRequest> {
+    let root = config.layers.value();
     let from = set.secret.clone().unwrap_or(SecretFrom::Kept);
     let given = match from {
         SecretFrom::Stdin => Some(read_stdin_secret()?),
         _ => from.read()?,
     };
-    let bundle = match (given, settings::kept_secret(root)) {
+    let bundle = match (given, settings::kept_secret(config)?) {
         (Some(b), _) => b,
         (None, Some((secret, legacy))) => {
             if legacy {
@@ -68,23 +71,44 @@ fn link_request(set: &Settings, root: &Value, out: &mut Out) -> Result<LinkReque
             )
         })?;
     check_url(&endpoint).map_err(|e| anyhow!("--endpoint: {e}"))?;
-    // A `secret_path` already set (absolute: a relative one is Synapse's working directory's)
-    // is kept, its file rewritten only when it does not hold the secret.
-    let secret_path = set.secret_path.clone().or_else(|| {
-        synapse::secret_path(root)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    });
+    let (secret_path, secret_path_now, secret_path_rights) = secret_path(set, config)?;
     let at = set.place(Some(&endpoint));
     Ok(LinkRequest {
         at: Some(at),
         endpoint,
         mas_providers: bundle.providers.clone(),
         secret: bundle.secret,
-        secret_path_now: files::named_state(secret_path.as_deref()),
+        secret_path_now,
         secret_path,
+        secret_path_rights,
         mas_homeserver: bundle.homeserver,
     })
+}
+
+/// The file to hold the secret, what it holds now, and with whose rights it is read and
+/// written: `--secret-path` is the operator's (mas-link's rights); a `secret_path` already set
+/// (absolute: a relative one is Synapse's working directory's) is kept, its file rewritten
+/// only when it does not hold the secret, with the rights of the configuration's owner.
+fn secret_path(
+    set: &Settings,
+    config: &files::Config,
+) -> Result<(Option<PathBuf>, Option<FileState>, Rights)> {
+    if let Some(p) = &set.secret_path {
+        return Ok((Some(p.clone()), Some(files::state(p)), Rights::Own));
+    }
+    let Some(path) = synapse::secret_path(config.layers.value())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+    else {
+        return Ok((None, None, Rights::Own));
+    };
+    let named = files::Named {
+        config,
+        key: files::SECRET_PATH,
+    };
+    let now = files::named_state(Some(&path), named)?;
+    files::may_write(&path, named)?;
+    Ok((Some(path), now, config.rights()))
 }
 
 /// Refuses to link a Synapse whose users MAS may not know: users in its database not yet
@@ -138,7 +162,7 @@ pub(in crate::cli) fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> 
     let set = settings(a)?;
     let (_locks, config) = synapse_config(&a.synapse, &a.write, "synapse", out)?;
     no_lock_out(a, &set, &config, out)?;
-    let req = link_request(&set, config.layers.value(), out)?;
+    let req = link_request(&set, &config, out)?;
     let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
     let p = plan::link(config, &req, &records)?;
     let p = on_cloudron(
