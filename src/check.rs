@@ -109,12 +109,14 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
         None => None,
     };
     let census = match &hs {
-        Some(s) => {
-            database::census(&users::database(s.config.layers.value())).unwrap_or_else(|e| {
-                not_checked.push(format!("Synapse's users: {e}").into());
-                None
-            })
-        }
+        Some(s) => database::census(
+            &users::database(s.config.layers.value()),
+            &s.config.rights(),
+        )
+        .unwrap_or_else(|e| {
+            not_checked.push(format!("Synapse's users: {e}").into());
+            None
+        }),
         None => None,
     };
     let mas = mas_side(req, &mut findings, &mut not_checked)?;

@@ -1,11 +1,14 @@
 //! Synapse's database, read only, with a short timeout, and only by the commands that need it:
-//! the users `check` reports and `synapse` must not lock out.
+//! the users `check` reports and `synapse` must not lock out. Opened with the rights of the
+//! configuration's owner (its SQLite file, a PostgreSQL socket, a `.pgpass`): the
+//! configuration names it.
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::rights::{Rights, RightsError};
 use crate::rules::users::{Census, Database, PgArgs};
 
 /// How long a locked database is waited for.
@@ -28,15 +31,18 @@ pub enum DbError {
     Silent { at: String },
     #[error("{0}")]
     Unsupported(String),
+    #[error(transparent)]
+    Rights(#[from] RightsError),
 }
 
-/// What the database holds: `Ok(None)` for a fresh server (its SQLite file not made yet).
-pub fn census(db: &Database) -> Result<Option<Census>, DbError> {
-    match db {
+/// What the database holds, read with `rights`: `Ok(None)` for a fresh server (its SQLite file
+/// not made yet).
+pub fn census(db: &Database, rights: &Rights) -> Result<Option<Census>, DbError> {
+    rights.run(|| match db {
         Database::Sqlite { path } => sqlite(path),
         Database::Postgres(args) => pg(args).map(Some),
         Database::Unknown(why) => Err(DbError::Unsupported(why.clone())),
-    }
+    })?
 }
 
 /// What Synapse's database says of its users, for the link.
@@ -51,8 +57,8 @@ pub enum Users {
 }
 
 /// Synapse's users, as its configuration's database holds them.
-pub fn users(db: &Database) -> Users {
-    match census(db) {
+pub fn users(db: &Database, rights: &Rights) -> Users {
+    match census(db, rights) {
         Ok(Some(c)) if c.active > 0 => Users::Some(c),
         Ok(Some(_)) => Users::None,
         Ok(None) => Users::Unread(match db {
@@ -68,9 +74,9 @@ pub fn users(db: &Database) -> Users {
 
 /// Synapse's side for MAS, with how many users have a password when the database says so
 /// (a database not made yet or not readable says nothing).
-pub fn synapse_side(root: &crate::yaml::Value) -> crate::rules::sso::SsoBundle {
+pub fn synapse_side(root: &crate::yaml::Value, rights: &Rights) -> crate::rules::sso::SsoBundle {
     let mut side = crate::rules::sso::SsoBundle::of(root);
-    side.password_users = census(&crate::rules::users::database(root))
+    side.password_users = census(&crate::rules::users::database(root), rights)
         .ok()
         .flatten()
         .map(|c| c.with_password);

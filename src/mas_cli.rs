@@ -186,7 +186,12 @@ pub fn vet(setting: &Setting, p: &Proposal) -> Result<Option<Judged>, MasCliErro
     // Root's own folder, private while it is written; given to the owner (deepest first, no
     // link followed) once written, for a check with the owner's rights.
     let dir = tempfile::tempdir().map_err(MasCliError::Temp)?;
-    let rights = Rights::of(&p.files.iter().map(|f| f.file.target.clone()).collect::<Vec<_>>());
+    let rights = Rights::of(
+        &p.files
+            .iter()
+            .map(|f| f.file.target.clone())
+            .collect::<Vec<_>>(),
+    );
     let after = p.after(mas::layers);
     let mut paths = Vec::new();
     for (i, layer) in after.layers().iter().enumerate() {

@@ -98,7 +98,10 @@ fn run_here(
     let err = read(child.stderr.take().map(|p| Box::new(p) as _));
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| NotRun::Answer(e.to_string()))? {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| NotRun::Answer(e.to_string()))?
+        {
             break status;
         }
         if started.elapsed() > timeout {

@@ -48,10 +48,7 @@ pub enum RightsError {
     )]
     Several(Vec<u32>),
     #[error("taking on the rights of {who}: {source}")]
-    Switch {
-        who: String,
-        source: std::io::Error,
-    },
+    Switch { who: String, source: std::io::Error },
 }
 
 impl User {

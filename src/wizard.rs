@@ -170,7 +170,7 @@ fn mas_side(
     };
     let secret_file = files::mas_secret_file(&config)?;
     // Synapse's OpenID Connect providers move to MAS when Synapse's file is here.
-    let synapse = hs.map(|(r, _)| database::synapse_side(r));
+    let synapse = hs.map(|(r, p)| database::synapse_side(r, &crate::rights::Rights::of(p)));
     let p = plan::mas(
         config,
         &opts,
@@ -342,7 +342,7 @@ fn users_flag(
         set.mas.as_deref().unwrap_or_default(),
         Some(mas_url),
     );
-    match database::users(&db) {
+    match database::users(&db, &config.rights()) {
         database::Users::None => Ok(None),
         database::Users::Unread(why) => {
             writeln!(out.err, "  Synapse's users could not be read: {why}.")?;

@@ -65,7 +65,10 @@ fn synapse_side(a: &MasArgs) -> Result<Option<sso::SsoBundle>> {
         [] => Ok(None),
         given => {
             let config = files::load_synapse(given, &files::synapse_paths(given)?)?;
-            Ok(Some(database::synapse_side(config.layers.value())))
+            Ok(Some(database::synapse_side(
+                config.layers.value(),
+                &config.rights(),
+            )))
         }
     }
 }

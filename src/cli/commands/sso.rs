@@ -14,7 +14,7 @@ pub(in crate::cli) fn cmd_sso(a: &SsoArgs, out: &mut Out) -> Result<u8> {
     }
     let config = files::load_synapse(&a.synapse_config, &files::synapse_paths(&a.synapse_config)?)?;
     say_read(out, &config)?;
-    let bundle = database::synapse_side(config.layers.value());
+    let bundle = database::synapse_side(config.layers.value(), &config.rights());
     writeln!(out.out, "{}", bundle.to_line())?;
     Ok(0)
 }

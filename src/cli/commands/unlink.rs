@@ -46,7 +46,7 @@ pub(in crate::cli) fn cmd_unlink(a: &UnlinkArgs, out: &mut Out) -> Result<u8> {
         backups.push(untouched_backup(r.as_ref(), f, &l.doc, out)?);
     }
     let secret_file = files::synapse_secret_file(&config)?;
-    match database::users(&users::database(config.layers.value())) {
+    match database::users(&users::database(config.layers.value()), &config.rights()) {
         database::Users::Unread(why) => writeln!(
             out.err,
             "note: Synapse's users were not read ({why}): users made while MAS was in charge \
