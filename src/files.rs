@@ -46,23 +46,27 @@ pub enum ReadError {
     /// Not the program's kind of file: empty, not a mapping, or the other program's.
     #[error("{path} {why}")]
     WrongFile { path: String, why: String },
-    /// Root, on another user's configuration that names a file that user may not use.
-    #[error(
-        "{config} names {path} in {key}, which {who} cannot {verb} ({why}): mas-link uses a \
-         file a configuration names with the rights of the configuration's owner; nothing was \
-         written, printed or sent. Name a file its owner may {verb}, or give the secret on the \
-         command line (--secret-file PATH)"
-    )]
-    NotOwners {
-        config: String,
-        path: PathBuf,
-        key: &'static str,
-        who: String,
-        verb: &'static str,
-        why: String,
-    },
+    #[error(transparent)]
+    NotOwners(Box<NotOwners>),
     #[error(transparent)]
     Rights(#[from] RightsError),
+}
+
+/// Root, on another user's configuration that names a file that user may not use.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{config} names {path} in {key}, which {who} cannot {verb} ({why}): mas-link uses a file a \
+     configuration names with the rights of the configuration's owner; nothing was written, \
+     printed or sent. Name a file its owner may {verb}, or give the secret on the command line \
+     (--secret-file PATH)"
+)]
+pub struct NotOwners {
+    pub config: String,
+    pub path: PathBuf,
+    pub key: &'static str,
+    pub who: String,
+    pub verb: &'static str,
+    pub why: String,
 }
 
 /// Every secret value read so far (configs, secret files, what came through a pipe): output
@@ -371,14 +375,14 @@ pub struct Named<'a> {
 impl Named<'_> {
     /// Refused: the configuration's owner may not `verb` the file.
     pub fn refused(&self, path: &Path, verb: &'static str, why: String) -> ReadError {
-        ReadError::NotOwners {
+        ReadError::NotOwners(Box::new(NotOwners {
             config: self.config.names(),
             path: path.to_owned(),
             key: self.key,
             who: self.config.rights().describe(),
             verb,
             why,
-        }
+        }))
     }
 }
 

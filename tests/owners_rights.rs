@@ -113,7 +113,11 @@ fn text(o: &Output) -> String {
 }
 
 fn assert_root_only_kept(o: &Output) {
-    assert!(!text(o).contains(ROOT_ONLY), "root-only bytes out:\n{}", text(o));
+    assert!(
+        !text(o).contains(ROOT_ONLY),
+        "root-only bytes out:\n{}",
+        text(o)
+    );
 }
 
 fn as_root() {
@@ -160,8 +164,17 @@ fn nothing_of_the_owners_runs_as_root() {
             ("synapse/__init__.py", marker(d, "synapse-package")),
             ("sitecustomize.py", marker(d, "sitecustomize")),
             ("usercustomize.py", marker(d, "usercustomize")),
-            ("pwn.pth", format!("import os; {}", marker(d, "pth").replace('\n', "; "))),
-            ("pwn12.py", format!("{}class Pwn:\n  def __init__(self, *a, **k): pass\n  @staticmethod\n  def parse_config(c): return c\n", marker(d, "module"))),
+            (
+                "pwn.pth",
+                format!("import os; {}", marker(d, "pth").replace('\n', "; ")),
+            ),
+            (
+                "pwn12.py",
+                format!(
+                    "{}class Pwn:\n  def __init__(self, *a, **k): pass\n  @staticmethod\n  def parse_config(c): return c\n",
+                    marker(d, "module")
+                ),
+            ),
         ]
     };
     // The plain file: the loader accepts it, with yaml.py & co beside it.
@@ -188,7 +201,10 @@ fn nothing_of_the_owners_runs_as_root() {
         "http://127.0.0.1:8080/",
         "--dry-run",
     ];
-    for args in [&["check", "--synapse-config", "homeserver.yaml"][..], &dry[..]] {
+    for args in [
+        &["check", "--synapse-config", "homeserver.yaml"][..],
+        &dry[..],
+    ] {
         let o = run(&d, args, None);
         assert!(
             text(&o).contains("Synapse's own config loader (Synapse "),
@@ -347,10 +363,7 @@ fn a_root_file_named_by_secret_path_is_neither_read_nor_written() {
             "  kind: synapse\n  homeserver: example.org\n  secret: {MAS_SECRET}\n  endpoint: http://127.0.0.1:8008/\n"
         );
         let dir = nobodys_folder(&[
-            (
-                "homeserver.yaml",
-                homeserver(&d, &linked),
-            ),
+            ("homeserver.yaml", homeserver(&d, &linked)),
             (KEY.0, KEY.1.into()),
             ("mas/config.yaml", mas_config(&matrix)),
         ]);

@@ -103,9 +103,8 @@ fn place(e: &anyhow::Error) -> Option<show::Place> {
         | ReadError::NotRegular { path }
         | ReadError::EmptyFolder { path }
         | ReadError::EmptySecret { path } => Some(at(&path.display(), None, None)),
-        ReadError::WrongFile { path, .. } | ReadError::NotOwners { config: path, .. } => {
-            Some(at(path, None, None))
-        }
+        ReadError::WrongFile { path, .. } => Some(at(path, None, None)),
+        ReadError::NotOwners(n) => Some(at(&n.config, None, None)),
         ReadError::Mas(_) | ReadError::Rights(_) => None,
     };
     e.chain().find_map(|c| {
