@@ -4,12 +4,17 @@ Reads {"files": [{"path", "text"}], "keys_dir"} as JSON on stdin and loads the t
 Synapse's `load_config_with_parser` loads its `-c` files: each parsed with PyYAML, non-mappings
 skipped, merged shallowly, then parsed and validated by HomeServerConfig. The texts may be
 planned ones not yet written. Prints one JSON line: {"synapse": version} when Synapse cannot
-be imported, else {"synapse": version, "ok": bool, "error": text, "path": [keys]}.
+be imported, else {"synapse": version, "ok": bool, "error": text, "path": [keys]}; a fault
+of this bridge's own code (not Synapse's) is {"synapse": version, "bridge": text}.
+
+It runs on every Synapse from MAS's floor (1.136) on: what came later (`validate_config`:
+in 1.144, not in 1.137) is called only where it exists.
 """
 
 import argparse
 import json
 import sys
+import traceback
 
 
 def main() -> None:
@@ -52,14 +57,22 @@ def main() -> None:
             allow_secrets_in_config=True,
         )
         config.invoke_all("read_arguments", args)
-        config.validate_config()
+        # Later releases validate across sections after parsing (1.144 does, 1.137 has no
+        # such step: its parsing does it).
+        if hasattr(config, "validate_config"):
+            config.validate_config()
     except ConfigError as e:
         verdict.update(ok=False, error="".join(format_config_error(e)).strip())
         verdict["path"] = [str(p) for p in (e.path or [])]
     except yaml.YAMLError as e:
         verdict.update(ok=False, error=f"YAML: {e}")
     except Exception as e:  # noqa: BLE001 - Synapse would fail to start just the same
-        verdict.update(ok=False, error=f"{type(e).__name__}: {e}")
+        frames = traceback.extract_tb(e.__traceback__)
+        if frames and frames[-1].filename == main.__code__.co_filename:
+            # Raised by this script's own line, not inside Synapse: ours to own.
+            verdict = {"synapse": synapse.__version__, "bridge": f"{type(e).__name__}: {e}"}
+        else:
+            verdict.update(ok=False, error=f"{type(e).__name__}: {e}")
     out.write(json.dumps(verdict) + "\n")
 
 

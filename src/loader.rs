@@ -16,6 +16,7 @@ use crate::plan::Proposal;
 use crate::process;
 use crate::rights::Rights;
 use crate::rules::layers::Layers;
+use crate::rules::release::{Known, Release};
 use crate::rules::synapse;
 
 const SCRIPT: &str = include_str!("loader.py");
@@ -44,6 +45,20 @@ pub enum LoaderError {
     Run { python: PathBuf, why: String },
     #[error("{python} does not import Synapse (`import synapse` fails): {hint}")]
     NoSynapse { python: PathBuf, hint: &'static str },
+    #[error("--synapse-version {0}: not a Synapse release (give one such as 1.144.0)")]
+    Version(String),
+    /// mas-link's own bridge failed: no verdict of Synapse's, and not a refusal.
+    #[error(
+        "mas-link's bridge to Synapse {version}'s config loader ({python}) failed: {message}. \
+         This is a fault of mas-link's, not a refusal of Synapse's; nothing was written. Report \
+         it with Synapse's version; meanwhile --synapse-python none (MAS_LINK_SYNAPSE_PYTHON=none) \
+         judges with mas-link's own rules"
+    )]
+    Bridge {
+        python: PathBuf,
+        version: String,
+        message: String,
+    },
 }
 
 const HINT: &str = "give the Python of Synapse's install with --synapse-python PATH \
@@ -73,6 +88,7 @@ struct Answer {
     ok: bool,
     error: Option<String>,
     path: Option<Vec<String>>,
+    bridge: Option<String>,
 }
 
 /// The Pythons to try for a search: `python3` on PATH, then the known places; only those
@@ -156,12 +172,91 @@ fn judge_with(
                     hint: HINT,
                 });
             }
-            // A Python that cannot run, or has no Synapse after all, is passed over in a search.
+            // A Python that cannot run, or has no Synapse after all, is passed over in a search;
+            // a fault of the bridge's own is said wherever it happens.
             Err(e) if matches!(setting, Setting::Given(_)) => return Err(e),
+            Err(e @ LoaderError::Bridge { .. }) => return Err(e),
             Ok(Answered::NoSynapse) | Err(_) => {}
         }
     }
     Ok(unrunnable.unwrap_or(Judged::NotFound(pythons)))
+}
+
+/// Synapse's release for these files: `given` (`--synapse-version`, MAS_LINK_SYNAPSE_VERSION)
+/// when the operator says it; else the loader's Python's `synapse.__version__` (run isolated,
+/// with the owner's rights, as the loader is); else the package metadata of an install found
+/// without running it (a venv's, Debian's, Cloudron's `dist-info`). `None`: unknown.
+pub fn release(
+    setting: &Setting,
+    files: &[PathBuf],
+    given: Option<&str>,
+) -> Result<Option<Known>, LoaderError> {
+    if let Some(text) = given {
+        let release = Release::parse(text).ok_or_else(|| LoaderError::Version(text.to_owned()))?;
+        return Ok(Some(Known {
+            release,
+            text: text.trim().to_owned(),
+            from: "--synapse-version / MAS_LINK_SYNAPSE_VERSION".into(),
+        }));
+    }
+    let pythons = match setting {
+        Setting::Off => Vec::new(),
+        Setting::Given(p) => vec![p.clone()],
+        Setting::Search => candidates(),
+    };
+    let rights = Rights::of(files);
+    let dir = folder_of(files);
+    for python in &pythons {
+        let mut command = Command::new(python);
+        command
+            .args(["-I", "-c", "import synapse; print(synapse.__version__)"])
+            .current_dir(&dir)
+            .env_clear()
+            .envs(environment());
+        if let Ok(ran) = process::run(command, None, TIMEOUT, OUTPUT_LIMIT, &rights)
+            && ran.success
+            && let Some(text) = ran.out.lines().next()
+            && let Some(release) = Release::parse(text)
+        {
+            return Ok(Some(Known {
+                release,
+                text: text.trim().to_owned(),
+                from: format!("Synapse's Python, {}", python.display()),
+            }));
+        }
+    }
+    let places = pythons
+        .iter()
+        .cloned()
+        .chain(KNOWN_PLACES.iter().map(PathBuf::from));
+    Ok(places.filter_map(|p| package_release(&p)).next())
+}
+
+/// The release in the `matrix_synapse-X.dist-info` folder beside this Python's packages.
+fn package_release(python: &Path) -> Option<Known> {
+    let prefix = python.parent()?.parent()?;
+    let libs = std::fs::read_dir(prefix.join("lib")).ok()?;
+    libs.flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .flat_map(|e| {
+            ["site-packages", "dist-packages"]
+                .into_iter()
+                .filter_map(move |d| std::fs::read_dir(e.path().join(d)).ok())
+                .flatten()
+                .flatten()
+        })
+        .find_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let text = name
+                .strip_prefix("matrix_synapse-")?
+                .strip_suffix(".dist-info")?
+                .to_owned();
+            Some(Known {
+                release: Release::parse(&text)?,
+                text,
+                from: format!("the package metadata, {}", e.path().display()),
+            })
+        })
 }
 
 /// The loader's working directory: the folder of the files it judges (Synapse's default for
@@ -336,6 +431,13 @@ impl Run<'_> {
                 tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
             ))
         })?;
+        if let (Some(version), Some(message)) = (&answer.synapse, answer.bridge) {
+            return Err(LoaderError::Bridge {
+                python: python.to_owned(),
+                version: version.clone(),
+                message,
+            });
+        }
         let Some(version) = answer.synapse else {
             return Ok(match owners {
                 true => Answered::Unrunnable("`import synapse` fails with these rights".into()),

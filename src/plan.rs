@@ -369,6 +369,8 @@ pub struct LinkRequest {
     pub secret_path_now: Option<FileState>,
     /// With whose rights that file is written.
     pub secret_path_rights: Rights,
+    /// The Synapse release the file is for, when known (and where that was learnt).
+    pub synapse_release: Option<crate::rules::release::Known>,
     /// MAS's `matrix.homeserver`, when MAS's side is known: it must be this `server_name`.
     pub mas_homeserver: Option<String>,
     /// MAS's upstream providers (their issuer and `synapse_idp_id`), when MAS's side is known.
@@ -412,6 +414,7 @@ pub fn link(
         endpoint: req.endpoint.clone(),
         secret: setting,
         mas_providers: req.mas_providers.clone(),
+        release: req.synapse_release.as_ref().map(|k| k.release),
     };
     let at = req
         .at
@@ -434,6 +437,13 @@ pub fn link(
     })?;
     let routed = config.layers.route(&changes);
     let mut p = Proposal::new(config, &changes, synapse::is_secret_key)?;
+    p.notes.insert(
+        0,
+        format!(
+            "for {}",
+            crate::rules::release::describe(req.synapse_release.as_ref())
+        ),
+    );
     let holds_secret =
         |s: &FileState| matches!(s, FileState::Contents(c) if c.trim() == req.secret);
     p.secret_file = req

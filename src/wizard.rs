@@ -261,6 +261,15 @@ fn synapse_side(
         secret_path: None,
         secret_path_now: None,
         secret_path_rights: crate::rights::Rights::Own,
+        synapse_release: loader::release(
+            &loader::Setting::from_flag(env("MAS_LINK_SYNAPSE_PYTHON").as_deref()),
+            &config
+                .files
+                .iter()
+                .map(|f| f.target.clone())
+                .collect::<Vec<_>>(),
+            env("MAS_LINK_SYNAPSE_VERSION").as_deref(),
+        )?,
         mas_homeserver,
         mas_providers,
     };

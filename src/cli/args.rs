@@ -257,6 +257,12 @@ pub struct SynapseFiles {
     /// synapse].
     #[arg(long, value_name = "PATH")]
     pub synapse_python: Option<String>,
+    /// The Synapse release the file is for, where Synapse's Python is not at hand (a host
+    /// editing a container's files): 1.136.x is linked without QR-code login, older ones are
+    /// refused [env: MAS_LINK_SYNAPSE_VERSION; default: Synapse's loader's, else an install's
+    /// package metadata]
+    #[arg(long, value_name = "VERSION")]
+    pub synapse_version: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@ pub mod mas_start;
 pub mod names;
 pub mod pairing;
 pub mod record;
+pub mod release;
 pub mod sso;
 pub mod synapse;
 pub mod users;

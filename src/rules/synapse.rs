@@ -4,6 +4,7 @@
 use super::layers::Layers;
 use super::names::{UrlProblem, check_server_name, check_url, same_url};
 use super::record::Record;
+use super::release;
 use super::sso;
 use super::{Changes, FileState};
 use crate::findings::{Effect, Finding, Source};
@@ -40,6 +41,9 @@ pub struct LinkOptions {
     pub secret: SecretSetting,
     /// MAS's upstream providers (issuer, `synapse_idp_id`); none when MAS's side is unknown.
     pub mas_providers: Option<Vec<sso::MasProvider>>,
+    /// The Synapse release the file is for; none when unknown (the plan then assumes one
+    /// with QR-code login beside MAS, and says so).
+    pub release: Option<release::Release>,
 }
 
 /// A setting that must change by hand before Synapse can run with MAS.
@@ -341,6 +345,15 @@ pub fn secret_path(root: &Value) -> Option<&str> {
 /// hold integrations or data are refused, all at once, with what to do instead.
 pub fn plan_link(cfg: &Layers, opts: &LinkOptions) -> Result<Changes, Vec<Refusal>> {
     let root = cfg.value();
+    if let Some(r) = opts.release.filter(|r| !r.has_mas_section()) {
+        let at = cfg.locate(&[]);
+        return Err(vec![Refusal {
+            key: MAS.into(),
+            file: at.path.to_owned(),
+            pos: at.pos,
+            message: Guide::text(release::too_old(r)),
+        }]);
+    }
     let refused = refusals(cfg, opts.mas_providers.as_deref());
     if !refused.is_empty() {
         return Err(refused);
@@ -401,7 +414,25 @@ pub fn plan_link(cfg: &Layers, opts: &LinkOptions) -> Result<Changes, Vec<Refusa
         );
     }
     let exp = |k: &str| root.at(&["experimental_features", k]);
-    if exp("msc4108_delegation_endpoint").is_some_and(|v| *v != Value::Null) {
+    if let Some(r) = opts.release.filter(|r| !r.qr_login_with_mas()) {
+        plan.notes.push(format!(
+            "QR-code login (MSC4108) is left off: Synapse {r} refuses it beside \
+             matrix_authentication_service; it works from Synapse {}",
+            release::QR_LOGIN
+        ));
+        if exp("msc4108_enabled").is_some_and(Value::truthy) {
+            plan.push(
+                Edit::set(
+                    &["experimental_features", "msc4108_enabled"],
+                    NewScalar::bool(false),
+                ),
+                format!(
+                    "Synapse {r} refuses MSC4108 beside MAS (it works from {})",
+                    release::QR_LOGIN
+                ),
+            );
+        }
+    } else if exp("msc4108_delegation_endpoint").is_some_and(|v| *v != Value::Null) {
         plan.notes.push(
             "experimental_features.msc4108_delegation_endpoint is set, so QR-code login is \
              delegated there; msc4108_enabled is left off (Synapse refuses both)"

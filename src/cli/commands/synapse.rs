@@ -34,7 +34,12 @@ fn settings(a: &SynapseArgs) -> Result<Settings> {
 
 /// What the link needs, from the settings, MAS's side and the file itself (its MAS block,
 /// when one is there, so that relinking needs no flags).
-fn link_request(set: &Settings, config: &files::Config, out: &mut Out) -> Result<LinkRequest> {
+fn link_request(
+    set: &Settings,
+    files: &SynapseFiles,
+    config: &files::Config,
+    out: &mut Out,
+) -> Result<LinkRequest> {
     let root = config.layers.value();
     let from = set.secret.clone().unwrap_or(SecretFrom::Kept);
     let given = match from {
@@ -72,6 +77,16 @@ fn link_request(set: &Settings, config: &files::Config, out: &mut Out) -> Result
         })?;
     check_url(&endpoint).map_err(|e| anyhow!("--endpoint: {e}"))?;
     let (secret_path, secret_path_now, secret_path_rights) = secret_path(set, config)?;
+    let targets: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
+    let synapse_release = loader::release(
+        &loader_setting(&files.synapse_python),
+        &targets,
+        files
+            .synapse_version
+            .clone()
+            .or_else(|| env("MAS_LINK_SYNAPSE_VERSION"))
+            .as_deref(),
+    )?;
     let at = set.place(Some(&endpoint));
     Ok(LinkRequest {
         at: Some(at),
@@ -81,6 +96,7 @@ fn link_request(set: &Settings, config: &files::Config, out: &mut Out) -> Result
         secret_path_now,
         secret_path,
         secret_path_rights,
+        synapse_release,
         mas_homeserver: bundle.homeserver,
     })
 }
@@ -162,7 +178,7 @@ pub(in crate::cli) fn cmd_synapse(a: &SynapseArgs, out: &mut Out) -> Result<u8> 
     let set = settings(a)?;
     let (_locks, config) = synapse_config(&a.synapse, &a.write, "synapse", out)?;
     no_lock_out(a, &set, &config, out)?;
-    let req = link_request(&set, &config, out)?;
+    let req = link_request(&set, &a.synapse, &config, out)?;
     let records: Vec<Option<Record>> = config.files.iter().map(files::link_record).collect();
     let p = plan::link(config, &req, &records)?;
     let p = on_cloudron(
