@@ -95,7 +95,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__check)
-            opts="-h --synapse-config --mas-config --synapse-python --mas-cli --mas-bundle-stdin --format --json --online --synapse-url --mas-url --insecure --color --help"
+            opts="-h --synapse-config --mas-config --synapse-python --synapse-version --mas-cli --mas-bundle-stdin --format --json --online --synapse-url --mas-url --insecure --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,6 +110,10 @@ _mas__link() {
                     return 0
                     ;;
                 --synapse-python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -393,7 +397,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__synapse)
-            opts="-y -h --synapse-config --synapse-python --mas-config --secret-file --secret-stdin --endpoint --secret-path --users-migrated --new-server --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
+            opts="-y -h --synapse-config --synapse-python --synapse-version --mas-config --secret-file --secret-stdin --endpoint --secret-path --users-migrated --new-server --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +408,10 @@ _mas__link() {
                     return 0
                     ;;
                 --synapse-python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -439,7 +447,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__unlink)
-            opts="-y -h --synapse-config --synapse-python --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
+            opts="-y -h --synapse-config --synapse-python --synapse-version --dry-run --check --yes --show-secrets --no-backup --in-place --format --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,6 +458,10 @@ _mas__link() {
                     return 0
                     ;;
                 --synapse-python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,6 +43,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
         &'mas-link;synapse'= {
             cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse''s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from'
             cand --synapse-python 'Synapse''s Python, for Synapse''s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]'
+            cand --synapse-version 'The Synapse release the file is for, where Synapse''s Python is not at hand (a host editing a container''s files): 1.136.x is linked without QR-code login, older ones are refused [env: MAS_LINK_SYNAPSE_VERSION; default: Synapse''s loader''s, else an install''s package metadata]'
             cand --mas-config 'Take the secret (and the default endpoint) from MAS''s config.yaml (repeat for several files)'
             cand --secret-file 'Read the secret from a file (trimmed)'
             cand --endpoint 'Where Synapse reaches MAS [env: MAS_ENDPOINT; default: MAS''s http.public_base, or the endpoint already set]'
@@ -95,6 +96,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c [default: /app/data/configs/homeserver.yaml, when it exists]'
             cand --mas-config 'MAS''s config.yaml; repeat for several files [env: MAS_CONFIG; default: /app/data/config.yaml, when it exists]'
             cand --synapse-python 'Synapse''s Python, for Synapse''s own config loader, or `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]'
+            cand --synapse-version 'The Synapse release the verdict is for, where Synapse''s Python is not at hand [env: MAS_LINK_SYNAPSE_VERSION; default: Synapse''s loader''s, else an install''s package metadata]'
             cand --mas-cli 'MAS''s `mas-cli`, for MAS''s own `config check`, or `none` for mas-link''s own rules only [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli, /app/code/mas-cli]'
             cand --format 'Output format; json is documented in README (format_version 1)'
             cand --synapse-url 'Where to reach Synapse [default: its public_baseurl, or https://SERVER_NAME/]'
@@ -110,6 +112,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
         &'mas-link;unlink'= {
             cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder (its *.yaml files, sorted), as Synapse''s -c. A conf.d/ beside homeserver.yaml (Debian) is read after it. Each setting is written in the file Synapse takes it from'
             cand --synapse-python 'Synapse''s Python, for Synapse''s own config loader, which then judges the planned configuration before anything is written; `none` for mas-link''s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]'
+            cand --synapse-version 'The Synapse release the file is for, where Synapse''s Python is not at hand (a host editing a container''s files): 1.136.x is linked without QR-code login, older ones are refused [env: MAS_LINK_SYNAPSE_VERSION; default: Synapse''s loader''s, else an install''s package metadata]'
             cand --format 'Output format; json (documented in README) needs --yes, --dry-run or --check'
             cand --color 'When to colour output'
             cand --dry-run 'Show the diff and write nothing (exit 0)'

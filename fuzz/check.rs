@@ -57,6 +57,7 @@ pub fn check(data: &[u8]) {
                 issuer: None,
                 synapse_idp_id: Some("oidc-x".into()),
             }]),
+            release: None,
         };
         if options == Options::PYYAML
             && let Ok(plan) = synapse::plan_link(&one(&doc), &opts)

@@ -3,6 +3,7 @@
 //! reads itself, then the pairing, the users and the hand-over, then (when asked) the running
 //! services. The command line only resolves the request and prints the report.
 
+use crate::rules::release::{self, Known, Release};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub struct Request {
     /// MAS's side as a `secret --bundle` line carried it, when MAS runs elsewhere.
     pub mas_bundle: Option<Bundle>,
     pub loader: loader::Setting,
+    /// The Synapse release, when the operator says it (`--synapse-version`).
+    pub synapse_version: Option<String>,
     /// How MAS's own `mas-cli config check` is found.
     pub mas_cli: mas_cli::Setting,
     /// The live probes, when asked for.
@@ -82,6 +85,9 @@ pub struct Report {
     /// The SSO hand-over as each side states it (see README).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sso: Vec<String>,
+    /// Which Synapse release the verdict is for, and where that was learnt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synapse_release: Option<String>,
     /// Whether Synapse's own config loader judged Synapse's side, and how.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synapse_loader: Option<String>,
@@ -98,6 +104,7 @@ struct SynapseSide {
     config: Config,
     secret: Option<String>,
     judged: loader::Judged,
+    release: Option<Known>,
 }
 
 /// Checks what `req` names.
@@ -173,6 +180,7 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
             .flat_map(|s| sso::synapse_report(s.config.layers.value()))
             .chain(sso::mas_report(mas_providers.unwrap_or_default()))
             .collect(),
+        synapse_release: hs.as_ref().map(|s| release::describe(s.release.as_ref())),
         synapse_loader: hs.as_ref().map(|s| s.judged.describe()),
         mas_check: mas.judged.as_ref().map(mas_cli::Judged::describe),
         probes,
@@ -257,12 +265,41 @@ fn synapse_side(
     {
         unlinked_by_choice(&mut found);
     }
+    let release = release_of(req, &judged, &paths)?;
+    if let Some(k) = &release {
+        synapse::for_release(&config.layers, k.release, &mut found);
+    }
     findings.extend(found);
     Ok(SynapseSide {
         config,
         secret,
         judged,
+        release,
     })
+}
+
+/// The release the verdict is for: the one the operator gave, else the loader's that judged,
+/// else what [`loader::release`] finds.
+fn release_of(
+    req: &Request,
+    judged: &loader::Judged,
+    paths: &[PathBuf],
+) -> Result<Option<Known>, CheckError> {
+    if req.synapse_version.is_none()
+        && let loader::Judged::By(v) = judged
+        && let Some(release) = Release::parse(&v.version)
+    {
+        return Ok(Some(Known {
+            release,
+            text: v.version.clone(),
+            from: format!("Synapse's loader, {}", v.python.display()),
+        }));
+    }
+    Ok(loader::release(
+        &req.loader,
+        paths,
+        req.synapse_version.as_deref(),
+    )?)
 }
 
 /// Unlinked on purpose (`unlink`'s record says so): a state the operator chose, not a failure.

@@ -376,6 +376,11 @@ pub struct CheckArgs {
     /// that imports synapse].
     #[arg(long, value_name = "PATH")]
     pub synapse_python: Option<String>,
+    /// The Synapse release the verdict is for, where Synapse's Python is not at hand [env:
+    /// MAS_LINK_SYNAPSE_VERSION; default: Synapse's loader's, else an install's package
+    /// metadata]
+    #[arg(long, value_name = "VERSION")]
+    pub synapse_version: Option<String>,
     /// MAS's `mas-cli`, for MAS's own `config check`, or `none` for mas-link's own rules only
     /// [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli,
     /// /app/code/mas-cli].

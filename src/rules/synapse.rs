@@ -637,6 +637,48 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
 }
 
 /// Findings on Synapse's configuration, each located in the file its key comes from.
+/// The findings as they stand for a known release: below MAS's floor the section is ignored
+/// (password login off, nobody asks MAS: nobody logs in); 1.136 refuses QR-code login beside
+/// MAS, so it is no advice there.
+pub fn for_release(cfg: &Layers, release: release::Release, findings: &mut Vec<Finding>) {
+    let mut f = Found {
+        cfg,
+        out: Vec::new(),
+    };
+    let root = cfg.value();
+    let relink = || Guide::text("run ").run(command(Sub::Synapse, &[]));
+    if !release.has_mas_section() {
+        if is_linked(root) {
+            f.add(
+                Effect::Breaks,
+                &[MAS],
+                format!(
+                    "{} (this release ignores the section: nobody can log in while password \
+                     login is off)",
+                    release::too_old(release)
+                ),
+                Guide::text("upgrade Synapse, or run ").run(command(Sub::Unlink, &[])),
+            );
+        }
+    } else if !release.qr_login_with_mas() {
+        let qr = ["experimental_features", "msc4108_enabled"];
+        findings.retain(|x| !(x.effect == Effect::Advice && x.key == qr.join(".")));
+        if is_linked(root) && root.at(&qr).is_some_and(Value::truthy) {
+            f.add(
+                Effect::Refuses,
+                &qr,
+                format!(
+                    "Synapse {release} refuses MSC4108 beside matrix_authentication_service \
+                     (it works from {})",
+                    release::QR_LOGIN
+                ),
+                relink().then(", which turns it off for this release"),
+            );
+        }
+    }
+    findings.extend(f.out);
+}
+
 struct Found<'a> {
     cfg: &'a Layers,
     out: Vec<Finding>,
@@ -1240,7 +1282,44 @@ mod tests {
             endpoint: "http://mas:8080/".into(),
             secret: SecretSetting::Inline("s3cret".into()),
             mas_providers: None,
+            release: None,
         }
+    }
+
+    #[test]
+    fn each_release_gets_what_it_accepts() {
+        use crate::rules::release::Release;
+        let d = doc("server_name: x\nexperimental_features:\n  msc4108_enabled: true\n");
+        let cfg = Layers::single("hs".into(), d);
+        let plan = |r| {
+            plan_link(
+                &cfg,
+                &LinkOptions {
+                    release: Some(r),
+                    ..opts()
+                },
+            )
+        };
+        let refused = plan(Release(1, 135, 2)).unwrap_err();
+        assert!(refused[0].message.to_string().contains("MAS needs 1.136.0"));
+        let p136 = plan(Release(1, 136, 0)).unwrap();
+        assert!(
+            p136.changes
+                .iter()
+                .any(|c| c.reason.contains("refuses MSC4108"))
+        );
+        assert!(
+            p136.notes
+                .iter()
+                .any(|n| n.contains("it works from Synapse 1.137.0"))
+        );
+        let p137 = plan(Release(1, 137, 0)).unwrap();
+        assert!(
+            !p137
+                .changes
+                .iter()
+                .any(|c| c.reason.contains("MSC4108 beside"))
+        );
     }
 
     #[test]

@@ -49,6 +49,10 @@ fn request(a: &CheckArgs) -> Result<Request> {
         mas,
         mas_bundle,
         loader: loader_setting(&a.synapse_python),
+        synapse_version: a
+            .synapse_version
+            .clone()
+            .or_else(|| env("MAS_LINK_SYNAPSE_VERSION")),
         mas_cli: mas_cli_setting(&a.mas_cli),
         online: a.online.then(|| Online {
             synapse_url: a.synapse_url.clone(),
