@@ -722,9 +722,23 @@ fn check_passes_on_the_live_pair() {
         "shared_secret",
         "auth_metadata",
         "qr_login",
+        "synapse_release",
     ] {
         assert_eq!(probe(&report, name)["ok"], true, "{name}: {report:#}");
     }
+    // The running server's release, and the files' (from the loader that judged).
+    assert_eq!(
+        probe(&report, "synapse_release")["detail"],
+        "Synapse 1.163.2",
+        "{report:#}"
+    );
+    assert!(
+        report["synapse_release"]
+            .as_str()
+            .unwrap()
+            .starts_with("Synapse 1.163.2 (from Synapse's loader"),
+        "{report:#}"
+    );
     assert!(
         report["mas_check"].as_str().unwrap().contains("accepts"),
         "{report:#}"
