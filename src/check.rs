@@ -234,10 +234,19 @@ fn synapse_side(
     let (mut found, secret) = synapse::findings(&config.layers, secret_file.as_ref());
     let paths: Vec<PathBuf> = config.files.iter().map(|f| f.target.clone()).collect();
     let judged = loader::judge(&req.loader, &config.layers, &paths)?;
+    let release = release_of(req, &judged, &paths)?;
+    if let Some(k) = &release {
+        synapse::for_release(&config.layers, k.release, &mut found);
+    }
+    let at_startup = release
+        .as_ref()
+        .map_or(&[][..], |k| release::refused_at_startup(k.release));
     match &judged {
         loader::Judged::By(v) => match &v.refusal {
-            // Synapse starts: its word over the native rules on whether it refuses.
-            None => found.retain(|f| f.effect != Effect::Refuses),
+            // The loader accepts: its word over the native rules on whether Synapse refuses,
+            // but for what this release refuses only at start-up, after the loader.
+            None => found
+                .retain(|f| f.effect != Effect::Refuses || at_startup.contains(&f.key.as_str())),
             Some(r) => {
                 let keys: Vec<&str> = r.path.iter().map(String::as_str).collect();
                 found.push(Finding::new(
@@ -264,10 +273,6 @@ fn synapse_side(
         .any(|r| r.unlinked)
     {
         unlinked_by_choice(&mut found);
-    }
-    let release = release_of(req, &judged, &paths)?;
-    if let Some(k) = &release {
-        synapse::for_release(&config.layers, k.release, &mut found);
     }
     findings.extend(found);
     Ok(SynapseSide {

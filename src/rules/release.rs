@@ -17,6 +17,47 @@ pub const FLOOR: Release = Release(1, 136, 0);
 /// MSC3861 to be enabled", element-hq/synapse#18808); fixed in 1.137 (#18832).
 pub const QR_LOGIN: Release = Release(1, 137, 0);
 
+/// From this release, Synapse's loader refuses `matrix_authentication_service` enabled without
+/// a secret; before, the model checked `secret` only when the key was there.
+pub const STRICT_SECRET: Release = Release(1, 144, 0);
+
+/// Keys a release before the one named does not read (and so ignores whatever they hold).
+pub const NEWER_KEYS: &[(&str, Release)] = &[
+    ("matrix_authentication_service.force_http2", FORCE_HTTP2),
+    ("experimental_features.msc4388_mode", MSC4388),
+];
+
+/// The first release with `matrix_authentication_service.force_http2`.
+pub const FORCE_HTTP2: Release = Release(1, 151, 0);
+
+/// The first release that reads `experimental_features.msc4388_mode` (its modes then `off`,
+/// `public`, `authenticated`, needing MAS for any but `off`).
+pub const MSC4388: Release = Release(1, 149, 0);
+
+/// From this release `public` is named `open`.
+pub const MSC4388_OPEN: Release = Release(1, 151, 0);
+
+/// Releases that crash at start on `experimental_features:` left empty (null).
+pub const EXPERIMENTAL_NULL_CRASH: (Release, Release) = (Release(1, 157, 0), Release(1, 158, 0));
+
+/// From this release Synapse refuses the legacy `experimental_features.msc3861` block; before,
+/// it read it (the way MAS was paired before the stable section).
+pub const MSC3861_REFUSED: Release = Release(1, 157, 0);
+
+/// From this release Synapse's config loader itself refuses open registration without
+/// verification (`validate_config`); before, Synapse's start-up did, after the loader
+/// (`synapse/app/homeserver.py`): the loader accepts what Synapse then refuses to start with.
+pub const LOADER_CHECKS_REGISTRATION: Release = Release(1, 144, 0);
+
+/// The keys whose refusal comes from Synapse's start-up, not its loader, in this release: a
+/// loader's acceptance does not lift them.
+pub fn refused_at_startup(r: Release) -> &'static [&'static str] {
+    match r < LOADER_CHECKS_REGISTRATION {
+        true => &["enable_registration"],
+        false => &[],
+    }
+}
+
 impl Release {
     /// `1.144.0`, `v1.144.0`, `1.144.0rc1`, `1.144`: the numbers; anything else is none.
     pub fn parse(text: &str) -> Option<Release> {

@@ -637,46 +637,170 @@ pub fn findings(cfg: &Layers, secret_file: Option<&FileState>) -> (Vec<Finding>,
 }
 
 /// Findings on Synapse's configuration, each located in the file its key comes from.
-/// The findings as they stand for a known release: below MAS's floor the section is ignored
-/// (password login off, nobody asks MAS: nobody logs in); 1.136 refuses QR-code login beside
-/// MAS, so it is no advice there.
-pub fn for_release(cfg: &Layers, release: release::Release, findings: &mut Vec<Finding>) {
+/// The findings as they stand for a known release, where the facts differ from the latest's
+/// (each measured with that release's own loader, `tests/differential.rs`).
+pub fn for_release(cfg: &Layers, r: release::Release, findings: &mut Vec<Finding>) {
     let mut f = Found {
         cfg,
         out: Vec::new(),
     };
-    let root = cfg.value();
-    let relink = || Guide::text("run ").run(command(Sub::Synapse, &[]));
-    if !release.has_mas_section() {
-        if is_linked(root) {
-            f.add(
-                Effect::Breaks,
-                &[MAS],
-                format!(
-                    "{} (this release ignores the section: nobody can log in while password \
-                     login is off)",
-                    release::too_old(release)
-                ),
-                Guide::text("upgrade Synapse, or run ").run(command(Sub::Unlink, &[])),
-            );
+    if !r.has_mas_section() {
+        below_floor(&mut f, r);
+    } else {
+        qr_for(&mut f, r, findings);
+        secret_for(&mut f, r, findings);
+        // Keys a release does not know yet are ignored by it, whatever they hold.
+        for (key, since) in release::NEWER_KEYS {
+            if r < *since {
+                findings.retain(|x| !x.key.starts_with(key));
+            }
         }
-    } else if !release.qr_login_with_mas() {
-        let qr = ["experimental_features", "msc4108_enabled"];
-        findings.retain(|x| !(x.effect == Effect::Advice && x.key == qr.join(".")));
-        if is_linked(root) && root.at(&qr).is_some_and(Value::truthy) {
+        msc4388_for(&mut f, r, findings);
+        let (from, to) = release::EXPERIMENTAL_NULL_CRASH;
+        if (from..to).contains(&r)
+            && f.cfg.value().get("experimental_features") == Some(&Value::Null)
+        {
             f.add(
                 Effect::Refuses,
-                &qr,
-                format!(
-                    "Synapse {release} refuses MSC4108 beside matrix_authentication_service \
-                     (it works from {})",
-                    release::QR_LOGIN
-                ),
-                relink().then(", which turns it off for this release"),
+                &["experimental_features"],
+                format!("`experimental_features` is empty (null): Synapse {r} crashes at start"),
+                "remove the empty `experimental_features:` line, or write `experimental_features: {}`",
             );
+        }
+        if r < release::MSC3861_REFUSED {
+            let legacy = "experimental_features.msc3861";
+            findings.retain(|x| !(x.effect == Effect::Refuses && x.key == legacy));
         }
     }
     findings.extend(f.out);
+}
+
+/// Below MAS's floor the section is ignored: password login off, nobody asks MAS, nobody
+/// logs in.
+fn below_floor(f: &mut Found, r: release::Release) {
+    if is_linked(f.cfg.value()) {
+        f.add(
+            Effect::Breaks,
+            &[MAS],
+            format!(
+                "{} (this release ignores the section: nobody can log in while password login \
+                 is off)",
+                release::too_old(r)
+            ),
+            Guide::text("upgrade Synapse, or run ").run(command(Sub::Unlink, &[])),
+        );
+    }
+}
+
+/// Between [`release::MSC4388`] and [`release::MSC4388_OPEN`], the modes are `off`, `public`
+/// and `authenticated`.
+fn msc4388_for(f: &mut Found, r: release::Release, findings: &mut Vec<Finding>) {
+    if !(release::MSC4388..release::MSC4388_OPEN).contains(&r) {
+        return;
+    }
+    let key = ["experimental_features", "msc4388_mode"];
+    let Some(mode) = f.cfg.value().at(&key) else {
+        return;
+    };
+    let modes = ["off", "public", "authenticated"];
+    let delegated = is_linked(f.cfg.value());
+    findings.retain(|x| x.key != key.join("."));
+    match mode {
+        Value::Str(m) if modes.contains(&m.as_str()) && (m == "off" || delegated) => {}
+        Value::Str(m) if modes.contains(&m.as_str()) => f.add(
+            Effect::Refuses,
+            &key,
+            "MSC4388 needs matrix_authentication_service enabled: Synapse refuses to start".into(),
+            Guide::text("run ")
+                .run(command(Sub::Synapse, &[]))
+                .then(", or set it to \"off\""),
+        ),
+        v => f.add(
+            Effect::Refuses,
+            &key,
+            format!(
+                "msc4388_mode must be the string \"off\", \"public\" or \"authenticated\" in \
+                 Synapse {r} (`open` from {}); Synapse reads {} and refuses to start",
+                release::MSC4388_OPEN,
+                v.python_str()
+            ),
+            "write one of those, quoted",
+        ),
+    }
+}
+
+/// 1.136 refuses QR-code login beside MAS, so it is no advice there.
+fn qr_for(f: &mut Found, r: release::Release, findings: &mut Vec<Finding>) {
+    if r.qr_login_with_mas() {
+        return;
+    }
+    let root = f.cfg.value();
+    let qr = ["experimental_features", "msc4108_enabled"];
+    findings.retain(|x| !(x.effect == Effect::Advice && x.key == qr.join(".")));
+    if is_linked(root) && root.at(&qr).is_some_and(Value::truthy) {
+        f.add(
+            Effect::Refuses,
+            &qr,
+            format!(
+                "Synapse {r} refuses MSC4108 beside matrix_authentication_service (it works \
+                 from {})",
+                release::QR_LOGIN
+            ),
+            Guide::text("run ")
+                .run(command(Sub::Synapse, &[]))
+                .then(", which turns it off for this release"),
+        );
+    }
+}
+
+/// Before [`release::STRICT_SECRET`], Synapse's model checks `secret` only when the key is
+/// there, and before it has read `secret_path`: a missing secret starts (every request that
+/// needs MAS then fails), a null or empty one is refused even beside `secret_path`.
+fn secret_for(f: &mut Found, r: release::Release, findings: &mut Vec<Finding>) {
+    if r >= release::STRICT_SECRET {
+        return;
+    }
+    let mas = f.cfg.value().get(MAS).unwrap_or(&Value::Null);
+    let enabled = mas.get("enabled") == Some(&Value::Bool(true));
+    let path_set = matches!(mas.get("secret_path"), Some(Value::Str(_)));
+    let missing = format!("{MAS}.secret");
+    match mas.get("secret") {
+        None if enabled => {
+            findings.retain(|x| !(x.effect == Effect::Refuses && x.key == missing));
+            if !path_set {
+                f.add(
+                    Effect::Breaks,
+                    &[MAS, "secret"],
+                    format!(
+                        "MAS is enabled without `secret` or `secret_path`: Synapse {r} starts, \
+                         but fails every request that needs MAS ({} refuses to start)",
+                        release::STRICT_SECRET
+                    ),
+                    Guide::text("give it MAS's secret: ")
+                        .run(command(Sub::Synapse, &["--mas-config", "PATH"])),
+                );
+            }
+        }
+        Some(Value::Null) if enabled && path_set => f.add(
+            Effect::Refuses,
+            &[MAS, "secret"],
+            format!(
+                "`secret` is null beside `secret_path`: Synapse {r} reads `secret` first and \
+                 refuses to start"
+            ),
+            "remove the `secret` key",
+        ),
+        Some(Value::Str(s)) if enabled && path_set && s.is_empty() => f.add(
+            Effect::Refuses,
+            &[MAS, "secret"],
+            format!(
+                "`secret` is empty beside `secret_path`: Synapse {r} reads `secret` first and \
+                 refuses to start"
+            ),
+            "remove the `secret` key",
+        ),
+        _ => {}
+    }
 }
 
 struct Found<'a> {

@@ -33,7 +33,7 @@ pub fn write_config(py: &Path, dir: &Path, port: u16, database: &str) {
         dir.join("homeserver.yaml"),
         format!(
             "server_name: \"localhost\"\npublic_baseurl: \"http://127.0.0.1:{port}/\"\npid_file: \"{d}/hs.pid\"\n\
-             listeners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client]\n\
+             listeners:\n  - port: {port}\n    bind_addresses: ['127.0.0.1']\n    type: http\n    tls: false\n    x_forwarded: false\n    resources:\n      - names: [client, federation]\n\
              {database}\
              log_config: \"{d}/log.config\"\nmedia_store_path: \"{d}/media\"\nsigning_key_path: \"{d}/signing.key\"\n\
              registration_shared_secret: \"{SHARED_SECRET}\"\n\
