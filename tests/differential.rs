@@ -486,7 +486,7 @@ fn agrees_with(py: &Path, release: Option<Release>) -> Vec<String> {
         fs::write(&p, text).unwrap();
         files.push(p);
     }
-    let out = Command::new(&py)
+    let out = Command::new(py)
         .arg(common::repo().join("tests/synapse/validate.py"))
         .args(&files)
         .output()
