@@ -666,12 +666,15 @@ fn a_mas_user_logs_in_and_synapse_advertises_mas() {
     assert!(out.status.success(), "{out:?}");
     let token = password_login(&mas_url(s, ""), "carol", "carol-new-password-3").unwrap();
     assert_eq!(whoami(s, &token).1["user_id"], "@carol:localhost");
-    let (status, meta) = call(
-        "GET",
-        &synapse_url(s, "/_matrix/client/v1/auth_metadata"),
-        None,
-        None,
-    );
+    // The stable path, or MSC2965's unstable one where only that is served (1.136).
+    let (status, meta) = ["v1", "unstable/org.matrix.msc2965"]
+        .iter()
+        .map(|at| {
+            let path = format!("/_matrix/client/{at}/auth_metadata");
+            call("GET", &synapse_url(s, &path), None, None)
+        })
+        .find(|(status, _)| *status != 404)
+        .unwrap_or((404, Value::Null));
     assert_eq!(status, 200, "{meta}");
     assert_eq!(meta["issuer"], mas_url(s, "/"));
     let (status, _) = call(
