@@ -320,6 +320,46 @@ fn upstream_config(
     path
 }
 
+/// Cloudron's SSO layout (MAS_LINK_E2E_SSO=cloudron; CI runs it with Synapse 1.144.0, the
+/// Cloudron app's): MAS already holds its own upstream provider for the issuer Synapse signs
+/// users in with, with MAS's own client there (as the Cloudron MAS app configures Cloudron's
+/// OpenID provider). The hand-over then gives that provider Synapse's `synapse_idp_id`
+/// instead of adding Synapse's client to MAS.
+fn cloudron_layout() -> bool {
+    std::env::var("MAS_LINK_E2E_SSO").as_deref() == Ok("cloudron")
+}
+
+/// MAS's own provider and client at the upstream, in Cloudron's layout.
+const MAS_OWN_PROVIDER: &str = "01JE2E0000MASPR0V1DER00000";
+const MAS_OWN_CLIENT: &str = "01JE2E0000MASC11ENT0000000";
+const MAS_OWN_SECRET: &str = "mas-own-client-secret-0123456789";
+
+/// Cloudron's layout: the upstream knows MAS's own client, and MAS's config its own provider
+/// for the upstream's issuer (no `synapse_idp_id`: it was MAS's before Synapse's came).
+fn mas_own_provider(upstream: &Path, upstream_port: u16, mas: &Path, mas_port: u16) {
+    let mut c: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(upstream).unwrap()).unwrap();
+    let client: serde_yaml::Value = serde_yaml::from_str(&format!(
+        "{{client_id: '{MAS_OWN_CLIENT}', client_auth_method: client_secret_basic, \
+         client_secret: '{MAS_OWN_SECRET}', \
+         redirect_uris: ['http://127.0.0.1:{mas_port}/upstream/callback/{MAS_OWN_PROVIDER}']}}"
+    ))
+    .unwrap();
+    c["clients"].as_sequence_mut().unwrap().push(client);
+    fs::write(upstream, serde_yaml::to_string(&c).unwrap()).unwrap();
+    let mut m: serde_yaml::Value = serde_yaml::from_str(&fs::read_to_string(mas).unwrap()).unwrap();
+    m["upstream_oauth2"] = serde_yaml::from_str(&format!(
+        "{{providers: [{{id: '{MAS_OWN_PROVIDER}', human_name: Cloudron, \
+         issuer: 'http://127.0.0.1:{upstream_port}/', client_id: '{MAS_OWN_CLIENT}', \
+         client_secret: '{MAS_OWN_SECRET}', token_endpoint_auth_method: client_secret_basic, \
+         scope: 'openid profile', discovery_mode: insecure, \
+         claims_imports: {{localpart: {{action: require, \
+         template: '{{{{ user.preferred_username }}}}'}}}}}}]}}"
+    ))
+    .unwrap();
+    fs::write(mas, serde_yaml::to_string(&m).unwrap()).unwrap();
+}
+
 /// The upstream's client for Synapse may also send users back to MAS's callback for the
 /// provider mas-link handed over (known once it is written).
 fn allow_mas_callback(upstream: &Path, mas: &Path, mas_port: u16) {
@@ -506,6 +546,9 @@ fn build() -> Stack {
     // MAS's side: a config that knows nothing of Synapse, paired by mas-link (passwords
     // carried: bcrypt with Synapse's pepper as scheme version 1).
     let mas = mas_config(&root, "mas", &pg, mas_port, health_port);
+    if cloudron_layout() {
+        mas_own_provider(&upstream_config, upstream_port, &mas, mas_port);
+    }
     run_ok(
         mas_link_real()
             .args(["mas", "--renumber-password-scheme", "--yes", "--mas-config"])
@@ -514,8 +557,11 @@ fn build() -> Stack {
             .arg(&hs_path),
     );
 
-    // The upstream lets its users back to MAS's callback for the provider handed over.
-    allow_mas_callback(&upstream_config, &mas, mas_port);
+    // The upstream lets its users back to MAS's callback for the provider handed over (in
+    // Cloudron's layout, MAS's own client already may).
+    if !cloudron_layout() {
+        allow_mas_callback(&upstream_config, &mas, mas_port);
+    }
     let mut upstream = upstream;
     let _ = upstream.kill();
     let _ = upstream.wait();
@@ -945,6 +991,15 @@ fn an_sso_user_keeps_their_identity() {
         format!("dave {} {issuer}", s.dave_subject),
         "{mas}"
     );
+    // In Cloudron's layout, the provider is MAS's own (its client), now claiming Synapse's.
+    if cloudron_layout() {
+        let m: serde_yaml::Value = serde_yaml::from_str(&mas).unwrap();
+        let providers = m["upstream_oauth2"]["providers"].as_sequence().unwrap();
+        assert_eq!(providers.len(), 1, "{mas}");
+        assert_eq!(providers[0]["id"], MAS_OWN_PROVIDER, "{mas}");
+        assert_eq!(providers[0]["client_id"], MAS_OWN_CLIENT, "{mas}");
+        assert_eq!(providers[0]["synapse_idp_id"], "oidc-upstream", "{mas}");
+    }
     // And he signs in: through MAS, which sends him to the upstream provider, and back.
     let token = sso_login(s, "dave", DAVE_PASSWORD);
     assert_eq!(whoami(s, &token).1["user_id"], "@dave:localhost");
