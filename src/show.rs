@@ -397,6 +397,9 @@ pub fn write_check(w: &mut impl Write, r: &Report) -> std::io::Result<()> {
     for missing in &r.not_checked {
         writeln!(w, "not checked: {missing}")?;
     }
+    if let Some(l) = &r.synapse_release {
+        writeln!(w, "for {l}")?;
+    }
     if let Some(l) = &r.synapse_loader
         && !r.not_checked.contains(&l.as_str().into())
     {

@@ -196,3 +196,77 @@ fn a_loader_less_link_told_the_release() {
         text(&o)
     );
 }
+
+/// A stand-in for an install's Python that cannot run (a host editing a container's files):
+/// `bin/python3` answering `answer` on standard output, beside a `synapse` package and its
+/// `matrix_synapse-1.144.0.dist-info`.
+fn install(answer: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("lib/python3.11/site-packages");
+    fs::create_dir_all(site.join("synapse")).unwrap();
+    fs::create_dir_all(site.join("matrix_synapse-1.144.0.dist-info")).unwrap();
+    fs::create_dir_all(dir.path().join("bin")).unwrap();
+    let python = dir.path().join("bin/python3");
+    fs::write(&python, format!("#!/bin/sh\ncat >/dev/null\n{answer}\n")).unwrap();
+    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// Without a Python that runs, the release comes from the install's package metadata, and
+/// the output says so.
+#[test]
+fn the_release_from_an_installs_package_metadata() {
+    let env = install("exit 1");
+    let dir = server();
+    let o = mas_link()
+        .current_dir(dir.path())
+        .env_remove("MAS_LINK_SYNAPSE_PYTHON")
+        .env("PATH", env.path().join("bin"))
+        .env("MAS_LINK_MAS_CLI", "none")
+        .args(["check", "--synapse-config", "homeserver.yaml"])
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(
+        t.contains("Synapse 1.144.0 (from the package metadata, ")
+            && t.contains("matrix_synapse-1.144.0.dist-info"),
+        "{t}"
+    );
+}
+
+/// A fault in mas-link's own bridge is mas-link's, never "Synapse refuses".
+#[test]
+fn a_bridge_failure_is_mas_links_own() {
+    let env = install(r#"echo '{"synapse": "1.2.3", "bridge": "AttributeError: no such thing"}'"#);
+    let dir = server();
+    let python = env.path().join("bin/python3");
+    for args in [
+        &["check", "--synapse-config", "homeserver.yaml"][..],
+        &[
+            "synapse",
+            "--synapse-config",
+            "homeserver.yaml",
+            "--new-server",
+            "--endpoint",
+            "http://127.0.0.1:8080/",
+            "--yes",
+        ][..],
+    ] {
+        let o = mas_link()
+            .current_dir(dir.path())
+            .env("MAS_SECRET", MAS_SECRET)
+            .env("MAS_LINK_SYNAPSE_PYTHON", &python)
+            .args(args)
+            .output()
+            .unwrap();
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert!(
+            t.contains("mas-link's bridge to Synapse 1.2.3's config loader")
+                && t.contains("AttributeError: no such thing")
+                && !t.contains("Synapse's own config loader refuses"),
+            "{t}"
+        );
+    }
+}
