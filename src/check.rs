@@ -137,7 +137,8 @@ pub fn run(req: &Request) -> Result<Report, CheckError> {
     }
     let probes = match &req.online {
         Some(o) => {
-            let targets = online_targets(o, hs.as_ref(), mas_view.as_ref())?;
+            let mut targets = online_targets(o, hs.as_ref(), mas_view.as_ref())?;
+            targets.on_cloudron = req.at.cloudron.is_some();
             let http = online::Http::new(o.insecure, std::time::Duration::from_secs(5));
             let (probes, f) = online::run(&http, &targets);
             findings.extend(f);
@@ -466,9 +467,7 @@ fn online_targets(
                 .at(&["experimental_features", "msc4108_enabled"])
                 .is_some_and(Value::truthy)
         }),
-        synapse_file: at(&["public_baseurl"])
-            .map(|p| p.path.to_owned())
-            .unwrap_or_default(),
+        synapse_file: at(&["public_baseurl"]).map(|p| p.path.to_owned()),
         synapse_pos: at(&["public_baseurl"]).map(|p| p.pos).unwrap_or_default(),
         mas_pos: at(&[MAS]).map(|p| p.pos).unwrap_or_default(),
         mas_endpoint: mas.and_then(|m| {
@@ -476,5 +475,6 @@ fn online_targets(
             let endpoint = m.endpoint.as_deref().unwrap_or(mas::DEFAULT_ENDPOINT);
             Some((endpoint.to_owned(), place.path.to_owned(), place.pos))
         }),
+        on_cloudron: false,
     })
 }

@@ -100,9 +100,14 @@ pub fn render(f: &Finding) -> String {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
+    // A finding on a side that is not a file here (Synapse's, in MAS's app) names that side.
+    let place = match f.line {
+        0 => f.path.clone(),
+        _ => format!("{}:{}:{}", f.path, f.line, f.column),
+    };
     format!(
-        "{sev}: {}:{}:{}: `{}`: {}\n  fix: {}",
-        f.path, f.line, f.column, f.key, f.message, f.fix
+        "{sev}: {place}: `{}`: {}\n  fix: {}",
+        f.key, f.message, f.fix
     )
 }
 

@@ -80,13 +80,16 @@ pub struct Targets {
     pub secret: Option<String>,
     /// Whether the file turns QR-code login on.
     pub msc4108: bool,
-    /// Where findings point: Synapse's file (the one its keys come from) and places in it.
-    pub synapse_file: String,
+    /// Where findings point: Synapse's file (the one its keys come from) and places in it;
+    /// none when it is not here (MAS's app), and the findings name Synapse's side instead.
+    pub synapse_file: Option<String>,
     pub synapse_pos: Pos,
     pub mas_pos: Pos,
     /// MAS's `matrix.endpoint` (where MAS reaches Synapse), its file and place, when MAS's
     /// config is here: probed from here, so that reachability is shown, not assumed.
     pub mas_endpoint: Option<(String, String, Pos)>,
+    /// Whether this runs in a Cloudron app, whose reverse proxy the admin cannot edit.
+    pub on_cloudron: bool,
 }
 
 /// One probe's outcome, for the report.
@@ -285,12 +288,16 @@ impl Probes<'_> {
         let ok = d.outcome.is_ok();
         let detail = d.outcome.unwrap_or_else(|e| e);
         if !ok {
+            let path = self.t.synapse_file.as_deref();
             let at = Place {
-                path: &self.t.synapse_file,
+                path: path.unwrap_or("Synapse's side (its homeserver.yaml is not here)"),
                 pos: d.pos,
             };
             let message = format!("online: {}: {detail}", d.url);
-            let f = Finding::new(Source::Synapse, d.effect, d.key, at, message, d.fix);
+            let mut f = Finding::new(Source::Synapse, d.effect, d.key, at, message, d.fix);
+            if path.is_none() {
+                (f.line, f.column) = (0, 0);
+            }
             self.findings.push(f);
         }
         self.probes.push(Probe {
@@ -465,7 +472,10 @@ fn advertised(http: &dyn Fetch, p: &mut Probes, issuer: Option<&str>) {
         effect: Effect::Breaks,
         key: &["matrix_authentication_service", "enabled"],
         pos: p.t.mas_pos,
-        fix: "restart Synapse with MAS enabled; set MAS's http.issuer to its public URL".into(),
+        fix: "restart Synapse with MAS enabled; set MAS's http.issuer to its public URL. After \
+              `mas-link unlink` this is expected: Synapse runs on its own (stop MAS, or link \
+              again)"
+            .into(),
     });
 }
 
@@ -489,12 +499,24 @@ fn login(http: &dyn Fetch, p: &mut Probes) {
         effect: Effect::Advice,
         key: &["public_baseurl"],
         pos: p.t.synapse_pos,
-        fix: "route /_matrix/client/*/login, /_matrix/client/*/logout and \
-              /_matrix/client/*/refresh to MAS in the reverse proxy: clients that log in with a \
-              password (most bots, older apps) fail until then"
-            .into(),
+        fix: match p.t.on_cloudron {
+            false => "route /_matrix/client/*/login, /_matrix/client/*/logout and \
+                      /_matrix/client/*/refresh to MAS in the reverse proxy: clients that log in \
+                      with a password (most bots, older apps) fail until then"
+                .into(),
+            // Cloudron's proxy is the platform's: no route can be added there.
+            true => LEGACY_ON_CLOUDRON.into(),
+        },
     });
 }
+
+/// What a Cloudron admin can do about legacy password clients: Cloudron's reverse proxy is the
+/// platform's, so `/login` cannot be routed to MAS there.
+pub const LEGACY_ON_CLOUDRON: &str = "on Cloudron the reverse proxy is the platform's: \
+    `/_matrix/client/*/login` cannot be routed to MAS there, so clients that log in with a \
+    password at Synapse's URL fail. Clients that log in with MAS (OpenID Connect, as Element X \
+    does) work. A bot can be given a token MAS issues, in MAS's app: \
+    `mas-cli manage issue-compatibility-token USERNAME`, its token then used on Synapse";
 
 /// The MSC4108 rendezvous endpoint, for QR-code login.
 fn qr(http: &dyn Fetch, p: &mut Probes) {
@@ -630,10 +652,11 @@ mod tests {
             mas_url: "http://mas/".into(),
             secret: Some("TopSecret123".into()),
             msc4108: true,
-            synapse_file: "hs.yaml".into(),
+            synapse_file: Some("hs.yaml".into()),
             synapse_pos: Pos::default(),
             mas_pos: Pos::default(),
             mas_endpoint: Some(("http://hs/".into(), "config.yaml".into(), Pos::default())),
+            on_cloudron: false,
         };
         let (probes, findings) = run(&fake, &t);
         assert_eq!(probes.len(), 8);
@@ -652,6 +675,17 @@ mod tests {
         assert_eq!(
             fake.1.borrow().iter().filter(|(_, b)| b.is_some()).count(),
             1
+        );
+        // In MAS's app, Synapse's file is not here: its findings name its side, no `:1:1`.
+        let t = Targets {
+            synapse_file: None,
+            ..t
+        };
+        let (_, findings) = run(&fake, &t);
+        let rendered = crate::findings::render(&findings[0]);
+        assert!(
+            rendered.contains(": Synapse's side (its homeserver.yaml is not here): `"),
+            "{rendered}"
         );
     }
 
@@ -674,7 +708,7 @@ mod tests {
             mas_url: "http://mas/".into(),
             secret: None,
             msc4108: false,
-            synapse_file: "hs.yaml".into(),
+            synapse_file: Some("hs.yaml".into()),
             synapse_pos: Pos::default(),
             mas_pos: Pos::default(),
             mas_endpoint: Some((
@@ -682,6 +716,7 @@ mod tests {
                 "config.yaml".into(),
                 Pos::default(),
             )),
+            on_cloudron: false,
         };
         let (probes, findings) = run(&fake, &t);
         let probe = probes
@@ -717,7 +752,7 @@ mod tests {
             mas_url: "http://mas/".into(),
             secret: Some("TopSecret123".into()),
             msc4108: false,
-            synapse_file: "hs.yaml".into(),
+            synapse_file: Some("hs.yaml".into()),
             synapse_pos: Pos::default(),
             mas_pos: Pos::default(),
             mas_endpoint: Some((
@@ -725,6 +760,7 @@ mod tests {
                 "c.yaml".into(),
                 Pos::default(),
             )),
+            on_cloudron: false,
         };
         let fake = Fake(answers(), Default::default());
         run(&fake, &t);

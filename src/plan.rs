@@ -557,7 +557,12 @@ pub fn unlink(
         false => Guide::text("restart Synapse; relink with ")
             .run(command(Sub::Synapse, &["--yes"]))
             .then(" (the block is kept)"),
-    };
+    }
+    .then(
+        ". MAS: Synapse no longer asks it. Stop MAS if it is not to be linked again, or keep \
+         it for a relink; until then MAS's side of check --online reports that Synapse does \
+         not delegate to MAS: that is this unlink, not a fault",
+    );
     p.next_step.place(&at);
     let (findings, _) = synapse::findings(&p.after(Layers::new), secret_file);
     // Not linked is the point.
@@ -648,15 +653,26 @@ pub fn mas(
     }
     let mut p = Proposal::new(config, &changes, mas::is_secret_key)?;
     let (_, findings) = mas::findings(p.after(mas::layers), secret_file);
-    p.next_step = Guide::text("restart MAS; then give Synapse the same secret and MAS's URL: ")
-        .run(
+    p.next_step = match renumber_passwords {
+        // The production path: Synapse's users go to MAS before the link.
+        true => Guide::text(
+            "restart MAS; then, before the link, bring Synapse's users over (README: \"Existing \
+             users\"): stop Synapse, run MAS's migration tool (mas-cli syn2mas check, then migrate) where \
+             MAS runs; then link: ",
+        )
+        .run(command(Sub::Secret, &["--bundle"]).pipe(command(
+            Sub::Synapse,
+            &["--secret-stdin", "--users-migrated", "--yes"],
+        ))),
+        false => Guide::text("restart MAS; then give Synapse the same secret and MAS's URL: ").run(
             command(Sub::Secret, &["--bundle"])
                 .pipe(command(Sub::Synapse, &["--secret-stdin", "--yes"])),
-        )
-        .then(
-            " (add --synapse-config PATH for Synapse's file; across two containers, each end in \
-             its own: MAS's, then Synapse's)",
-        );
+        ),
+    }
+    .then(
+        " (add --synapse-config PATH for Synapse's file; across two containers, each end in its \
+         own: MAS's, then Synapse's)",
+    );
     p.next_step.place(&at);
     p.judged(findings, |_| false)
 }

@@ -712,6 +712,24 @@ fn a_mas_user_logs_in_and_synapse_advertises_mas() {
     assert!(out.status.success(), "{out:?}");
     let token = password_login(&mas_url(s, ""), "carol", "carol-new-password-3").unwrap();
     assert_eq!(whoami(s, &token).1["user_id"], "@carol:localhost");
+    // What a Cloudron admin can give a bot (README: legacy clients): a token MAS issues,
+    // used on Synapse.
+    let out = Command::new(mas_cli())
+        .args(["manage", "issue-compatibility-token", "-c"])
+        .arg(&s.mas_config)
+        .arg("carol")
+        .env("RUST_BACKTRACE", "0")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let bot = said
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .find(|w| w.starts_with("mct_"))
+        .unwrap_or_else(|| panic!("no token in: {said}"));
+    assert_eq!(whoami(s, bot).1["user_id"], "@carol:localhost");
     // The stable path, or MSC2965's unstable one where only that is served (1.136).
     let (status, meta) = ["v1", "unstable/org.matrix.msc2965"]
         .iter()

@@ -95,11 +95,17 @@ impl Apps {
         drop(server::Server::start(&synapse_python(), made.path()));
         fs::create_dir_all(matrix.join("data")).unwrap();
         fs::copy(made.path().join("hs.db"), matrix.join("data/homeserver.db")).unwrap();
-        // The operator's machine: the binary `cargo dist` builds, and the two CLIs.
+        // The operator's machine: the release binary and its checksum, downloaded, and the
+        // two CLIs.
         let desk = work.path().join("desk");
-        let built = desk.join("target/x86_64-unknown-linux-gnu/release");
-        fs::create_dir_all(&built).unwrap();
-        fs::copy(common::bin(), built.join("mas-link")).unwrap();
+        fs::create_dir_all(&desk).unwrap();
+        fs::copy(common::bin(), desk.join("mas-link-x86_64-linux")).unwrap();
+        let sum = Command::new("sha256sum")
+            .arg("mas-link-x86_64-linux")
+            .current_dir(&desk)
+            .output()
+            .unwrap();
+        fs::write(desk.join("mas-link-x86_64-linux.sha256"), sum.stdout).unwrap();
         let tools = work.path().join("tools");
         fs::create_dir(&tools).unwrap();
         fs::write(tools.join("cloudron"), CLOUDRON).unwrap();
