@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('synapse', 'synapse', [CompletionResultType]::ParameterValue, 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first')
             [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers')
             [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Bring Synapse''s users into MAS with MAS''s own tool (syn2mas check, then migrate with --yes) where MAS runs, then verify that MAS holds every one and every SSO link')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
@@ -96,6 +97,21 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
         'mas-link;sso' {
             [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--migration', '--migration', [CompletionResultType]::ParameterName, 'Add what MAS''s migration tool reads of Synapse''s configuration (its database credentials among it): pipe it into `mas-link migrate --sso-stdin` in MAS''s app')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mas-link;migrate' {
+            [CompletionResult]::new('--mas-config', '--mas-config', [CompletionResultType]::ParameterName, 'MAS''s config.yaml; repeat for several files [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]')
+            [CompletionResult]::new('--synapse-config', '--synapse-config', [CompletionResultType]::ParameterName, 'Synapse''s homeserver.yaml, when both are on this host (repeatable, as Synapse''s -c)')
+            [CompletionResult]::new('--mas-cli', '--mas-cli', [CompletionResultType]::ParameterName, 'MAS''s `mas-cli` [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli, /app/code/mas-cli]')
+            [CompletionResult]::new('--timeout-minutes', '--timeout-minutes', [CompletionResultType]::ParameterName, 'Stop a migration still running after this many minutes')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output')
+            [CompletionResult]::new('--sso-stdin', '--sso-stdin', [CompletionResultType]::ParameterName, 'Synapse''s side from a `mas-link sso --migration` line on standard input (Synapse in another container): what MAS''s migration tool reads of homeserver.yaml')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Migrate after the check (Synapse must be stopped); without it, the check only')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Migrate after the check (Synapse must be stopped); without it, the check only')
+            [CompletionResult]::new('--accept-warnings', '--accept-warnings', [CompletionResultType]::ParameterName, 'Go on past the warnings of `syn2mas check`, once read')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -160,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             [CompletionResult]::new('synapse', 'synapse', [CompletionResultType]::ParameterValue, 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first')
             [CompletionResult]::new('mas', 'mas', [CompletionResultType]::ParameterValue, 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers')
             [CompletionResult]::new('sso', 'sso', [CompletionResultType]::ParameterValue, 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Bring Synapse''s users into MAS with MAS''s own tool (syn2mas check, then migrate with --yes) where MAS runs, then verify that MAS holds every one and every SSO link')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check both files the way Synapse and MAS read them, before anything restarts')
             [CompletionResult]::new('unlink', 'unlink', [CompletionResultType]::ParameterValue, 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff')
@@ -177,6 +194,9 @@ Register-ArgumentCompleter -Native -CommandName 'mas-link' -ScriptBlock {
             break
         }
         'mas-link;help;sso' {
+            break
+        }
+        'mas-link;help;migrate' {
             break
         }
         'mas-link;help;check' {

@@ -28,6 +28,9 @@ _mas__link() {
             mas__link,mas)
                 cmd="mas__link__subcmd__mas"
                 ;;
+            mas__link,migrate)
+                cmd="mas__link__subcmd__migrate"
+                ;;
             mas__link,secret)
                 cmd="mas__link__subcmd__secret"
                 ;;
@@ -55,6 +58,9 @@ _mas__link() {
             mas__link__subcmd__help,mas)
                 cmd="mas__link__subcmd__help__subcmd__mas"
                 ;;
+            mas__link__subcmd__help,migrate)
+                cmd="mas__link__subcmd__help__subcmd__migrate"
+                ;;
             mas__link__subcmd__help,secret)
                 cmd="mas__link__subcmd__help__subcmd__secret"
                 ;;
@@ -77,7 +83,7 @@ _mas__link() {
 
     case "${cmd}" in
         mas__link)
-            opts="-h -V --color --help --version secret synapse mas sso check unlink wizard completions help"
+            opts="-h -V --color --help --version secret synapse mas sso migrate check unlink wizard completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,7 +173,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__help)
-            opts="secret synapse mas sso check unlink wizard completions help"
+            opts="secret synapse mas sso migrate check unlink wizard completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,6 +229,20 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__help__subcmd__mas)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mas__link__subcmd__help__subcmd__migrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -352,6 +372,40 @@ _mas__link() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mas__link__subcmd__migrate)
+            opts="-y -h --mas-config --synapse-config --sso-stdin --mas-cli --yes --accept-warnings --timeout-minutes --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mas-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --synapse-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mas-cli)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout-minutes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mas__link__subcmd__secret)
             opts="-h --mas-config --bundle --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -375,7 +429,7 @@ _mas__link() {
             return 0
             ;;
         mas__link__subcmd__sso)
-            opts="-h --synapse-config --color --help"
+            opts="-h --synapse-config --migration --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

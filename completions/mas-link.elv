@@ -27,6 +27,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand synapse 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
             cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers'
             cand sso 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
+            cand migrate 'Bring Synapse''s users into MAS with MAS''s own tool (syn2mas check, then migrate with --yes) where MAS runs, then verify that MAS holds every one and every SSO link'
             cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
             cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
             cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
@@ -89,6 +90,20 @@ set edit:completion:arg-completer[mas-link] = {|@words|
         &'mas-link;sso'= {
             cand --synapse-config 'Synapse''s homeserver.yaml; repeat for several files or name a folder, as Synapse''s -c'
             cand --color 'When to colour output'
+            cand --migration 'Add what MAS''s migration tool reads of Synapse''s configuration (its database credentials among it): pipe it into `mas-link migrate --sso-stdin` in MAS''s app'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mas-link;migrate'= {
+            cand --mas-config 'MAS''s config.yaml; repeat for several files [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]'
+            cand --synapse-config 'Synapse''s homeserver.yaml, when both are on this host (repeatable, as Synapse''s -c)'
+            cand --mas-cli 'MAS''s `mas-cli` [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli, /app/code/mas-cli]'
+            cand --timeout-minutes 'Stop a migration still running after this many minutes'
+            cand --color 'When to colour output'
+            cand --sso-stdin 'Synapse''s side from a `mas-link sso --migration` line on standard input (Synapse in another container): what MAS''s migration tool reads of homeserver.yaml'
+            cand -y 'Migrate after the check (Synapse must be stopped); without it, the check only'
+            cand --yes 'Migrate after the check (Synapse must be stopped); without it, the check only'
+            cand --accept-warnings 'Go on past the warnings of `syn2mas check`, once read'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -148,6 +163,7 @@ set edit:completion:arg-completer[mas-link] = {|@words|
             cand synapse 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
             cand mas 'Point MAS''s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse''s OpenID Connect providers'
             cand sso 'Print Synapse''s side for MAS''s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
+            cand migrate 'Bring Synapse''s users into MAS with MAS''s own tool (syn2mas check, then migrate with --yes) where MAS runs, then verify that MAS holds every one and every SSO link'
             cand check 'Check both files the way Synapse and MAS read them, before anything restarts'
             cand unlink 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
             cand wizard 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
@@ -161,6 +177,8 @@ set edit:completion:arg-completer[mas-link] = {|@words|
         &'mas-link;help;mas'= {
         }
         &'mas-link;help;sso'= {
+        }
+        &'mas-link;help;migrate'= {
         }
         &'mas-link;help;check'= {
         }

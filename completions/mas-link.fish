@@ -33,6 +33,7 @@ complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "secret" -d 'Print
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "synapse" -d 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "mas" -d 'Point MAS\'s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse\'s OpenID Connect providers'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "sso" -d 'Print Synapse\'s side for MAS\'s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
+complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "migrate" -d 'Bring Synapse\'s users into MAS with MAS\'s own tool (syn2mas check, then migrate with --yes) where MAS runs, then verify that MAS holds every one and every SSO link'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
 complete -c mas-link -n "__fish_mas_link_needs_command" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
@@ -95,7 +96,19 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l synapse-config
 complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -l migration -d 'Add what MAS\'s migration tool reads of Synapse\'s configuration (its database credentials among it): pipe it into `mas-link migrate --sso-stdin` in MAS\'s app'
 complete -c mas-link -n "__fish_mas_link_using_subcommand sso" -s h -l help -d 'Print help'
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -l mas-config -d 'MAS\'s config.yaml; repeat for several files [env: MAS_CONFIG, paths separated by `:`; default: /app/data/config.yaml]' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -l synapse-config -d 'Synapse\'s homeserver.yaml, when both are on this host (repeatable, as Synapse\'s -c)' -r -F
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -l mas-cli -d 'MAS\'s `mas-cli` [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH, /usr/local/bin/mas-cli, /app/code/mas-cli]' -r
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -l timeout-minutes -d 'Stop a migration still running after this many minutes' -r
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -l color -d 'When to colour output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -l sso-stdin -d 'Synapse\'s side from a `mas-link sso --migration` line on standard input (Synapse in another container): what MAS\'s migration tool reads of homeserver.yaml'
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -s y -l yes -d 'Migrate after the check (Synapse must be stopped); without it, the check only'
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -l accept-warnings -d 'Go on past the warnings of `syn2mas check`, once read'
+complete -c mas-link -n "__fish_mas_link_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-config -d 'Synapse\'s homeserver.yaml; repeat for several files or name a folder, as Synapse\'s -c [default: /app/data/configs/homeserver.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l mas-config -d 'MAS\'s config.yaml; repeat for several files [env: MAS_CONFIG; default: /app/data/config.yaml, when it exists]' -r -F
 complete -c mas-link -n "__fish_mas_link_using_subcommand check" -l synapse-python -d 'Synapse\'s Python, for Synapse\'s own config loader, or `none` for mas-link\'s own rules only [env: MAS_LINK_SYNAPSE_PYTHON; default: a python3 on PATH or a known install that imports synapse]' -r
@@ -144,13 +157,14 @@ complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -l color 
 always\t''
 never\t''"
 complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "secret" -d 'Print MAS\'s shared secret (matrix.secret, or matrix.secret_file\'s contents) and a newline'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "synapse" -d 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "mas" -d 'Point MAS\'s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse\'s OpenID Connect providers'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "sso" -d 'Print Synapse\'s side for MAS\'s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "completions" -d 'Print shell completions (or the man page) to standard output, or write them into a folder'
-complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso check unlink wizard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "secret" -d 'Print MAS\'s shared secret (matrix.secret, or matrix.secret_file\'s contents) and a newline'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "synapse" -d 'Link Synapse to MAS: edit homeserver.yaml, showing the diff first'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "mas" -d 'Point MAS\'s `matrix` section at Synapse (kind, homeserver, endpoint; a secret if none), and take over Synapse\'s OpenID Connect providers'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "sso" -d 'Print Synapse\'s side for MAS\'s as one line: server name, URL and OpenID Connect providers (client secrets included: pipe it into `mas-link mas --sso-stdin`)'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "migrate" -d 'Bring Synapse\'s users into MAS with MAS\'s own tool (syn2mas check, then migrate with --yes) where MAS runs, then verify that MAS holds every one and every SSO link'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "check" -d 'Check both files the way Synapse and MAS read them, before anything restarts'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "unlink" -d 'Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "wizard" -d 'Guided set-up: finds the files here, asks only what it cannot find, shows the diff'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "completions" -d 'Print shell completions (or the man page) to standard output, or write them into a folder'
+complete -c mas-link -n "__fish_mas_link_using_subcommand help; and not __fish_seen_subcommand_from secret synapse mas sso migrate check unlink wizard completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mas-link -n "__fish_mas_link_using_subcommand completions" -f -a "bash zsh fish elvish powershell man"

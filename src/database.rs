@@ -9,6 +9,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::rights::{Rights, RightsError};
+use crate::rules::migration::{MasDatabase, People, localpart};
 use crate::rules::users::{Census, Database, PgArgs};
 
 /// How long a locked database is waited for.
@@ -357,17 +358,35 @@ fn split_pgpass(line: &str) -> Vec<String> {
 /// queries): a server that accepts and never answers holds nothing, the lock included. The
 /// work left behind ends with the process.
 fn pg(args: &PgArgs) -> Result<Census, DbError> {
-    let (config, tls, at) = pg_config(args)?;
+    pg_with(args, TIMEOUT, count)
+}
+
+/// `work` on PostgreSQL, read only, under one deadline over all of it.
+fn pg_with<T: Send + 'static>(
+    args: &PgArgs,
+    deadline: Duration,
+    work: fn(&mut postgres::Client) -> Result<T, postgres::Error>,
+) -> Result<T, DbError> {
+    let (mut config, tls, at) = pg_config(args)?;
+    config.options(&format!(
+        "-c default_transaction_read_only=on -c statement_timeout={}",
+        deadline.as_millis()
+    ));
     let (tx, rx) = std::sync::mpsc::channel();
     let work_at = at.clone();
     std::thread::spawn(move || {
-        let _ = tx.send(pg_census(&config, tls, work_at));
+        let _ = tx.send(pg_work(&config, tls, work_at, work));
     });
-    rx.recv_timeout(TIMEOUT)
+    rx.recv_timeout(deadline)
         .unwrap_or(Err(DbError::Silent { at }))
 }
 
-fn pg_census(config: &postgres::Config, tls: Tls, at: String) -> Result<Census, DbError> {
+fn pg_work<T>(
+    config: &postgres::Config,
+    tls: Tls,
+    at: String,
+    work: fn(&mut postgres::Client) -> Result<T, postgres::Error>,
+) -> Result<T, DbError> {
     let fail = |source| DbError::Postgres {
         at: at.clone(),
         source,
@@ -380,7 +399,92 @@ fn pg_census(config: &postgres::Config, tls: Tls, at: String) -> Result<Census, 
         Tls::Verified => config.connect(rustls(true)?),
     }
     .map_err(fail)?;
-    count(&mut client).map_err(fail)
+    work(&mut client).map_err(fail)
+}
+
+/// How long listing a side's users and links may take (a large server's, read once).
+const LIST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Synapse's active local users and their SSO links, by localpart, read with `rights`: what
+/// MAS must hold after the migration (PostgreSQL only, as `syn2mas` reads).
+pub fn synapse_people(db: &Database, rights: &Rights) -> Result<People, DbError> {
+    rights.run(|| match db {
+        Database::Postgres(args) => pg_with(args, LIST_TIMEOUT, |c| {
+            const ACTIVE: &str = "u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL";
+            let users = c.query(&format!("SELECT u.name FROM users u WHERE {ACTIVE}"), &[])?;
+            let links = c.query(
+                &format!(
+                    "SELECT e.user_id, e.auth_provider, e.external_id FROM user_external_ids e \
+                     JOIN users u ON u.name = e.user_id WHERE {ACTIVE}"
+                ),
+                &[],
+            )?;
+            Ok(People {
+                users: users.iter().map(|r| localpart(r.get(0))).collect(),
+                links: links
+                    .iter()
+                    .map(|r| (localpart(r.get(0)), r.get(1), r.get(2)))
+                    .collect(),
+            })
+        }),
+        _ => Err(DbError::Unsupported(
+            "MAS's migration reads Synapse's users from PostgreSQL only".into(),
+        )),
+    })?
+}
+
+/// MAS's users and upstream links (by provider UUID), read with `rights`.
+pub fn mas_people(db: &MasDatabase, rights: &Rights) -> Result<People, DbError> {
+    let args = match db {
+        MasDatabase::Args(a) => a.clone(),
+        MasDatabase::Uri(uri) => uri_args(uri)?,
+    };
+    rights.run(|| {
+        pg_with(&args, LIST_TIMEOUT, |c| {
+            let users = c.query("SELECT username FROM users", &[])?;
+            let links = c.query(
+                "SELECT u.username, l.upstream_oauth_provider_id::text, l.subject FROM \
+                 upstream_oauth_links l JOIN users u USING (user_id)",
+                &[],
+            )?;
+            Ok(People {
+                users: users.iter().map(|r| r.get(0)).collect(),
+                links: links
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect(),
+            })
+        })
+    })?
+}
+
+/// A `postgresql://` URI as libpq's arguments (its first host).
+fn uri_args(uri: &str) -> Result<PgArgs, DbError> {
+    let c: postgres::Config = uri
+        .parse()
+        .map_err(|e: postgres::Error| DbError::Unsupported(format!("MAS's database.uri: {e}")))?;
+    let host = c.get_hosts().first().map(|h| match h {
+        postgres::config::Host::Tcp(name) => name.clone(),
+        postgres::config::Host::Unix(path) => path.display().to_string(),
+    });
+    use postgres::config::SslMode;
+    Ok(PgArgs {
+        user: c.get_user().map(str::to_owned),
+        password: c
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        dbname: c.get_dbname().map(str::to_owned),
+        host,
+        port: c.get_ports().first().copied(),
+        sslmode: Some(
+            match c.get_ssl_mode() {
+                SslMode::Disable => "disable",
+                SslMode::Require => "require",
+                _ => "prefer",
+            }
+            .into(),
+        ),
+    })
 }
 
 #[cfg(test)]

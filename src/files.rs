@@ -89,6 +89,19 @@ pub fn hide_sso(side: &crate::rules::sso::SsoBundle) {
         p.client_secret.iter().for_each(|s| hide(s));
     }
     side.pepper.iter().for_each(|s| hide(s));
+    if let Some(v) = &side.syn2mas {
+        hide_json(v);
+    }
+}
+
+/// Every string in a piped JSON value: any may be a secret (a database password).
+fn hide_json(v: &serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => hide(s),
+        serde_json::Value::Array(a) => a.iter().for_each(hide_json),
+        serde_json::Value::Object(o) => o.values().for_each(hide_json),
+        _ => {}
+    }
 }
 
 /// Adds a value to the secrets that output masks.

@@ -32,6 +32,7 @@ pub mod mas_cli;
 pub mod online;
 
 pub mod check;
+pub mod migrate;
 
 pub mod show;
 

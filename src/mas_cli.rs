@@ -103,6 +103,11 @@ impl Judged {
     }
 }
 
+/// The `mas-cli` this run uses: the one given, else the first found where `check` looks.
+pub fn program(setting: &Setting) -> Option<PathBuf> {
+    candidates(setting).into_iter().next()
+}
+
 /// The programs to try: the one given, else `mas-cli` on PATH and the known places.
 fn candidates(setting: &Setting) -> Vec<PathBuf> {
     match setting {

@@ -66,6 +66,47 @@ pub fn run(
         .map_err(|e| NotRun::Start(e.to_string()))?
 }
 
+/// Runs `command` with `rights`, its output shown as it comes (on this run's standard error:
+/// a long migration's progress), stopped after `timeout`; its exit status.
+pub fn run_shown(
+    mut command: Command,
+    timeout: Duration,
+    rights: &Rights,
+) -> Result<std::process::ExitStatus, NotRun> {
+    use std::os::fd::AsFd;
+    let shown = || {
+        std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null())
+    };
+    command.stdin(Stdio::null()).stdout(shown()).stderr(shown());
+    rights
+        .run(|| {
+            let mut child = command.spawn().map_err(|e| NotRun::Start(e.to_string()))?;
+            let started = Instant::now();
+            loop {
+                if let Some(status) = child
+                    .try_wait()
+                    .map_err(|e| NotRun::Answer(e.to_string()))?
+                {
+                    return Ok(status);
+                }
+                if started.elapsed() > timeout {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(NotRun::Answer(format!(
+                        "no end in {} minutes",
+                        timeout.as_secs() / 60
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+        .map_err(|e| NotRun::Start(e.to_string()))?
+}
+
 fn run_here(
     mut command: Command,
     input: Option<String>,

@@ -196,41 +196,61 @@ impl Settings {
     }
 }
 
-/// Where `mas-cli syn2mas` runs, for the production path's steps: MAS's config (every file
-/// named: syn2mas has no default of its own) and Synapse's. On Cloudron MAS's app has no
-/// homeserver.yaml: the steps copy it there first (README), through a pipe (it holds
-/// secrets), and stop Synapse's app. `mas_url` is where this side reaches MAS.
+/// Where the migration's commands run, for the files given: `mas-link migrate` on this host
+/// (both files here), or on Cloudron Synapse's side piped from its app into MAS's (`mas_url`
+/// names MAS's app), read before Synapse's app stops, so that no secret is typed or copied.
 pub fn syn2mas_at(synapse: &[PathBuf], mas: &[PathBuf], mas_url: Option<&str>) -> Syn2masAt {
-    let mas_config = match mas {
-        [] => format!(" --config {}", mas::DEFAULT_CONFIG),
-        given => crate::plan::path_flag("--config", given, ""),
-    };
-    let synapse_config = crate::plan::path_flag("--synapse-config", synapse, "");
+    let mas_flags = file_words("--mas-config", mas, mas::DEFAULT_CONFIG);
     let Some(here) = cloudron_app() else {
+        let mut words = vec!["mas-link".to_owned(), "migrate".to_owned()];
+        words.extend(mas_flags);
+        words.extend(file_words("--synapse-config", synapse, ""));
+        let check = words
+            .iter()
+            .map(|w| shell_word(w))
+            .collect::<Vec<_>>()
+            .join(" ");
         return Syn2masAt {
-            synapse_config,
-            mas_config,
-            ..Syn2masAt::default()
+            migrate: format!("{check} --yes"),
+            check,
+            stop: Some("systemctl stop matrix-synapse, or docker compose stop synapse".into()),
+            start: None,
         };
     };
-    const COPY: &str = "/tmp/homeserver.yaml";
     let mas_app = mas_url.and_then(host_of).unwrap_or("MAS_APP");
-    // `cloudron exec` runs elsewhere than this shell: the path absolute.
-    let path = synapse.first().map_or(synapse::DEFAULT_CONFIG.into(), |p| {
-        std::path::absolute(p)
-            .unwrap_or(p.clone())
-            .display()
-            .to_string()
-    });
+    // `cloudron exec` runs elsewhere than this shell: paths absolute.
+    let absolute: Vec<PathBuf> = synapse
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or(p.clone()))
+        .collect();
+    let join = |words: Vec<String>| {
+        words
+            .iter()
+            .map(|w| shell_word(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut sso = vec![CLOUDRON_BIN.to_owned(), "sso".into(), "--migration".into()];
+    sso.extend(file_words(
+        "--synapse-config",
+        &absolute,
+        synapse::DEFAULT_CONFIG,
+    ));
+    let sso = format!("cloudron exec --app {here} -- {}", join(sso));
+    let mut migrate = vec![
+        CLOUDRON_BIN.to_owned(),
+        "migrate".into(),
+        "--sso-stdin".into(),
+    ];
+    migrate.extend(mas_flags);
+    let migrate = format!("cloudron exec --app {mas_app} -- {}", join(migrate));
     Syn2masAt {
-        synapse_config: format!(" --synapse-config {COPY}"),
-        mas_config,
-        copy: Some(format!(
-            "give MAS's app Synapse's homeserver.yaml through a pipe (it holds secrets): \
-             `cloudron exec --app {here} -- cat {} | cloudron exec --app {mas_app} -- sh -c \
-             'umask 077; cat > {COPY}'`",
-            shell_word(&path)
-        )),
-        stop: Some(format!("stop Synapse: `cloudron stop --app {here}`")),
+        check: format!("{sso} | {migrate}"),
+        migrate: format!(
+            "{sso} | {{ IFS= read -r side && cloudron stop --app {here} </dev/null && printf \
+             '%s\\n' \"$side\" | {migrate} --yes; }}"
+        ),
+        stop: None,
+        start: Some(format!("cloudron start --app {here}")),
     }
 }

@@ -45,10 +45,11 @@ struct Stack {
     alice_token: String,
     /// Dave's subject at the upstream provider, his link in Synapse.
     dave_subject: String,
-    /// The `mas-cli syn2mas …` commands mas-link printed (Unix socket), and what they said.
+    /// The `mas-link migrate …` commands mas-link printed (the check, then the migration with
+    /// Synapse stopped), and what they said.
     printed: Vec<String>,
     printed_ran: Vec<(bool, String)>,
-    /// `syn2mas check` with the URI mas-link printed for the same database over TCP.
+    /// The printed check for the same database over TCP (TLS), and what it said.
     tcp_check: (String, bool, String),
     pg: postgres::Postgres,
     /// MAS, and the upstream MAS.
@@ -194,9 +195,14 @@ fn quoted(text: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-/// A printed command run as printed, with the real MAS's `mas-cli` on PATH.
+/// A printed command run as printed, with the real MAS's `mas-cli` and mas-link on PATH.
 fn sh(dir: &Path, command: &str) -> (bool, String) {
-    let path = format!("{}:{}", kit().display(), std::env::var("PATH").unwrap());
+    let path = format!(
+        "{}:{}:{}",
+        kit().display(),
+        common::bin().parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
     let out = Command::new("sh")
         .args(["-c", command])
         .current_dir(dir)
@@ -492,9 +498,10 @@ fn tcp_check(
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
-    let check = quoted(&said, "mas-cli syn2mas check")
-        .pop()
-        .unwrap_or_else(|| panic!("no syn2mas check printed: {said}"));
+    let check = quoted(&said, "mas-link migrate")
+        .into_iter()
+        .find(|c| !c.ends_with("--yes"))
+        .unwrap_or_else(|| panic!("no migration check printed: {said}"));
     let (ok, answer) = sh(s_root, &check);
     (check, ok, answer)
 }
@@ -577,13 +584,15 @@ fn build() -> Stack {
         .unwrap();
     let said = String::from_utf8_lossy(&refused.stderr).into_owned();
     assert_eq!(refused.status.code(), Some(2), "{said}");
-    let printed: Vec<String> = quoted(&said, "mas-cli ");
-    assert!(printed.len() >= 2, "{said}");
+    let printed: Vec<String> = quoted(&said, "mas-link migrate");
+    assert_eq!(printed.len(), 2, "{said}");
 
-    // Synapse stopped; the printed commands run as printed; then the link.
-    drop(synapse);
+    // The printed check while Synapse runs; Synapse stopped, the printed migration; then the
+    // link.
     let tcp_check = tcp_check(&root, &hs_path, &mas, &pg);
-    let printed_ran: Vec<(bool, String)> = printed.iter().map(|c| sh(&root, c)).collect();
+    let mut printed_ran = vec![sh(&root, &printed[0])];
+    drop(synapse);
+    printed_ran.push(sh(&root, &printed[1]));
     run_ok(
         mas_link_real()
             .args(["synapse", "--users-migrated", "--yes", "--synapse-config"])
@@ -631,8 +640,9 @@ impl Mkdir for PathBuf {
 
 const NEEDS: &str = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run";
 
-/// The syn2mas commands mas-link printed ran as printed: `--config` naming MAS's file, the
-/// database URI for the Unix socket (`%2F…`) and for TCP accepted by MAS.
+/// The migration's commands mas-link printed ran as printed: `--mas-config` naming MAS's file,
+/// no secret in them; the check (also over TCP with TLS), then the migration, after which
+/// MAS holds every user and SSO link of Synapse's.
 #[test]
 #[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
 fn the_printed_syn2mas_commands_run_as_printed() {
@@ -640,24 +650,37 @@ fn the_printed_syn2mas_commands_run_as_printed() {
     let s = stack();
     let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
     let mas = s.mas_config.display().to_string();
-    assert!(
-        s.printed
-            .iter()
-            .any(|c| c.starts_with("mas-cli syn2mas check")),
-        "{:?}",
-        s.printed
-    );
+    assert!(!s.printed[0].ends_with("--yes") && s.printed[1].ends_with("--yes"));
     for (command, (ok, said)) in s.printed.iter().zip(&s.printed_ran) {
-        assert!(command.contains(&format!("--config {mas}")), "{command}");
+        assert!(command.starts_with("mas-link migrate"), "{command}");
         assert!(
-            command.contains("--synapse-database-uri 'postgresql://postgres@%2F"),
+            command.contains(&format!("--mas-config {mas}")),
             "{command}"
         );
+        assert!(!command.contains("postgresql:"), "{command}");
         assert!(ok, "{command}\n{said}");
     }
+    let (_, said) = &s.printed_ran[1];
+    assert!(
+        said.contains("MAS holds all 3 active local user(s) of Synapse and all 1 SSO link(s)"),
+        "{said}"
+    );
+    // Its next step is the link, as printed.
+    assert!(said.contains("--users-migrated --yes"), "{said}");
+    // Nothing of Synapse's side is left behind.
+    let left: Vec<_> = fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("mas-link-syn2mas-")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     let (command, ok, said) = &s.tcp_check;
-    assert!(command.contains("@127.0.0.1:"), "{command}");
     assert!(ok, "{command}\n{said}");
+    assert!(said.contains("syn2mas check passed"), "{said}");
 }
 
 /// Every old user logs in with the old password through MAS's compatibility login, and the

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["files", "process"],
     &["plan"],
     &["apply", "database", "loader", "mas_cli", "online"],
-    &["check"],
+    &["check", "migrate"],
     &["show"],
     &["settings"],
     &["wizard"],

@@ -58,43 +58,42 @@ fn refused_reported_linked(d: &std::path::Path, postgres: bool) {
     assert_eq!(out.status.code(), Some(2), "{err}");
     // alice, admin, bob, carol are active; dave is deactivated.
     assert!(err.contains("Synapse has 4 active local user(s)"), "{err}");
+    // The migration's commands: mas-link's own, the files named, no secret in them.
     assert!(
-        err.contains(
-            "mas-cli syn2mas check --config /app/data/config.yaml --synapse-config homeserver.yaml"
-        ),
+        err.contains("`mas-link migrate --synapse-config homeserver.yaml`")
+            && err.contains("`mas-link migrate --synapse-config homeserver.yaml --yes`"),
         "{err}"
     );
     assert!(err.contains("--users-migrated"), "{err}");
     assert_eq!(err.contains("synapse_port_db"), !postgres, "{err}");
-    if postgres {
-        assert!(
-            err.contains("--synapse-database-uri 'postgresql://postgres:********@%2F"),
-            "{err}"
-        );
-        assert!(!err.contains("a-db-password"), "{err}");
-    }
-    // In Synapse's Cloudron app, the steps run in MAS's app: homeserver.yaml copied there
-    // through a pipe, Synapse's app stopped, syn2mas reading the copy.
+    assert!(
+        !err.contains("a-db-password") && !err.contains("postgresql://"),
+        "{err}"
+    );
+    // In Synapse's Cloudron app: Synapse's side piped from its app into MAS's, read before
+    // Synapse's app stops; nothing copied, nothing typed.
     let out = link()
         .env("CLOUDRON_APP_ORIGIN", "https://matrix.example.com")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    let copy = format!(
-        "`cloudron exec --app matrix.example.com -- cat {} | cloudron exec --app 127.0.0.1 -- sh \
-         -c 'umask 077; cat > /tmp/homeserver.yaml'`",
+    let sso = format!(
+        "cloudron exec --app matrix.example.com -- /app/data/mas-link sso --migration \
+         --synapse-config {}",
         hs.display()
     );
-    assert!(err.contains(&copy), "{err}");
+    let migrate = "cloudron exec --app 127.0.0.1 -- /app/data/mas-link migrate --sso-stdin";
+    assert!(err.contains(&format!("`{sso} | {migrate}`")), "{err}");
     assert!(
-        err.contains("`cloudron stop --app matrix.example.com`"),
+        err.contains(&format!(
+            "`{sso} | {{ IFS= read -r side && cloudron stop --app matrix.example.com </dev/null \
+             && printf '%s\\n' \"$side\" | {migrate} --yes; }}`"
+        )),
         "{err}"
     );
     assert!(
-        err.contains(
-            "syn2mas check --config /app/data/config.yaml --synapse-config /tmp/homeserver.yaml"
-        ),
+        err.contains("`cloudron start --app matrix.example.com`"),
         "{err}"
     );
     assert_eq!(fs::read(&hs).unwrap(), before, "nothing written");

@@ -42,6 +42,9 @@ pub enum Command {
     /// Print Synapse's side for MAS's as one line: server name, URL and OpenID Connect
     /// providers (client secrets included: pipe it into `mas-link mas --sso-stdin`).
     Sso(SsoArgs),
+    /// Bring Synapse's users into MAS with MAS's own tool (syn2mas check, then migrate with
+    /// --yes) where MAS runs, then verify that MAS holds every one and every SSO link.
+    Migrate(MigrateArgs),
     /// Check both files the way Synapse and MAS read them, before anything restarts.
     Check(CheckArgs),
     /// Undo the link in homeserver.yaml: MAS disabled (kept), earlier settings put back.
@@ -301,6 +304,39 @@ pub struct SynapseArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// MAS's config.yaml; repeat for several files [env: MAS_CONFIG, paths separated by `:`;
+    /// default: /app/data/config.yaml].
+    #[arg(long, value_name = "PATH")]
+    pub mas_config: Vec<PathBuf>,
+    /// Synapse's homeserver.yaml, when both are on this host (repeatable, as Synapse's -c).
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "sso_stdin",
+        required_unless_present = "sso_stdin"
+    )]
+    pub synapse_config: Vec<PathBuf>,
+    /// Synapse's side from a `mas-link sso --migration` line on standard input (Synapse in
+    /// another container): what MAS's migration tool reads of homeserver.yaml.
+    #[arg(long)]
+    pub sso_stdin: bool,
+    /// MAS's `mas-cli` [env: MAS_LINK_MAS_CLI; default: mas-cli on PATH,
+    /// /usr/local/bin/mas-cli, /app/code/mas-cli].
+    #[arg(long, value_name = "PATH")]
+    pub mas_cli: Option<String>,
+    /// Migrate after the check (Synapse must be stopped); without it, the check only.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Go on past the warnings of `syn2mas check`, once read.
+    #[arg(long)]
+    pub accept_warnings: bool,
+    /// Stop a migration still running after this many minutes.
+    #[arg(long, value_name = "MINUTES", default_value_t = 360)]
+    pub timeout_minutes: u64,
+}
+
+#[derive(Args, Debug)]
 pub struct MasArgs {
     /// MAS's config.yaml; repeat for several files, merged as MAS merges them (the `matrix`
     /// keys are written where MAS reads them) [env: MAS_CONFIG, paths separated by `:`;
@@ -344,6 +380,10 @@ pub struct SsoArgs {
     /// Synapse's homeserver.yaml; repeat for several files or name a folder, as Synapse's -c.
     #[arg(long, value_name = "PATH", default_value = synapse::DEFAULT_CONFIG)]
     pub synapse_config: Vec<PathBuf>,
+    /// Add what MAS's migration tool reads of Synapse's configuration (its database
+    /// credentials among it): pipe it into `mas-link migrate --sso-stdin` in MAS's app.
+    #[arg(long)]
+    pub migration: bool,
 }
 
 #[derive(Args, Debug)]

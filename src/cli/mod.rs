@@ -16,8 +16,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 
 pub use args::{
-    CheckArgs, Cli, Color, Command, Format, MasArgs, SecretArgs, Shell, SsoArgs, SynapseArgs,
-    SynapseFiles, UnlinkArgs, WizardArgs, WriteArgs, subcommand_man_pages,
+    CheckArgs, Cli, Color, Command, Format, MasArgs, MigrateArgs, SecretArgs, Shell, SsoArgs,
+    SynapseArgs, SynapseFiles, UnlinkArgs, WizardArgs, WriteArgs, subcommand_man_pages,
 };
 
 use crate::apply::{self, Lock};
@@ -137,6 +137,7 @@ fn run(command: Command, out: &mut Out) -> Result<u8> {
         Command::Synapse(a) => commands::synapse::cmd_synapse(&a, out),
         Command::Mas(a) => commands::mas::cmd_mas(&a, out),
         Command::Sso(a) => commands::sso::cmd_sso(&a, out),
+        Command::Migrate(a) => commands::migrate::cmd_migrate(&a, out),
         Command::Check(a) => commands::check::cmd_check(&a, out),
         Command::Unlink(a) => commands::unlink::cmd_unlink(&a, out),
         Command::Wizard(a) => wizard::run(&a, out),

@@ -5,6 +5,7 @@
 pub mod layers;
 pub mod mas;
 pub mod mas_start;
+pub mod migration;
 pub mod names;
 pub mod pairing;
 pub mod record;

@@ -328,6 +328,10 @@ pub struct SsoBundle {
     /// none, MAS needs no scheme for Synapse's passwords.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_users: Option<u64>,
+    /// What `syn2mas` reads of Synapse's configuration (`sso --migration` only): its database
+    /// credentials among it, for `mas-link migrate` in MAS's app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syn2mas: Option<serde_json::Value>,
 }
 
 impl SsoBundle {
@@ -345,6 +349,7 @@ impl SsoBundle {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             password_users: None,
+            syn2mas: None,
         }
     }
 

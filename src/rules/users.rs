@@ -329,26 +329,25 @@ pub fn plan_passwords(mas_root: &Value, pepper: Option<&str>, renumber: bool) ->
 /// ` --config PATH` flags it needs (it reads `./config.yaml` without the second), and, when
 /// homeserver.yaml is not in MAS's container, the step that copies it there and the way to
 /// stop Synapse (Cloudron's two apps).
-#[derive(Debug, Clone, Default)]
+/// The migration's commands, placed where they run (settings knows where: this host, or
+/// Cloudron's two apps).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Syn2masAt {
-    pub synapse_config: String,
-    pub mas_config: String,
-    pub copy: Option<String>,
+    /// `mas-link migrate` with Synapse's side, checking only (Synapse may run).
+    pub check: String,
+    /// The migration, Synapse stopped (on Cloudron the stop is part of it).
+    pub migrate: String,
+    /// How Synapse is stopped before `migrate`, where that is a separate step.
     pub stop: Option<String>,
+    /// How Synapse is started again, where mas-link knows the command.
+    pub start: Option<String>,
 }
 
-/// The steps that bring existing users over before the link, in order, for the refusal.
-/// `synapse_config` is the `--synapse-config …` flags of the files as given; the database URI
-/// comes from homeserver.yaml, its password masked.
+/// The steps that bring existing users over before the link, in order, for the refusal: each
+/// a command run as printed; no secret in any (Synapse's side goes through files or a pipe).
 pub fn migration_steps(census: &Census, db: &Database, at: &Syn2masAt) -> String {
-    let Syn2masAt {
-        synapse_config,
-        mas_config,
-        ..
-    } = at;
-    let sqlite = matches!(db, Database::Sqlite { .. });
     let mut steps = Vec::new();
-    if sqlite {
+    if matches!(db, Database::Sqlite { .. }) {
         steps.push(
             "move Synapse to PostgreSQL first: MAS's migration reads only PostgreSQL (Synapse's \
              `synapse_port_db --sqlite-database … --postgres-config …`, then point \
@@ -356,24 +355,28 @@ pub fn migration_steps(census: &Census, db: &Database, at: &Syn2masAt) -> String
                 .to_owned(),
         );
     }
-    steps.extend(at.copy.clone());
-    steps.push(at.stop.clone().unwrap_or_else(|| "stop Synapse".into()));
-    let uri = masked_uri(db);
-    let uri = uri
-        .as_deref()
-        .unwrap_or("postgresql://USER:PASSWORD@HOST/DATABASE");
     steps.push(format!(
-        "in MAS's container, with homeserver.yaml there: `mas-cli syn2mas check\
-         {mas_config}{synapse_config} --synapse-database-uri '{uri}'` (the password is masked \
-         here: write it in), and fix what it reports"
+        "check that MAS's migration tool accepts Synapse's side (Synapse may still run): `{}`, \
+         and fix what it reports",
+        at.check
     ));
+    if let Some(stop) = &at.stop {
+        steps.push(format!("stop Synapse ({stop})"));
+    }
     steps.push(format!(
-        "`mas-cli syn2mas migrate{mas_config}{synapse_config} --synapse-database-uri '{uri}'`"
+        "migrate, where MAS runs: `{}` (MAS's `syn2mas check` again, then `migrate`; then \
+         mas-link counts what MAS holds against Synapse's users and SSO links)",
+        at.migrate
     ));
+    steps.push(match &at.start {
+        Some(start) => format!("start Synapse: `{start}`"),
+        None => "start Synapse".into(),
+    });
     steps.push(
-        "link: the same `mas-link synapse` command as now, with --users-migrated added".into(),
+        "link: the same `mas-link synapse` command as now, with --users-migrated added, then \
+         restart Synapse and MAS"
+            .into(),
     );
-    steps.push("start MAS and Synapse".into());
     format!(
         "Synapse has {} active local user(s); linked now, every one of them would be locked out: \
          MAS knows none of them until its migration tool copies them (passwords, emails, SSO \

@@ -3,6 +3,7 @@
 
 pub(super) mod check;
 pub(super) mod mas;
+pub(super) mod migrate;
 pub(super) mod secret;
 pub(super) mod sso;
 pub(super) mod synapse;
