@@ -51,14 +51,32 @@ pub enum RightsError {
     Switch { who: String, source: std::io::Error },
 }
 
+/// What is read of `/etc/passwd` and `/etc/group`: small files, read up to this bound.
+const DB_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// A colon-separated system database's lines, split (`/etc/passwd`, `/etc/group`).
+fn entries(path: &str) -> Vec<Vec<String>> {
+    use std::io::Read;
+    let mut text = String::new();
+    if let Ok(f) = fs::File::open(path) {
+        let _ = f.take(DB_LIMIT).read_to_string(&mut text);
+    }
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split(':').map(str::to_owned).collect())
+        .collect()
+}
+
 impl User {
-    /// The user with this uid, from the system's user database; one it does not know (a
-    /// container's uid on the host) gets no group but `nogroup`'s.
+    /// The user with this uid, from `/etc/passwd` and `/etc/group` (the files themselves: the
+    /// static binary has no NSS modules to load, and a container's users are there); one they
+    /// do not know (a container's uid on the host) gets no group but `nogroup`'s.
     pub fn of(uid: u32) -> User {
-        let known = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-            .ok()
-            .flatten();
-        let Some(u) = known else {
+        let uid_text = uid.to_string();
+        let known = entries("/etc/passwd")
+            .into_iter()
+            .find(|e| e.len() >= 4 && e[2] == uid_text);
+        let Some((name, gid)) = known.and_then(|e| Some((e[0].clone(), e[3].parse().ok()?))) else {
             return User {
                 uid,
                 gid: 65534,
@@ -66,15 +84,19 @@ impl User {
                 name: None,
             };
         };
-        let groups = std::ffi::CString::new(u.name.clone())
-            .ok()
-            .and_then(|name| nix::unistd::getgrouplist(&name, u.gid).ok())
-            .unwrap_or_default();
+        let mut groups: Vec<u32> = entries("/etc/group")
+            .into_iter()
+            .filter(|e| e.len() >= 4 && e[3].split(',').any(|m| m == name))
+            .filter_map(|e| e[2].parse().ok())
+            .collect();
+        groups.push(gid);
+        groups.sort_unstable();
+        groups.dedup();
         User {
             uid,
-            gid: u.gid.as_raw(),
-            groups: groups.iter().map(|g| g.as_raw()).collect(),
-            name: Some(u.name),
+            gid,
+            groups,
+            name: Some(name),
         }
     }
 
@@ -166,6 +188,15 @@ fn become_user(u: &User) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn users_from_the_files() {
+        let nobody = User::of(65534);
+        assert_eq!(nobody.name.as_deref(), Some("nobody"));
+        assert!(nobody.groups.contains(&nobody.gid));
+        let unknown = User::of(4_000_000_000);
+        assert_eq!((unknown.gid, unknown.groups.len()), (65534, 0));
+    }
 
     #[test]
     fn own_rights_run_here() {
