@@ -7,8 +7,8 @@ planned ones not yet written. Prints one JSON line: {"synapse": version} when Sy
 be imported, else {"synapse": version, "ok": bool, "error": text, "path": [keys]}; a fault
 of this bridge's own code (not Synapse's) is {"synapse": version, "bridge": text}.
 
-It runs on every Synapse from MAS's floor (1.136) on: what came later (`validate_config`:
-in 1.144, not in 1.137) is called only where it exists.
+It runs on every Synapse from MAS's floor (1.136) on: what came later (`validate_config`,
+from 1.140) is called only where it exists.
 """
 
 import argparse
@@ -57,8 +57,8 @@ def main() -> None:
             allow_secrets_in_config=True,
         )
         config.invoke_all("read_arguments", args)
-        # Later releases validate across sections after parsing (1.144 does, 1.137 has no
-        # such step: its parsing does it).
+        # From 1.140, Synapse validates across sections after parsing (open registration
+        # among it); before, parsing and Synapse's start-up did.
         if hasattr(config, "validate_config"):
             config.validate_config()
     except ConfigError as e:

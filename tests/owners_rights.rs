@@ -127,6 +127,23 @@ fn as_root() {
     );
 }
 
+/// Both sides in one folder `nobody` owns (`apps/`: homeserver.yaml and its key,
+/// mas/config.yaml, paired).
+fn both_apps() -> (tempfile::TempDir, PathBuf) {
+    let scratch = tempfile::tempdir().unwrap();
+    let d = scratch.path().join("apps");
+    let matrix = format!(
+        "  kind: synapse\n  homeserver: example.org\n  secret: {MAS_SECRET}\n  endpoint: http://127.0.0.1:8008/\n"
+    );
+    let dir = nobodys_folder(&[
+        ("homeserver.yaml", homeserver(&d, "")),
+        (KEY.0, KEY.1.into()),
+        ("mas/config.yaml", mas_config(&matrix)),
+    ]);
+    fs::rename(dir.path(), &d).unwrap();
+    (scratch, d)
+}
+
 /// Python that writes a marker with the uid it ran as, planted where an import could find it.
 fn marker(dir: &Path, name: &str) -> String {
     format!(
@@ -417,17 +434,7 @@ fn a_program_the_owner_cannot_run_is_not_run_as_root() {
     let mas_cli = private.path().join("mas-cli");
     std::os::unix::fs::symlink(common::synapse_python(), &python).unwrap();
     std::os::unix::fs::symlink(common::mas_cli(), &mas_cli).unwrap();
-    let scratch = tempfile::tempdir().unwrap();
-    let d = scratch.path().join("apps");
-    let matrix = format!(
-        "  kind: synapse\n  homeserver: example.org\n  secret: {MAS_SECRET}\n  endpoint: http://127.0.0.1:8008/\n"
-    );
-    let dir = nobodys_folder(&[
-        ("homeserver.yaml", homeserver(&d, "")),
-        (KEY.0, KEY.1.into()),
-        ("mas/config.yaml", mas_config(&matrix)),
-    ]);
-    fs::rename(dir.path(), &d).unwrap();
+    let (_scratch, d) = both_apps();
     let o = run(
         &d,
         &[
@@ -468,17 +475,7 @@ fn a_program_the_owner_cannot_run_is_not_run_as_root() {
 #[ignore = "needs root, Synapse's loader and MAS's mas-cli runnable by nobody (.ci/run)"]
 fn the_common_cases_work_as_before() {
     as_root();
-    let scratch = tempfile::tempdir().unwrap();
-    let d = scratch.path().join("apps");
-    let matrix = format!(
-        "  kind: synapse\n  homeserver: example.org\n  secret: {MAS_SECRET}\n  endpoint: http://127.0.0.1:8008/\n"
-    );
-    let dir = nobodys_folder(&[
-        ("homeserver.yaml", homeserver(&d, "")),
-        (KEY.0, KEY.1.into()),
-        ("mas/config.yaml", mas_config(&matrix)),
-    ]);
-    fs::rename(dir.path(), &d).unwrap();
+    let (_scratch, d) = both_apps();
     // Cloudron: the bundle from MAS's app into Synapse's, as root on the app's files.
     let bundle = run(
         &d,

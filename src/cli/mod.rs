@@ -219,6 +219,20 @@ fn vet(out: &mut Out, p: &Proposal, files: &SynapseFiles) -> Result<()> {
     Ok(())
 }
 
+/// A `mas-link sso` line from standard input, its secrets masked from then on.
+fn read_sso_line() -> Result<crate::rules::sso::SsoBundle> {
+    use crate::rules::sso;
+    let text = read_stdin("Synapse's side")?;
+    let bundle = sso::SsoBundle::parse(&text).ok_or_else(|| {
+        anyhow!(
+            "standard input is not a `mas-link sso` line (it starts with {})",
+            sso::SSO_TAG
+        )
+    })?;
+    files::hide_sso(&bundle);
+    Ok(bundle)
+}
+
 /// What a pipe brings (a secret, a bundle or an `sso` line: a few kilobytes at most).
 const STDIN_LIMIT: u64 = 1024 * 1024;
 

@@ -19,7 +19,7 @@ pub const QR_LOGIN: Release = Release(1, 137, 0);
 
 /// From this release, Synapse's loader refuses `matrix_authentication_service` enabled without
 /// a secret; before, the model checked `secret` only when the key was there.
-pub const STRICT_SECRET: Release = Release(1, 144, 0);
+pub const STRICT_SECRET: Release = Release(1, 142, 0);
 
 /// Keys a release before the one named does not read (and so ignores whatever they hold).
 pub const NEWER_KEYS: &[(&str, Release)] = &[
@@ -47,7 +47,7 @@ pub const MSC3861_REFUSED: Release = Release(1, 157, 0);
 /// From this release Synapse's config loader itself refuses open registration without
 /// verification (`validate_config`); before, Synapse's start-up did, after the loader
 /// (`synapse/app/homeserver.py`): the loader accepts what Synapse then refuses to start with.
-pub const LOADER_CHECKS_REGISTRATION: Release = Release(1, 144, 0);
+pub const LOADER_CHECKS_REGISTRATION: Release = Release(1, 140, 0);
 
 /// The keys whose refusal comes from Synapse's start-up, not its loader, in this release: a
 /// loader's acceptance does not lift them.

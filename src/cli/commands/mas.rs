@@ -51,15 +51,7 @@ fn synapse_side(a: &MasArgs) -> Result<Option<sso::SsoBundle>> {
                  in (`mas-link sso | mas-link mas --sso-stdin`), or use --synapse-config PATH"
             );
         }
-        let text = read_stdin("Synapse's side")?;
-        let bundle = sso::SsoBundle::parse(&text).ok_or_else(|| {
-            anyhow!(
-                "standard input is not a `mas-link sso` line (it starts with {})",
-                sso::SSO_TAG
-            )
-        })?;
-        files::hide_sso(&bundle);
-        return Ok(Some(bundle));
+        return Ok(Some(read_sso_line()?));
     }
     match a.synapse_config.as_slice() {
         [] => Ok(None),

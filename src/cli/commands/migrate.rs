@@ -6,7 +6,6 @@ use std::time::Duration;
 use crate::cli::*;
 use crate::findings::{Guide, Source, Sub, command};
 use crate::migrate::{self, Request, SynapseSide};
-use crate::rules::sso;
 
 pub(in crate::cli) fn cmd_migrate(a: &MigrateArgs, out: &mut Out) -> Result<u8> {
     let mas = mas_paths(&a.mas_config);
@@ -68,15 +67,7 @@ pub(in crate::cli) fn cmd_migrate(a: &MigrateArgs, out: &mut Out) -> Result<u8> 
 
 /// The `syn2mas` part of a `mas-link sso --migration` line on standard input.
 fn piped_side() -> Result<serde_json::Value> {
-    let text = read_stdin("Synapse's side")?;
-    let bundle = sso::SsoBundle::parse(&text).ok_or_else(|| {
-        anyhow!(
-            "standard input is not a `mas-link sso` line (it starts with {})",
-            sso::SSO_TAG
-        )
-    })?;
-    files::hide_sso(&bundle);
-    bundle.syn2mas.ok_or_else(|| {
+    read_sso_line()?.syn2mas.ok_or_else(|| {
         anyhow!(
             "the `mas-link sso` line carries no migration part: run `mas-link sso --migration` \
              on Synapse's side"
