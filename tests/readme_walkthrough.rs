@@ -4,6 +4,8 @@
 //! mas-link finds its files at Cloudron's paths; `cargo` only has to have built the binary.
 
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 #[path = "common/server.rs"]
 mod server;
 
@@ -267,4 +269,137 @@ fn printed_cloudron_commands_run_as_printed() {
     assert!(ok && out.contains("Wrote"), "{out}\n{err}");
     let unlinked = fs::read_to_string(&hs).unwrap();
     assert!(unlinked.contains("oidc_providers:"), "{unlinked}");
+}
+
+/// The sh blocks of README's text between `from` and `to`, each line as written.
+fn blocks_between(readme: &str, from: &str, to: &str) -> Vec<String> {
+    let start = readme.find(from).expect("the part");
+    let body = &readme[start..];
+    let body = &body[..body.find(to).expect("its end")];
+    let mut lines = Vec::new();
+    let mut in_block = false;
+    for line in body.lines() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            in_block = t == "```sh";
+        } else if in_block {
+            lines.push(t.to_owned());
+        }
+    }
+    lines
+}
+
+/// README's production path on Cloudron ("Existing users", "On Cloudron"), run as written
+/// through the stand-in `cloudron`: Synapse's app on PostgreSQL with users a real Synapse made
+/// (a password user, an admin, an SSO user of Cloudron's provider), MAS's app with its own
+/// provider for the same issuer and the real `mas-cli` at `/app/code/mas-cli`. No password is
+/// typed or on a command line; MAS ends up holding every user and the SSO link (mas-link's
+/// migrate says so, from both databases); nothing of Synapse's side stays behind; the link is
+/// written, and `check` passes in both apps. (The stand-in's `stop`/`start` only say so: no
+/// Synapse runs here; the logins through MAS are tests/e2e.rs's.)
+#[test]
+#[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
+fn the_cloudron_production_path_runs_as_written() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let commands = blocks_between(
+        &readme,
+        "On Cloudron (the Synapse app keeps its users in PostgreSQL)",
+        "Legacy clients",
+    );
+    assert!(commands.len() >= 10, "{commands:#?}");
+    let a = Apps::new();
+    let pg = postgres::Postgres::start(&a.work.path().join("pg").tap(), server::free_port());
+    pg.psql(
+        "CREATE DATABASE synapse ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    )
+    .unwrap();
+    pg.psql("CREATE DATABASE mas").unwrap();
+    let db = format!(
+        "database:\n  name: psycopg2\n  args:\n    user: postgres\n    password: a-db-password-0123\n    database: synapse\n    host: \"{}\"\n    port: {}\n",
+        pg.socket_dir.display(),
+        pg.port
+    );
+    // The Synapse that made the app's database and users, then stopped.
+    {
+        let made = a.work.path().join("made").tap();
+        let s = server::Server::start_with(&synapse_python(), &made, &db);
+        s.register("alice", "alice-password-1", false);
+        s.register("admin", "admin-password-2", true);
+        let token = s.login("admin", "admin-password-2");
+        s.admin_put_user(
+            &token,
+            "@dave:localhost",
+            serde_json::json!({"external_ids": [{"auth_provider": "oidc-cloudron", "external_id": "dave-sub"}]}),
+        );
+    }
+    let hs = a.matrix.join("configs/homeserver.yaml");
+    let text = fs::read_to_string(&hs).unwrap();
+    let at = text.find("database:").unwrap();
+    let end = at + text[at..].find("\n\n").unwrap() + 1;
+    let text = format!("{}{db}{}", &text[..at], &text[end..])
+        .replace("server_name: \"example.com\"", "server_name: \"localhost\"");
+    fs::write(&hs, text).unwrap();
+    let mas_config = a.mas.join("config.yaml");
+    let text = fs::read_to_string(&mas_config).unwrap();
+    let mut c: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    c["database"] = serde_yaml::from_str(&format!(
+        "{{socket: '{}', port: {}, username: postgres, database: mas}}",
+        pg.socket_dir.display(),
+        pg.port
+    ))
+    .unwrap();
+    c["matrix"]["homeserver"] = "localhost".into();
+    fs::write(&mas_config, serde_yaml::to_string(&c).unwrap()).unwrap();
+    for app in [&a.mas, &a.matrix] {
+        fs::copy(common::bin(), app.join("mas-link")).unwrap();
+    }
+    let code = a.apps.join("auth.example.com/app/code").tap();
+    std::os::unix::fs::symlink(common::mas_cli(), code.join("mas-cli")).unwrap();
+    let leftovers = || {
+        fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("mas-link-syn2mas-")
+            })
+            .count()
+    };
+    let before = leftovers();
+    let script = format!("set -eu\n{}\n", commands.join("\n"));
+    let (ok, stdout, stderr) = a.sh(&script);
+    assert!(ok, "{script}\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("MAS holds all 3 active local user(s) of Synapse and all 1 SSO link(s)"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("stopped matrix.example.com") && stdout.contains("Wrote"));
+    assert_eq!(leftovers(), before, "Synapse's side left in MAS's app");
+    // No secret on any command line the path ran.
+    for secret in ["a-db-password-0123", "a-cloudron-oidc-secret", MAS_SECRET] {
+        assert!(!script.contains(secret), "{secret}");
+    }
+    let linked = fs::read_to_string(&hs).unwrap();
+    assert!(
+        linked.contains("matrix_authentication_service:"),
+        "{linked}"
+    );
+    // Both apps check OK (each side, and across the pipe), as the walkthrough's step 5.
+    let check = blocks_between(&readme, "5. Check each side", "6. To undo");
+    let (ok, out, err) = a.sh(&check.join("\n"));
+    assert!(ok, "{out}\n{err}");
+    assert_eq!(out.matches("OK: 0 error(s)").count(), 3, "{out}\n{err}");
+}
+
+trait Tap {
+    fn tap(self) -> Self;
+}
+
+impl Tap for std::path::PathBuf {
+    /// The folder, made.
+    fn tap(self) -> Self {
+        fs::create_dir_all(&self).unwrap();
+        self
+    }
 }
