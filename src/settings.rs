@@ -197,9 +197,15 @@ impl Settings {
 }
 
 /// Where the migration's commands run, for the files given: `mas-link migrate` on this host
-/// (both files here), or on Cloudron Synapse's side piped from its app into MAS's (`mas_url`
-/// names MAS's app), read before Synapse's app stops, so that no secret is typed or copied.
-pub fn syn2mas_at(synapse: &[PathBuf], mas: &[PathBuf], mas_url: Option<&str>) -> Syn2masAt {
+/// (both files here), or on Cloudron Synapse's side piped from its app into MAS's, read
+/// before Synapse's app stops, so that no secret is typed or copied. `here` is the side whose
+/// app this runs in; `other_url` names the other app.
+pub fn syn2mas_at(
+    synapse: &[PathBuf],
+    mas: &[PathBuf],
+    here_side: Source,
+    other_url: Option<&str>,
+) -> Syn2masAt {
     let mas_flags = file_words("--mas-config", mas, mas::DEFAULT_CONFIG);
     let Some(here) = cloudron_app() else {
         let mut words = vec!["mas-link".to_owned(), "migrate".to_owned()];
@@ -217,7 +223,16 @@ pub fn syn2mas_at(synapse: &[PathBuf], mas: &[PathBuf], mas_url: Option<&str>) -
             start: None,
         };
     };
-    let mas_app = mas_url.and_then(host_of).unwrap_or("MAS_APP");
+    let other = |placeholder| {
+        other_url
+            .and_then(host_of)
+            .unwrap_or(placeholder)
+            .to_owned()
+    };
+    let (here, mas_app) = match here_side {
+        Source::Synapse => (here, other("MAS_APP")),
+        Source::Mas => (other("MATRIX_APP"), here),
+    };
     // `cloudron exec` runs elsewhere than this shell: paths absolute.
     let absolute: Vec<PathBuf> = synapse
         .iter()

@@ -349,6 +349,7 @@ fn users_flag(
     let at = settings::syn2mas_at(
         &config.given,
         set.mas.as_deref().unwrap_or_default(),
+        Source::Synapse,
         Some(mas_url),
     );
     match database::users(&db, &config.rights()) {

@@ -375,6 +375,22 @@ fn the_cloudron_production_path_runs_as_written() {
         "{stdout}\n{stderr}"
     );
     assert!(stdout.contains("stopped matrix.example.com") && stdout.contains("Wrote"));
+    // What `mas --renumber-password-scheme` printed next is README's path: the same commands.
+    let one_line = |s: &str| {
+        s.replace("\\\n", " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let readme_path = one_line(&commands.join("\n"));
+    let next = quoted_cloudron(&stdout, "Next: restart MAS");
+    assert!(next.len() >= 4, "{stdout}");
+    for c in &next {
+        assert!(
+            readme_path.contains(&one_line(c)),
+            "{c}\nnot in README:\n{readme_path}"
+        );
+    }
     assert_eq!(leftovers(), before, "Synapse's side left in MAS's app");
     // No secret on any command line the path ran.
     for secret in ["a-db-password-0123", "a-cloudron-oidc-secret", MAS_SECRET] {

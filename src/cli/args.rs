@@ -314,7 +314,7 @@ pub struct MigrateArgs {
         long,
         value_name = "PATH",
         conflicts_with = "sso_stdin",
-        required_unless_present = "sso_stdin"
+        default_value = synapse::DEFAULT_CONFIG
     )]
     pub synapse_config: Vec<PathBuf>,
     /// Synapse's side from a `mas-link sso --migration` line on standard input (Synapse in

@@ -2,6 +2,7 @@
 //! here, or the `sso` line piped in) for its SSO providers and passwords.
 
 use crate::cli::*;
+use crate::findings::{self, Guide, Sub};
 
 /// What `mas-link mas` sets, from the flags, the environment, Synapse's file and MAS's own.
 fn matrix_options(
@@ -71,7 +72,7 @@ fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
     let synapse = synapse_side(a)?;
     let opts = matrix_options(a, config.layers.value(), synapse.as_ref())?;
     let secret_file = files::mas_secret_file(&config)?;
-    let p = plan::mas(
+    let mut p = plan::mas(
         config,
         &opts,
         &files::new_secret()?,
@@ -80,7 +81,41 @@ fn mas_proposal(a: &MasArgs, paths: &[PathBuf]) -> Result<Proposal> {
         a.renumber_password_scheme,
         &mut files::new_ulid,
     )?;
+    if a.renumber_password_scheme {
+        let at = settings::syn2mas_at(&a.synapse_config, paths, Source::Mas, Some(&opts.endpoint));
+        p.next_step = migration_next(&at);
+        // On one host the link names both files; on Cloudron each end is placed in its app.
+        let synapse = (!a.synapse_config.is_empty()).then_some(&a.synapse_config[..]);
+        if settings::cloudron_app().is_none() {
+            p.next_step
+                .place(&settings::place(synapse, Some(paths), None));
+        }
+    }
     Ok(on_cloudron(p, Source::Mas, paths, Some(&opts.endpoint)))
+}
+
+/// The production path after MAS is ready for Synapse's passwords: the users brought over,
+/// then the link, each command as it runs where this one does.
+fn migration_next(at: &users::Syn2masAt) -> Guide {
+    let stop = at
+        .stop
+        .as_ref()
+        .map_or(String::new(), |s| format!("stop Synapse ({s}); "));
+    let start = at
+        .start
+        .as_ref()
+        .map_or("start Synapse".to_owned(), |s| format!("`{s}`"));
+    Guide::text(format!(
+        "restart MAS; then bring Synapse's users over before the link: check with `{}`; \
+         {stop}migrate with `{}`; {start}; then link with ",
+        at.check, at.migrate
+    ))
+    .run(
+        findings::command(Sub::Secret, &["--bundle"]).pipe(findings::command(
+            Sub::Synapse,
+            &["--secret-stdin", "--users-migrated", "--yes"],
+        )),
+    )
 }
 
 pub(in crate::cli) fn cmd_mas(a: &MasArgs, out: &mut Out) -> Result<u8> {

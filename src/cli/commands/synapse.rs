@@ -144,7 +144,7 @@ fn no_lock_out(
     let root = config.layers.value();
     let mas_url = settings::mas_endpoint(set.endpoint.as_deref(), root, None);
     let mas = set.mas.as_deref().unwrap_or_default();
-    let at = settings::syn2mas_at(&config.given, mas, mas_url.as_deref());
+    let at = settings::syn2mas_at(&config.given, mas, Source::Synapse, mas_url.as_deref());
     let refusal = match database::users(&db, &config.rights()) {
         database::Users::None => return Ok(()),
         database::Users::Some(census) if a.new_server => format!(
