@@ -42,29 +42,6 @@ fn section_commands(readme: &str, title: &str) -> Vec<String> {
     commands
 }
 
-const CLOUDRON: &str = r#"#!/bin/sh
-# A stand-in for Cloudron's CLI: each app is a folder under $FAKE_APPS holding its /app.
-set -eu
-verb=$1; shift
-app=
-while [ "$#" -gt 0 ]; do
-  case "$1" in
-    --app) app=$2; shift 2 ;;
-    --tty) shift ;;
-    --) shift; break ;;
-    *) break ;;
-  esac
-done
-root="$FAKE_APPS/$app"
-case "$verb" in
-  push) mkdir -p "$root$(dirname "$2")"; cp "$1" "$root$2" ;;
-  exec) CLOUDRON_APP_ORIGIN="https://$app" exec unshare --mount --propagation private -- sh -c 'mount --bind "$0" /app && exec "$@"' "$root/app" "$@" ;;
-  restart) echo "restarted $app" ;;
-  stop) echo "stopped $app" ;;
-  start) echo "started $app" ;;
-  *) echo "cloudron: $verb?" >&2; exit 2 ;;
-esac
-"#;
 
 /// Two Cloudron apps as folders (Synapse's with the database a real Synapse made, MAS's), the
 /// operator's machine with the built binary, and the stand-in `cloudron` on PATH.
@@ -271,24 +248,6 @@ fn printed_cloudron_commands_run_as_printed() {
     assert!(unlinked.contains("oidc_providers:"), "{unlinked}");
 }
 
-/// The sh blocks of README's text between `from` and `to`, each line as written.
-fn blocks_between(readme: &str, from: &str, to: &str) -> Vec<String> {
-    let start = readme.find(from).expect("the part");
-    let body = &readme[start..];
-    let body = &body[..body.find(to).expect("its end")];
-    let mut lines = Vec::new();
-    let mut in_block = false;
-    for line in body.lines() {
-        let t = line.trim();
-        if t.starts_with("```") {
-            in_block = t == "```sh";
-        } else if in_block {
-            lines.push(t.to_owned());
-        }
-    }
-    lines
-}
-
 /// README's production path on Cloudron ("Existing users", "On Cloudron"), run as written
 /// through the stand-in `cloudron`: Synapse's app on PostgreSQL with users a real Synapse made
 /// (a password user, an admin, an SSO user of Cloudron's provider), MAS's app with its own
@@ -300,9 +259,7 @@ fn blocks_between(readme: &str, from: &str, to: &str) -> Vec<String> {
 #[test]
 #[ignore = "needs root, Debian's postgresql, Synapse (MAS_LINK_SYNAPSE_PYTHON) and MAS's mas-cli (MAS_LINK_MAS_CLI): .ci/run"]
 fn the_cloudron_production_path_runs_as_written() {
-    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
-    let commands = blocks_between(
-        &readme,
+    let commands = readme_blocks(
         "On Cloudron (the Synapse app keeps its users in PostgreSQL)",
         "Legacy clients",
     );
@@ -402,7 +359,7 @@ fn the_cloudron_production_path_runs_as_written() {
         "{linked}"
     );
     // Both apps check OK (each side, and across the pipe), as the walkthrough's step 5.
-    let check = blocks_between(&readme, "5. Check each side", "6. To undo");
+    let check = readme_blocks("5. Check each side", "6. To undo");
     let (ok, out, err) = a.sh(&check.join("\n"));
     assert!(ok, "{out}\n{err}");
     assert_eq!(out.matches("OK: 0 error(s)").count(), 3, "{out}\n{err}");

@@ -186,3 +186,48 @@ pub fn mas_cli() -> PathBuf {
         _ => panic!("this test {NEEDS_MAS}"),
     }
 }
+
+/// A stand-in for Cloudron's CLI: each app is a folder under $FAKE_APPS holding its /app;
+/// `exec` runs in a mount namespace where that folder is `/app`; `stop`, `start` and
+/// `restart` run the app folder's hook of that name where a test put one, and say so.
+pub const CLOUDRON: &str = r#"#!/bin/sh
+set -eu
+verb=$1; shift
+app=
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --app) app=$2; shift 2 ;;
+    --tty) shift ;;
+    --) shift; break ;;
+    *) break ;;
+  esac
+done
+root="$FAKE_APPS/$app"
+case "$verb" in
+  push) mkdir -p "$root$(dirname "$2")"; cp "$1" "$root$2" ;;
+  exec) CLOUDRON_APP_ORIGIN="https://$app" exec unshare --mount --propagation private -- sh -c 'mount --bind "$0" /app && exec "$@"' "$root/app" "$@" ;;
+  restart|stop|start)
+    if [ -x "$root/$verb" ]; then "$root/$verb"; fi
+    case "$verb" in restart) echo "restarted $app" ;; stop) echo "stopped $app" ;; *) echo "started $app" ;; esac ;;
+  *) echo "cloudron: $verb?" >&2; exit 2 ;;
+esac
+"#;
+
+/// The sh blocks of README's text between `from` and `to`, each line as written.
+pub fn readme_blocks(from: &str, to: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find(from).expect("the part");
+    let body = &readme[start..];
+    let body = &body[..body.find(to).expect("its end")];
+    let mut lines = Vec::new();
+    let mut in_block = false;
+    for line in body.lines() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            in_block = t == "```sh";
+        } else if in_block {
+            lines.push(t.to_owned());
+        }
+    }
+    lines
+}
