@@ -366,6 +366,89 @@ fn mas_own_provider(upstream: &Path, upstream_port: u16, mas: &Path, mas_port: u
     fs::write(mas, serde_yaml::to_string(&m).unwrap()).unwrap();
 }
 
+/// README's production path on Cloudron ("Existing users", "On Cloudron"), its commands as
+/// written (the example Synapse URL given the test's), run from the operator's machine
+/// through the stand-in `cloudron`: the two apps are folders whose `/app/data` files are the
+/// stack's (Synapse's homeserver.yaml, MAS's config.yaml), MAS's app has the real `mas-cli`
+/// at `/app/code/mas-cli`, and `cloudron stop` on Synapse's app stops the running Synapse.
+/// The one script and what it said.
+fn readme_cloudron_path(
+    root: &Path,
+    hs_dir: &Path,
+    mas: &Path,
+    synapse_url: &str,
+) -> (Vec<String>, Vec<(bool, String)>) {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let apps = root.join("apps");
+    let matrix = apps.join("matrix.example.com");
+    let auth = apps.join("auth.example.com");
+    for d in [
+        matrix.join("app/data/configs"),
+        auth.join("app/data"),
+        auth.join("app/code"),
+    ] {
+        fs::create_dir_all(d).unwrap();
+    }
+    symlink(
+        hs_dir.join("homeserver.yaml"),
+        matrix.join("app/data/configs/homeserver.yaml"),
+    )
+    .unwrap();
+    symlink(mas, auth.join("app/data/config.yaml")).unwrap();
+    symlink(mas_cli(), auth.join("app/code/mas-cli")).unwrap();
+    for app in [&matrix, &auth] {
+        fs::copy(common::bin(), app.join("app/data/mas-link")).unwrap();
+    }
+    let id = hs_dir.join("synapse.id");
+    let id = id.display();
+    fs::write(
+        matrix.join("stop"),
+        format!(
+            // Until it has exited (a zombie of the test's, which reaps it later, counts).
+            "#!/bin/sh\npid=$(cat '{id}')\nkill \"$pid\"\nwhile [ -e /proc/$pid ] && [ \"$(sed 's/.*) //' /proc/$pid/stat | cut -d' ' -f1)\" != Z ]; do sleep 0.1; done\n"
+        ),
+    )
+    .unwrap();
+    let tools = root.join("tools");
+    fs::create_dir_all(&tools).unwrap();
+    fs::write(tools.join("cloudron"), CLOUDRON).unwrap();
+    for hook in [matrix.join("stop"), tools.join("cloudron")] {
+        fs::set_permissions(hook, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    if !Path::new("/app").exists() {
+        fs::create_dir("/app").expect("root makes /app, the apps' mount point");
+    }
+    let commands = readme_blocks(
+        "On Cloudron (the Synapse app keeps its users in PostgreSQL)",
+        "Legacy clients",
+    )
+    .join("\n")
+    .replace("https://matrix.example.com/", synapse_url);
+    // Under a deadline: a step that waited for ever would hold the whole suite.
+    let out = Command::new("timeout")
+        .args(["600", "sh", "-c"])
+        .arg(format!("set -eu\n{commands}\n"))
+        .current_dir(root)
+        .env(
+            "PATH",
+            format!("{}:{}", tools.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("FAKE_APPS", &apps)
+        .env("MAS_LINK_SYNAPSE_PYTHON", synapse_python())
+        .env("MAS_LINK_MAS_CLI", mas_cli())
+        .env("NO_COLOR", "1")
+        .env_remove("CLOUDRON_APP_ORIGIN")
+        .env_remove("MAS_SECRET")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (vec![commands], vec![(out.status.success(), said)])
+}
+
 /// The upstream's client for Synapse may also send users back to MAS's callback for the
 /// provider mas-link handed over (known once it is written).
 fn allow_mas_callback(upstream: &Path, mas: &Path, mas_port: u16) {
@@ -556,6 +639,32 @@ fn build() -> Stack {
     if cloudron_layout() {
         mas_own_provider(&upstream_config, upstream_port, &mas, mas_port);
     }
+    if cloudron_layout() {
+        // README's production path on Cloudron, as written, through the stand-in `cloudron`.
+        let synapse_url = format!("http://127.0.0.1:{synapse_port}/");
+        let (printed, printed_ran) = readme_cloudron_path(&root, &hs_dir, &mas, &synapse_url);
+        drop(synapse);
+        // The upstream knows MAS's own client from now on.
+        let mut upstream = upstream;
+        let _ = upstream.kill();
+        let _ = upstream.wait();
+        let upstream = start_mas(&root, &upstream_config, "upstream", upstream_health);
+        return finish_build(Build {
+            root,
+            py,
+            hs_dir,
+            mas,
+            pg,
+            ports: (synapse_port, mas_port, health_port),
+            upstream,
+            alice_token,
+            dave_subject,
+            printed,
+            printed_ran,
+            tcp_check: (String::new(), true, String::new()),
+            link: false,
+        });
+    }
     run_ok(
         mas_link_real()
             .args(["mas", "--renumber-password-scheme", "--yes", "--mas-config"])
@@ -593,14 +702,67 @@ fn build() -> Stack {
     let mut printed_ran = vec![sh(&root, &printed[0])];
     drop(synapse);
     printed_ran.push(sh(&root, &printed[1]));
-    run_ok(
-        mas_link_real()
-            .args(["synapse", "--users-migrated", "--yes", "--synapse-config"])
-            .arg(&hs_path)
-            .arg("--mas-config")
-            .arg(&mas),
-    );
+    finish_build(Build {
+        root,
+        py,
+        hs_dir,
+        mas,
+        pg,
+        ports: (synapse_port, mas_port, health_port),
+        upstream,
+        alice_token,
+        dave_subject,
+        printed,
+        printed_ran,
+        tcp_check,
+        link: true,
+    })
+}
 
+/// What the build made up to the link.
+struct Build {
+    root: PathBuf,
+    py: PathBuf,
+    hs_dir: PathBuf,
+    mas: PathBuf,
+    pg: postgres::Postgres,
+    ports: (u16, u16, u16),
+    upstream: Child,
+    alice_token: String,
+    dave_subject: String,
+    printed: Vec<String>,
+    printed_ran: Vec<(bool, String)>,
+    tcp_check: (String, bool, String),
+    /// Whether the link is still to be made (README's Cloudron path made it).
+    link: bool,
+}
+
+/// The link (unless made), then both started.
+fn finish_build(b: Build) -> Stack {
+    let Build {
+        root,
+        py,
+        hs_dir,
+        mas,
+        pg,
+        ports: (synapse_port, mas_port, health_port),
+        upstream,
+        alice_token,
+        dave_subject,
+        printed,
+        printed_ran,
+        tcp_check,
+        link,
+    } = b;
+    if link {
+        run_ok(
+            mas_link_real()
+                .args(["synapse", "--users-migrated", "--yes", "--synapse-config"])
+                .arg(hs_dir.join("homeserver.yaml"))
+                .arg("--mas-config")
+                .arg(&mas),
+        );
+    }
     // Both start.
     let synapse = start_synapse(&py, &hs_dir, synapse_port);
     let mas_child = start_mas(&root, &mas, "mas", health_port);
@@ -649,6 +811,20 @@ fn the_printed_syn2mas_commands_run_as_printed() {
     let _ = NEEDS;
     let s = stack();
     let _turn = TURN.read().unwrap_or_else(|e| e.into_inner());
+    if cloudron_layout() {
+        // README's Cloudron path ran as written: MAS holds everyone, no secret was typed.
+        let (ok, said) = &s.printed_ran[0];
+        assert!(ok, "{}\n{said}", s.printed[0]);
+        assert!(
+            said.contains("MAS holds all 3 active local user(s) of Synapse and all 1 SSO link(s)"),
+            "{said}"
+        );
+        assert!(said.contains("stopped matrix.example.com"), "{said}");
+        for secret in [UPSTREAM_SECRET, MAS_OWN_SECRET, "postgres:"] {
+            assert!(!s.printed[0].contains(secret), "{secret}");
+        }
+        return;
+    }
     let mas = s.mas_config.display().to_string();
     assert!(!s.printed[0].ends_with("--yes") && s.printed[1].ends_with("--yes"));
     for (command, (ok, said)) in s.printed.iter().zip(&s.printed_ran) {

@@ -42,7 +42,6 @@ fn section_commands(readme: &str, title: &str) -> Vec<String> {
     commands
 }
 
-
 /// Two Cloudron apps as folders (Synapse's with the database a real Synapse made, MAS's), the
 /// operator's machine with the built binary, and the stand-in `cloudron` on PATH.
 struct Apps {
