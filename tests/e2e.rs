@@ -53,7 +53,7 @@ struct Stack {
     tcp_check: (String, bool, String),
     pg: postgres::Postgres,
     /// MAS, and the upstream MAS.
-    _mas: [Child; 2],
+    _mas: Vec<Child>,
 }
 
 /// The tests that change the pair (the way back) run alone; the others share it.
@@ -377,6 +377,7 @@ fn readme_cloudron_path(
     hs_dir: &Path,
     mas: &Path,
     synapse_url: &str,
+    health: u16,
 ) -> (Vec<String>, Vec<(bool, String)>) {
     use std::os::unix::fs::{PermissionsExt, symlink};
     let apps = root.join("apps");
@@ -409,10 +410,32 @@ fn readme_cloudron_path(
         ),
     )
     .unwrap();
+    // MAS's app runs MAS, as Cloudron's does: its restart (re)starts it, so that MAS runs
+    // while `syn2mas` migrates, as it must on Cloudron (`exec` needs the app running).
+    fs::write(
+        auth.join("restart"),
+        format!(
+            "#!/bin/sh\n[ -f '{root}/mas.pid' ] && kill $(cat '{root}/mas.pid') 2>/dev/null && sleep 1\n\
+             cd '{kit}' && RUST_BACKTRACE=0 '{cli}' server -c '{mas}' >>'{root}/mas.log' 2>&1 </dev/null &\n\
+             echo $! > '{root}/mas.pid'\n\
+             for i in $(seq 600); do python3 -c 'import urllib.request as u; \
+             u.urlopen(\"http://127.0.0.1:{health}/health\", timeout=1)' 2>/dev/null && exit 0; \
+             sleep 0.2; done\nexit 1\n",
+            root = root.display(),
+            kit = kit().display(),
+            cli = mas_cli().display(),
+            mas = mas.display(),
+        ),
+    )
+    .unwrap();
     let tools = root.join("tools");
     fs::create_dir_all(&tools).unwrap();
     fs::write(tools.join("cloudron"), CLOUDRON).unwrap();
-    for hook in [matrix.join("stop"), tools.join("cloudron")] {
+    for hook in [
+        matrix.join("stop"),
+        auth.join("restart"),
+        tools.join("cloudron"),
+    ] {
         fs::set_permissions(hook, fs::Permissions::from_mode(0o755)).unwrap();
     }
     if !Path::new("/app").exists() {
@@ -642,7 +665,8 @@ fn build() -> Stack {
     if cloudron_layout() {
         // README's production path on Cloudron, as written, through the stand-in `cloudron`.
         let synapse_url = format!("http://127.0.0.1:{synapse_port}/");
-        let (printed, printed_ran) = readme_cloudron_path(&root, &hs_dir, &mas, &synapse_url);
+        let (printed, printed_ran) =
+            readme_cloudron_path(&root, &hs_dir, &mas, &synapse_url, health_port);
         drop(synapse);
         // The upstream knows MAS's own client from now on.
         let mut upstream = upstream;
@@ -763,14 +787,29 @@ fn finish_build(b: Build) -> Stack {
                 .arg(&mas),
         );
     }
-    // Both start.
+    // Both start (MAS, unless its app's `cloudron restart` runs it already).
     let synapse = start_synapse(&py, &hs_dir, synapse_port);
-    let mas_child = start_mas(&root, &mas, "mas", health_port);
+    let running = fs::read_to_string(root.join("mas.pid")).ok();
+    let (mas_child, mas_pid) = match running.and_then(|p| p.trim().parse::<u32>().ok()) {
+        Some(pid) => {
+            wait_for(
+                &format!("http://127.0.0.1:{health_port}/health"),
+                120,
+                &root.join("mas.log"),
+            );
+            (None, pid)
+        }
+        None => {
+            let child = start_mas(&root, &mas, "mas", health_port);
+            let pid = child.id();
+            (Some(child), pid)
+        }
+    };
     stop_at_exit(
         &root,
         &hs_dir,
         &root.join("pg/pgdata"),
-        &[mas_child.id(), upstream.id()],
+        &[mas_pid, upstream.id()],
     );
     Stack {
         root,
@@ -785,7 +824,7 @@ fn finish_build(b: Build) -> Stack {
         printed_ran,
         tcp_check,
         pg,
-        _mas: [mas_child, upstream],
+        _mas: mas_child.into_iter().chain([upstream]).collect(),
     }
 }
 
