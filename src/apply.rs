@@ -515,8 +515,9 @@ pub fn apply(p: &Proposal, how: Writing) -> Result<Applied, WriteError> {
             Ok(w) => applied.written.push((f.file.target.clone(), w)),
             Err(e) => {
                 put_back(p, &applied);
-                if let Some(undo) = undo {
-                    undo.undo();
+                // Put back with the same rights it was written with: the path is the owner's.
+                if let (Some(undo), Some(s)) = (undo, &p.secret_file) {
+                    let _ = s.rights.run(|| undo.undo());
                 }
                 return Err(e);
             }

@@ -140,13 +140,14 @@ pub fn missing(synapse: &People, mas: &People, providers: &BTreeMap<String, Stri
 
 /// A MAS provider id (a ULID) as the UUID MAS's database keys it by.
 pub fn ulid_to_uuid(id: &str) -> Option<String> {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     if id.len() != 26 {
         return None;
     }
     let mut n: u128 = 0;
     for c in id.bytes() {
-        let digit = ALPHABET.iter().position(|&a| a == c.to_ascii_uppercase())?;
+        let digit = super::sso::ULID_ALPHABET
+            .iter()
+            .position(|&a| a == c.to_ascii_uppercase())?;
         n = n.checked_mul(32)? | digit as u128;
     }
     let hex = format!("{n:032x}");

@@ -726,8 +726,11 @@ pub fn plan_synapse(root: &Value, providers: &[SynapseProvider]) -> Changes {
 
 /// ULID (https://github.com/ulid/spec) from a time in milliseconds and 10 random bytes: the
 /// `id` MAS's providers need.
+/// Crockford's base 32, the digits of a ULID.
+pub const ULID_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
 pub fn ulid(millis: u64, random: &[u8; 10]) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    const ALPHABET: &[u8] = ULID_ALPHABET;
     let mut n: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
     for (i, b) in random.iter().enumerate() {
         n |= u128::from(*b) << (8 * (9 - i));
